@@ -1,0 +1,30 @@
+"""Grokked tickets on (a + b) mod 67 with the paper's MLP (the main experiment).
+
+Dense base runs (3 seeds, 30k full-batch AdamW steps), then grokked tickets
+(k = 0.6 magnitude masks from the final checkpoint, rewound to init) and
+random-pruning tickets at the same k, all retrained for 30k steps:
+
+  python launch/main.py --config=configs/modadd.py --workdir=workdirs/modadd
+
+A cheap variant (small p, few steps) that runs end to end in well under a minute:
+
+  python launch/main.py --config=configs/modadd.py:quick --workdir=workdirs/quick
+"""
+from gtickets.config import default_config
+
+
+def get_config(arg=None):
+  c = default_config()
+  if arg == "quick":
+    c.task.p = 23
+    c.task.pairs = "all"
+    c.task.train_fraction = 0.5
+    c.model.d_embed = 64
+    c.model.d_hidden = 32
+    c.optim.lr = 3e-3
+    c.train.num_steps = 600
+    c.train.eval_every = 50
+    c.train.ckpt_every = 200
+  elif arg:
+    raise ValueError(f"unknown config variant {arg!r}; known: 'quick'")
+  return c

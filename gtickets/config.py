@@ -1,0 +1,144 @@
+"""The experiment config: defaults (the paper's main setup) and validation.
+
+``default_config()`` is the one schema every ``configs/*.py`` starts from; the
+launcher locks it, so an unknown field is an error. ``validate`` checks values
+before anything is compiled and raises :class:`ConfigError` with one line that
+names the field and what is allowed.
+"""
+import ml_collections
+
+from gtickets.tasks import modular
+from gtickets.tickets.masks import SCOPES
+
+TICKET_VARIANTS = ("grokked", "random")
+
+
+class ConfigError(ValueError):
+  """An invalid config value; the message is one line naming the field."""
+
+
+def default_config():
+  c = ml_collections.ConfigDict()
+  c.seeds = (0, 1, 2)          # one base run per seed; the seed drives the init
+  c.threshold = 0.95           # accuracy threshold for t_mem and t_gen
+
+  c.task = ml_collections.ConfigDict()
+  c.task.name = "modular"
+  c.task.p = 67
+  c.task.operation = "add"
+  c.task.pairs = "unordered"   # a > b: the paper's 2211 examples for p = 67
+  c.task.train_fraction = 0.4
+  c.task.data_seed = 0         # fixes the train/test split
+
+  c.model = ml_collections.ConfigDict()
+  c.model.name = "mlp"
+  c.model.d_embed = 500
+  c.model.d_hidden = 48
+  c.model.kappa = 1.0
+
+  c.optim = ml_collections.ConfigDict()
+  c.optim.lr = 1e-3
+  c.optim.b1 = 0.9
+  c.optim.b2 = 0.98
+  c.optim.eps = 1e-8
+  c.optim.weight_decay = 1.0
+
+  c.train = ml_collections.ConfigDict()
+  c.train.num_steps = 30_000   # full-batch steps (one step = one epoch)
+  c.train.eval_every = 100
+  c.train.ckpt_every = 2_000
+
+  c.ticket = ml_collections.ConfigDict()
+  c.ticket.prune_ratios = (0.6,)  # k = fraction of weights REMOVED
+  c.ticket.scope = "global"       # magnitude ranking over all matrices, or "layer"
+  c.ticket.mask_step = -1         # dense checkpoint the mask is cut from; -1 = final
+  c.ticket.rewind_step = 0        # dense checkpoint the kept weights are rewound to
+  c.ticket.variants = TICKET_VARIANTS
+  return c
+
+
+def _is_prime(n):
+  return n >= 2 and all(n % d for d in range(2, int(n ** 0.5) + 1))
+
+
+def _checkpoint_steps(train):
+  steps = set(range(0, train.num_steps, train.ckpt_every))
+  steps.add(train.num_steps)
+  return steps
+
+
+def validate(c):
+  """Raises ConfigError on the first invalid field; returns the config."""
+  def fail(field, value, allowed):
+    raise ConfigError(f"config.{field}={value!r} is invalid: {allowed}")
+
+  def positive_int(field, value):
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+      fail(field, value, "must be a positive integer")
+
+  if not c.seeds or len(set(c.seeds)) != len(c.seeds) or any(
+      not isinstance(s, int) or s < 0 for s in c.seeds):
+    fail("seeds", c.seeds, "must be a non-empty tuple of distinct non-negative integers")
+  if not 0 < c.threshold <= 1:
+    fail("threshold", c.threshold, "must be in (0, 1]")
+
+  t = c.task
+  if t.name != "modular":
+    fail("task.name", t.name, "must be one of ('modular',)")
+  if not isinstance(t.p, int) or t.p < 2:
+    fail("task.p", t.p, "must be an integer >= 2")
+  if t.operation not in modular.OPERATIONS:
+    fail("task.operation", t.operation, f"must be one of {tuple(modular.OPERATIONS)}")
+  if t.operation == "div" and not _is_prime(t.p):
+    fail("task.p", t.p, "must be prime for operation 'div'")
+  if t.pairs not in modular.PAIR_SETS:
+    fail("task.pairs", t.pairs, f"must be one of {modular.PAIR_SETS}")
+  if not 0 < t.train_fraction < 1:
+    fail("task.train_fraction", t.train_fraction, "must be in (0, 1)")
+
+  if c.model.name != "mlp":
+    fail("model.name", c.model.name, "must be one of ('mlp',)")
+  positive_int("model.d_embed", c.model.d_embed)
+  positive_int("model.d_hidden", c.model.d_hidden)
+  if not c.model.kappa > 0:
+    fail("model.kappa", c.model.kappa, "must be > 0")
+
+  if not c.optim.lr > 0:
+    fail("optim.lr", c.optim.lr, "must be > 0")
+  if not c.optim.weight_decay >= 0:
+    fail("optim.weight_decay", c.optim.weight_decay, "must be >= 0")
+  for b in ("b1", "b2"):
+    if not 0 <= c.optim[b] < 1:
+      fail(f"optim.{b}", c.optim[b], "must be in [0, 1)")
+
+  tr = c.train
+  for f in ("num_steps", "eval_every", "ckpt_every"):
+    positive_int(f"train.{f}", tr[f])
+  if tr.ckpt_every % tr.eval_every:
+    fail("train.ckpt_every", tr.ckpt_every,
+         f"must be a multiple of train.eval_every={tr.eval_every}")
+  if tr.num_steps % tr.eval_every:
+    fail("train.num_steps", tr.num_steps,
+         f"must be a multiple of train.eval_every={tr.eval_every}")
+
+  tk = c.ticket
+  if not tk.prune_ratios or any(not 0 <= k < 1 for k in tk.prune_ratios):
+    fail("ticket.prune_ratios", tk.prune_ratios,
+         "each prune ratio k (fraction removed) must be in [0, 1)")
+  if tk.scope not in SCOPES:
+    fail("ticket.scope", tk.scope, f"must be one of {SCOPES}")
+  unknown = [v for v in tk.variants if v not in TICKET_VARIANTS]
+  if unknown or not tk.variants:
+    fail("ticket.variants", tk.variants, f"each must be one of {TICKET_VARIANTS}")
+  ckpts = _checkpoint_steps(tr)
+  for f in ("mask_step", "rewind_step"):
+    step = tr.num_steps if tk[f] == -1 else tk[f]
+    if step not in ckpts:
+      fail(f"ticket.{f}", tk[f], "must be -1 (final) or a checkpointed step "
+           f"(0, multiples of train.ckpt_every={tr.ckpt_every}, or train.num_steps)")
+  return c
+
+
+def resolve_step(step, config):
+  """-1 means the final step."""
+  return config.train.num_steps if step == -1 else step

@@ -1,0 +1,1 @@
+"""Experiments: phases of batched runs (resumable), the ticket pipeline, reports."""

@@ -1,0 +1,37 @@
+"""The paper's MLP for two-token modular arithmetic.
+
+one-hot(a), one-hot(b) -> embed (vocab x d_embed), summed -> w_in (d_embed x
+d_hidden) -> ReLU -> w_out (d_hidden x d_embed) -> unembed (d_embed x outputs).
+No biases, no normalization. Every matrix is drawn from
+N(0, (kappa / sqrt(fan_in))^2); the embedding's fan-in is the vocabulary size
+(it multiplies a one-hot vector). For p = 67 this is 115,000 weights.
+"""
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+def scaled_normal(kappa: float, fan_in: int):
+  """Initializer for N(0, (kappa / sqrt(fan_in))^2)."""
+  std = kappa / jnp.sqrt(fan_in)
+  return lambda key, shape, dtype=jnp.float32: std * jax.random.normal(key, shape, dtype)
+
+
+class TokenMLP(nn.Module):
+  vocab: int
+  num_outputs: int
+  d_embed: int = 500
+  d_hidden: int = 48
+  kappa: float = 1.0
+
+  @nn.compact
+  def __call__(self, tokens):
+    """tokens: int array [..., 2] -> logits [..., num_outputs]."""
+    def weight(name, fan_in, fan_out):
+      return self.param(name, scaled_normal(self.kappa, fan_in), (fan_in, fan_out))
+
+    embed = weight("embed", self.vocab, self.d_embed)
+    h = embed[tokens[..., 0]] + embed[tokens[..., 1]]
+    h = nn.relu(h @ weight("w_in", self.d_embed, self.d_hidden))
+    h = h @ weight("w_out", self.d_hidden, self.d_embed)
+    return h @ weight("unembed", self.d_embed, self.num_outputs)

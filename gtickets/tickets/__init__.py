@@ -1,0 +1,1 @@
+"""Tickets: masks over the params, pruning rules, and orbax storage."""

@@ -1,0 +1,72 @@
+"""Masks are boolean pytrees with the structure of the params (True = kept).
+
+Every pruning rule here is "score the weights, remove the lowest-scoring
+fraction k": magnitude pruning scores |w|, random pruning scores uniform noise,
+and pruning-at-initialization methods supply their own scores. The prune ratio
+``k`` is the fraction of weights REMOVED (the paper's convention; the authors'
+code calls the kept fraction "sparsity"). Exactly round(k * n) weights are
+removed, ties broken by position, over all weights together
+(``scope="global"``) or in each matrix separately (``scope="layer"``). ``k`` may
+be a traced value, so a batch of ratios can be vmapped.
+"""
+import jax
+import jax.numpy as jnp
+
+SCOPES = ("global", "layer")
+
+
+def _keep_top(scores, k):
+  """Bool array of scores' shape keeping all but the round(k*n) lowest."""
+  flat = scores.ravel()
+  n_remove = jnp.round(k * flat.size).astype(jnp.int32)
+  ranks = jnp.empty(flat.size, jnp.int32).at[jnp.argsort(flat, stable=True)].set(
+      jnp.arange(flat.size, dtype=jnp.int32))
+  return (ranks >= n_remove).reshape(scores.shape)
+
+
+def mask_from_scores(scores, k, scope: str = "global"):
+  """Keeps the highest-scoring 1 - k of the weights; ``scores`` mirrors params."""
+  if scope == "layer":
+    return jax.tree.map(lambda s: _keep_top(s, k), scores)
+  if scope != "global":
+    raise ValueError(f"mask scope must be one of {SCOPES}, got {scope!r}")
+  leaves, treedef = jax.tree.flatten(scores)
+  keep = _keep_top(jnp.concatenate([l.ravel() for l in leaves]), k)
+  out, start = [], 0
+  for l in leaves:
+    out.append(keep[start:start + l.size].reshape(l.shape))
+    start += l.size
+  return jax.tree.unflatten(treedef, out)
+
+
+def magnitude_mask(params, k, scope: str = "global"):
+  """Removes the fraction k of weights with the smallest |w|."""
+  return mask_from_scores(jax.tree.map(jnp.abs, params), k, scope)
+
+
+def random_mask(key, params, k, scope: str = "global"):
+  """Removes a uniformly random fraction k of the weights."""
+  leaves, treedef = jax.tree.flatten(params)
+  keys = jax.random.split(key, len(leaves))
+  scores = jax.tree.unflatten(
+      treedef, [jax.random.uniform(kk, l.shape) for kk, l in zip(keys, leaves)])
+  return mask_from_scores(scores, k, scope)
+
+
+def ones_like(params):
+  """The dense "mask": every weight kept."""
+  return jax.tree.map(lambda p: jnp.ones(p.shape, bool), params)
+
+
+def apply(params, mask):
+  """params * mask, leaf by leaf (mask leaves are bool)."""
+  return jax.tree.map(lambda p, m: p * m.astype(p.dtype), params, mask)
+
+
+def count_kept(mask):
+  """Number of kept weights (an int array; sums over stacked leading axes too)."""
+  return sum(jnp.sum(m) for m in jax.tree.leaves(mask))
+
+
+def count_total(mask):
+  return sum(m.size for m in jax.tree.leaves(mask))
