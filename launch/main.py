@@ -15,7 +15,8 @@ from absl import app, flags
 from ml_collections import config_flags
 
 _CONFIG = config_flags.DEFINE_config_file(
-    "config", "configs/modadd.py", "Experiment config file.", lock_config=True)
+    "config", None, "Experiment config file, e.g. configs/modadd.py[:variant].",
+    lock_config=True)
 _WORKDIR = flags.DEFINE_string(
     "workdir", None, "Where results go (default: workdirs/<config file name>[_<variant>]).")
 _PROGRESS = flags.DEFINE_bool("progress", True, "Show progress bars.")
@@ -27,21 +28,57 @@ def default_workdir(config_arg):
   return os.path.join("workdirs", name + (f"_{variant}" if variant else ""))
 
 
-def parse_flags(argv):
-  """Parses flags; a bad config file or field exits with one line, no traceback."""
+def _unknown_field(argv):
+  """The first ``--config.a.b`` override naming no field, with the fields allowed."""
+  import importlib.util
+  config_arg = next(a.split("=", 1)[1] for a in argv if a.startswith("--config="))
+  path, _, variant = config_arg.partition(":")
+  spec = importlib.util.spec_from_file_location("_config_file", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  config = module.get_config(variant or None)
+  for a in argv:
+    if not a.startswith("--config."):
+      continue
+    node, parts = config, a[len("--config."):].split("=", 1)[0].split(".")
+    for i, part in enumerate(parts):
+      if not hasattr(node, "keys") or part not in node:
+        where = "config" + "".join("." + p for p in parts[:i])
+        allowed = ", ".join(sorted(node.keys())) if hasattr(node, "keys") else "none"
+        return f"unknown field config.{'.'.join(parts)}: {where} has fields {allowed}"
+      node = node[part]
+  return None
+
+
+def load_config(argv):
+  """Parses flags and loads the config; any error exits with one line, no traceback."""
   try:
-    return flags.FLAGS(argv)
-  except (flags.Error, AttributeError, KeyError, ValueError, TypeError) as e:
-    msg = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+    flags.FLAGS(argv)
+    if _CONFIG.value is None:
+      raise ValueError("--config is required, e.g. --config=configs/modadd.py")
+    path = flags.FLAGS["config"].config_filename.partition(":")[0]
+    if not os.path.isfile(path):
+      raise FileNotFoundError(f"config file {path!r} does not exist")
+    _CONFIG.value.keys()  # a config file that failed to load raises here
+    return _CONFIG.value
+  except Exception as e:  # pylint: disable=broad-except
+    msg = None
+    if isinstance(e, (AttributeError, KeyError, flags.Error)):
+      try:
+        msg = _unknown_field(argv)
+      except Exception:  # pylint: disable=broad-except
+        msg = None
+    if msg is None:
+      lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()]
+      msg = (f"{type(e).__name__}: {lines[-1]}" if lines else type(e).__name__)
     sys.exit(f"config error: {msg}")
 
 
 def main(argv):
-  parse_flags(argv)
-  # Imported after flag parsing so a config error never waits for JAX to load.
+  config = load_config(argv)
   from gtickets.config import ConfigError, validate
   try:
-    config = validate(_CONFIG.value)
+    config = validate(config)
   except ConfigError as e:
     sys.exit(f"config error: {e}")
 

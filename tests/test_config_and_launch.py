@@ -1,0 +1,94 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from gtickets.config import ConfigError, default_config, validate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = ["--config.seeds=(0,1)", "--config.task.p=11", "--config.model.d_embed=16",
+        "--config.model.d_hidden=8", "--config.train.num_steps=40",
+        "--config.train.eval_every=10", "--config.train.ckpt_every=20"]
+
+
+def launch(*args, workdir):
+  return subprocess.run(
+      [sys.executable, os.path.join(ROOT, "launch", "main.py"), *args,
+       f"--workdir={workdir}", "--progress=false"],
+      capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+@pytest.mark.parametrize("field,value,words", [
+    ("task.operation", "pow", "must be one of"),
+    ("task.p", 1, ">= 2"),
+    ("task.p", 12, "prime"),  # with operation div, set below
+    ("task.train_fraction", 1.0, "(0, 1)"),
+    ("task.train_fraction", 0.0, "(0, 1)"),
+    ("task.pairs", "some", "must be one of"),
+    ("ticket.prune_ratios", (0.5, 1.0), "[0, 1)"),
+    ("ticket.prune_ratios", (-0.1,), "[0, 1)"),
+    ("ticket.scope", "neuron", "must be one of"),
+    ("ticket.variants", ("grokked", "snip"), "must be one of"),
+    ("ticket.mask_step", 3000, "checkpointed step"),
+    ("train.num_steps", 0, "positive integer"),
+    ("train.eval_every", -5, "positive integer"),
+    ("train.ckpt_every", 150, "multiple of train.eval_every"),
+    ("train.num_steps", 30050, "multiple of train.eval_every"),
+])
+def test_invalid_values_name_the_field(field, value, words):
+  c = default_config()
+  if field == "task.p" and value == 12:
+    c.task.operation = "div"
+  section, name = field.split(".")
+  c[section][name] = value
+  with pytest.raises(ConfigError) as e:
+    validate(c)
+  msg = str(e.value)
+  assert f"config.{field}=" in msg and words in msg and "\n" not in msg
+
+
+def test_defaults_are_valid_and_the_papers():
+  c = validate(default_config())
+  assert (c.task.p, c.task.train_fraction, c.optim.lr, c.optim.weight_decay) == (
+      67, 0.4, 1e-3, 1.0)
+  assert (c.optim.b1, c.optim.b2, c.train.num_steps, c.ticket.prune_ratios) == (
+      0.9, 0.98, 30000, (0.6,))
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--config.task.operation=pow"], "config.task.operation='pow' is invalid"),
+    (["--config.task.operatoin=add"], "unknown field config.task.operatoin"),
+    (["--config.ticket.prune_ratios=(1.5,)"], "config.ticket.prune_ratios"),
+    (["--config.train.ckpt_every=150"], "config.train.ckpt_every=150"),
+])
+def test_launcher_rejects_bad_config_in_one_line(args, words, tmp_path):
+  r = launch("--config=configs/modadd.py", *args, workdir=tmp_path / "w")
+  assert r.returncode != 0
+  lines = r.stderr.strip().splitlines()
+  assert len(lines) == 1 and words in lines[0], r.stderr
+  assert "Traceback" not in r.stderr and not (tmp_path / "w").exists()
+
+
+def test_tiny_end_to_end_launch_writes_summary_and_resumes(tmp_path):
+  work = tmp_path / "w"
+  r = launch("--config=configs/modadd.py:quick", *TINY, workdir=work)
+  assert r.returncode == 0, r.stderr[-2000:]
+  s = json.loads((work / "summary.json").read_text())
+  table = {row["variant"]: row for row in s["table"]}
+  assert set(table) == {"dense", "grokked", "random"}
+  assert all(row["n_runs"] == 2 for row in table.values())
+  runs = s["runs"]["tickets"]
+  assert [(x["variant"], x["seed"], x["prune_ratio"]) for x in runs] == [
+      ("grokked", 0, 0.6), ("grokked", 1, 0.6), ("random", 0, 0.6), ("random", 1, 0.6)]
+  assert all(0 <= x["final_test_acc"] <= 1 for x in runs)
+  assert (work / "curves.png").stat().st_size > 10_000
+  assert json.loads((work / "config.json").read_text())["task"]["p"] == 11
+  assert "| dense" in r.stdout and "| grokked" in r.stdout
+  # the same command again reads the finished phases back: same table, no training
+  mtime = (work / "dense" / "curves.npz").stat().st_mtime
+  r2 = launch("--config=configs/modadd.py:quick", *TINY, workdir=work)
+  assert r2.returncode == 0
+  assert json.loads((work / "summary.json").read_text())["table"] == s["table"]
+  assert (work / "dense" / "curves.npz").stat().st_mtime == mtime

@@ -1,0 +1,34 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gtickets.config import default_config
+from gtickets.models import make_model
+from gtickets.tasks import make_task
+
+
+def test_paper_mlp_shapes_and_parameter_count():
+  c = default_config()
+  task = make_task(c.task)
+  model = make_model(c.model, task)
+  params = model.init(jax.random.key(0), task.x_train[:1])["params"]
+  shapes = {k: v.shape for k, v in params.items()}
+  assert shapes == {"embed": (67, 500), "w_in": (500, 48), "w_out": (48, 500),
+                    "unembed": (500, 67)}
+  assert sum(v.size for v in params.values()) == 115_000
+  out = model.apply({"params": params}, task.x_test[:7])
+  assert out.shape == (7, 67)
+  # init N(0, (kappa/sqrt(fan_in))^2): the empirical std matches within 5%
+  for name, fan_in in [("embed", 67), ("w_in", 500), ("w_out", 48), ("unembed", 500)]:
+    assert abs(float(jnp.std(params[name])) * np.sqrt(fan_in) - 1.0) < 0.05, name
+
+
+def test_embeddings_of_both_tokens_are_summed():
+  c = default_config()
+  task = make_task(c.task)
+  model = make_model(c.model, task)
+  params = model.init(jax.random.key(0), task.x_train[:1])["params"]
+  # swapping a and b cannot change the output of a summed embedding
+  x = np.array([[3, 5], [10, 2]])
+  np.testing.assert_allclose(model.apply({"params": params}, x),
+                             model.apply({"params": params}, x[:, ::-1]), rtol=1e-5, atol=1e-6)

@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from gtickets.config import default_config
+from gtickets.tasks import make_task, modular
+
+
+@pytest.mark.parametrize("op,a,b,p,want", [
+    ("add", 60, 10, 67, 3), ("add", 5, 4, 67, 9), ("sub", 3, 5, 7, 5),
+    ("mul", 6, 5, 7, 2), ("div", 3, 2, 7, 5), ("div", 1, 3, 67, 45)])
+def test_operation_labels_hand_checked(op, a, b, p, want):
+  assert modular.labels(np.array([[a, b]]), p, op)[0] == want
+
+
+def test_division_is_inverse_of_multiplication():
+  p = 13
+  x = modular.make_pairs(p, "all", "div")
+  assert (x[:, 1] != 0).all() and len(x) == p * (p - 1)
+  q = modular.labels(x, p, "div")
+  np.testing.assert_array_equal((q * x[:, 1]) % p, x[:, 0])
+
+
+@pytest.mark.parametrize("pairs,n", [("unordered", 2211), ("unordered_diag", 2278),
+                                     ("all", 67 * 67)])
+def test_pair_set_sizes(pairs, n):
+  x = modular.make_pairs(67, pairs, "add")
+  assert x.shape == (n, 2)
+  assert len({tuple(r) for r in x}) == n
+
+
+def test_default_split_is_paper_size_and_seeded():
+  c = default_config().task
+  t = make_task(c)
+  assert (len(t.x_train), len(t.x_test)) == (884, 1327)  # 40% of 2211
+  assert (t.x_train[:, 0] > t.x_train[:, 1]).all()
+  np.testing.assert_array_equal(t.y_train, (t.x_train[:, 0] + t.x_train[:, 1]) % 67)
+  # train and test are disjoint and cover every pair
+  seen = {tuple(r) for r in t.x_train} | {tuple(r) for r in t.x_test}
+  assert len(seen) == 2211
+  again = make_task(c)
+  np.testing.assert_array_equal(again.x_train, t.x_train)
+  c.data_seed = 1
+  other = make_task(c)
+  assert not np.array_equal(other.x_train, t.x_train)
