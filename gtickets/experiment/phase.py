@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from gtickets.tickets.checkpoints import StateCheckpoints
 from gtickets.training.measures import run_measures
+from gtickets.training.sharding import run_sharding, shard_runs
 from gtickets.training.trainer import METRICS
 
 
@@ -107,6 +108,8 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config,
 
   train = config.train
   ckpts = StateCheckpoints(os.path.join(directory, "checkpoints"))
+  sharding = run_sharding(len(runs))
+  params, masks = shard_runs((params, masks), sharding)
   state = trainer.init_state(params, masks)
   start = ckpts.latest_step()
   if start is None:
@@ -117,7 +120,7 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config,
                       trainer.evaluate(state, masks, data)).items()})
     ckpts.save(0, state)
   else:
-    state = ckpts.restore(start, like=state)
+    state = shard_runs(ckpts.restore(start, like=state), sharding)
 
   ends = [e for e in chunk_ends(train.num_steps, train.ckpt_every) if e > start]
   bar = tqdm(total=train.num_steps, initial=start, desc=name, unit="step",

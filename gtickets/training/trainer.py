@@ -33,6 +33,7 @@ class Trainer:
   init_state: Callable   # params [R, ...], masks [R, ...] -> state
   evaluate: Callable     # state, masks, data -> {metric: [R]}
   train_chunk: Callable  # state, masks, data, n_evals -> state, {metric: [R, n_evals]}
+  step: Callable         # one run, unbatched, not jitted: state, mask, data -> state
   eval_every: int
 
 
@@ -82,6 +83,7 @@ def make_trainer(config, task, model) -> Trainer:
       evaluate=jax.jit(jax.vmap(evaluate, in_axes=(0, 0, None))),
       train_chunk=jax.jit(jax.vmap(train_chunk, in_axes=(0, 0, None, None)),
                           static_argnums=3),
+      step=step,
       eval_every=config.train.eval_every)
 
 
