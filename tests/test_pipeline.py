@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from gtickets.experiment import phase as phase_lib
-from gtickets.experiment.pipeline import make_setup, run_dense, run_main, ticket_runs
+from gtickets.experiment.pipeline import (make_setup, run_dense, run_main, run_tickets,
+                                          ticket_runs)
 from gtickets.tickets import checkpoints, masks as masks_lib
 from gtickets.training.trainer import init_keys
 
@@ -50,6 +51,12 @@ def test_tickets_use_masks_of_final_weights_and_rewound_init(tiny_config, tmp_pa
           t0[k][r["run"]], theta0[k][r["base_run"]] * saved[k][r["run"]])
   assert tickets.curves["test_acc"].shape == (4, 7)
   assert list(tickets.steps) == [0, 10, 20, 30, 40, 50, 60]
+  # other ticket settings on the same workdir: refused before any mask is touched
+  c.ticket.prune_ratios = (0.5,)
+  with pytest.raises(phase_lib.WorkdirMismatch):
+    run_tickets(make_setup(c), str(tmp_path), dense, progress=False)
+  again = checkpoints.load_tree(str(tmp_path / "tickets" / "masks"))
+  assert all(np.array_equal(again[k], saved[k]) for k in saved)
 
 
 class _Interrupt(Exception):

@@ -68,7 +68,15 @@ def _write_json(path, obj):
   os.replace(tmp, path)
 
 
-def _check_or_write_manifest(directory, manifest):
+def claim_directory(name, workdir, runs, manifest_config):
+  """The phase folder, after checking (or writing) its ``runs.json``.
+
+  Raises WorkdirMismatch if the folder holds runs of another run table or config.
+  Call it before writing anything else of the phase there.
+  """
+  directory = os.path.abspath(os.path.join(workdir, name))
+  os.makedirs(os.path.join(directory, "metrics"), exist_ok=True)
+  manifest = json.loads(json.dumps({"runs": runs, "config": manifest_config}))
   path = os.path.join(directory, "runs.json")
   if os.path.exists(path):
     with open(path) as f:
@@ -79,6 +87,7 @@ def _check_or_write_manifest(directory, manifest):
           "use another --workdir (or delete that folder to retrain it)")
   else:
     _write_json(path, manifest)
+  return directory
 
 
 def _to_host(metrics):
@@ -92,19 +101,16 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config,
   ``manifest_config``: a JSON-able dict of the settings that determine the
   result, checked against an existing workdir (default: the whole config).
   """
-  directory = os.path.abspath(os.path.join(workdir, name))
-  os.makedirs(os.path.join(directory, "metrics"), exist_ok=True)
-  manifest = json.loads(json.dumps({
-      "runs": runs,
-      "config": manifest_config if manifest_config is not None else config.to_dict()}))
-  _check_or_write_manifest(directory, manifest)
+  if manifest_config is None:
+    manifest_config = config.to_dict()
+  directory = claim_directory(name, workdir, runs, manifest_config)
+  runs = json.loads(json.dumps(runs))
   curves_path = os.path.join(directory, "curves.npz")
   threshold = config.threshold
   if os.path.exists(curves_path):
     with np.load(curves_path) as z:
       steps, curves = z["steps"], {k: z[k] for k in METRICS}
-    return _finish(name, directory, manifest["runs"], steps, curves, threshold,
-                   write=False)
+    return _finish(name, directory, runs, steps, curves, threshold, write=False)
 
   train = config.train
   ckpts = StateCheckpoints(os.path.join(directory, "checkpoints"))
@@ -148,7 +154,7 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config,
 
   steps, curves = _gather_chunks(directory, train.num_steps)
   _atomic_savez(curves_path, steps=steps, **curves)
-  return _finish(name, directory, manifest["runs"], steps, curves, threshold, write=True)
+  return _finish(name, directory, runs, steps, curves, threshold, write=True)
 
 
 def _gather_chunks(directory, num_steps):

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gtickets.config import resolve_step
-from gtickets.experiment.phase import PhaseResult, run_phase
+from gtickets.experiment.phase import PhaseResult, claim_directory, run_phase
 from gtickets.models import make_model
 from gtickets.tasks import make_task
 from gtickets.tickets import checkpoints
@@ -95,7 +95,8 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResul
       base_params[step] = checkpoints.restore_params(dense.checkpoint_dir, step)
     return base_params[step]
 
-  mask_dir = os.path.join(os.path.abspath(workdir), "tickets", "masks")
+  manifest = {**_training_config(c), "ticket": c.ticket.to_dict(), "seeds": list(c.seeds)}
+  mask_dir = os.path.join(claim_directory("tickets", workdir, runs, manifest), "masks")
   rewound = jax.tree.map(lambda *xs: jnp.stack(xs), *[
       jax.tree.map(lambda x: x[r["base_run"]], base_at(r["rewind_step"])) for r in runs])
   if os.path.exists(mask_dir):
@@ -105,7 +106,6 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResul
         make_ticket_mask(r, lambda s, b=r["base_run"]: jax.tree.map(
             lambda x: x[b], base_at(s)), r["scope"]) for r in runs])
     checkpoints.save_tree(mask_dir, masks)
-  manifest = {**_training_config(c), "ticket": c.ticket.to_dict(), "seeds": list(c.seeds)}
   return run_phase("tickets", workdir, setup.trainer, setup.data, runs, rewound,
                    masks, c, manifest_config=manifest, progress=progress)
 
