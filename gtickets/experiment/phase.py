@@ -8,6 +8,8 @@ Files under ``workdir/<phase>/``:
                      chunk's checkpoint, so a checkpoint always has its curves
   curves.npz         the full curves: ``steps`` and one [run, eval] array per metric
   summary.json/.csv  per-run measures (t_mem, t_gen, tau_grok, finals) + settings
+  progress.jsonl     a log line per checkpoint: the step and each run's last metrics
+                     (append-only; a resumed phase logs its redone chunk again)
 
 A phase with ``curves.npz`` is finished and is read back, not retrained. An
 interrupted phase resumes from its latest checkpoint; training is deterministic,
@@ -140,6 +142,9 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config,
     _atomic_savez(os.path.join(directory, "metrics", f"upto_{end:08d}.npz"),
                   steps=steps, **metrics)
     ckpts.save(end, state)
+    with open(os.path.join(directory, "progress.jsonl"), "a") as f:
+      f.write(json.dumps({"step": end, **{k: v[:, -1].tolist() for k, v in metrics.items()}})
+              + "\n")
     bad = set(np.flatnonzero(~np.isfinite(metrics["train_loss"]).all(axis=1)).tolist())
     for i in sorted(bad - diverged):
       tqdm.write(f"warning: {name} run {i} ({runs[i]}) diverged by step {end} "
