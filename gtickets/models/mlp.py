@@ -5,6 +5,11 @@ d_hidden) -> ReLU -> w_out (d_hidden x d_embed) -> unembed (d_embed x outputs).
 No biases, no normalization. Every matrix is drawn from
 N(0, (kappa / sqrt(fan_in))^2); the embedding's fan-in is the vocabulary size
 (it multiplies a one-hot vector). For p = 67 this is 115,000 weights.
+
+The embedding is applied as (one_hot(a) + one_hot(b)) @ embed rather than a
+gather: the same values exactly, but its gradient is a matmul instead of a
+scatter-add, which XLA:CPU runs about 2x slower than the whole rest of the
+backward pass once runs are vmapped (benchmarks/throughput.py).
 """
 import flax.linen as nn
 import jax
@@ -31,7 +36,9 @@ class TokenMLP(nn.Module):
       return self.param(name, scaled_normal(self.kappa, fan_in), (fan_in, fan_out))
 
     embed = weight("embed", self.vocab, self.d_embed)
-    h = embed[tokens[..., 0]] + embed[tokens[..., 1]]
+    one_hots = (jax.nn.one_hot(tokens[..., 0], self.vocab, dtype=embed.dtype)
+                + jax.nn.one_hot(tokens[..., 1], self.vocab, dtype=embed.dtype))
+    h = one_hots @ embed
     h = nn.relu(h @ weight("w_in", self.d_embed, self.d_hidden))
     h = h @ weight("w_out", self.d_hidden, self.d_embed)
     return h @ weight("unembed", self.d_embed, self.num_outputs)
