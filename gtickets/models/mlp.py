@@ -10,6 +10,8 @@ The embedding is applied as (one_hot(a) + one_hot(b)) @ embed rather than a
 gather: the same values exactly, but its gradient is a matmul instead of a
 scatter-add, which XLA:CPU runs about 2x slower than the whole rest of the
 backward pass once runs are vmapped (benchmarks/throughput.py).
+``from_inputs`` runs the network on any real-valued input vector of size vocab
+(SynFlow feeds it all ones).
 """
 import flax.linen as nn
 import jax
@@ -29,16 +31,21 @@ class TokenMLP(nn.Module):
   d_hidden: int = 48
   kappa: float = 1.0
 
-  @nn.compact
+  def setup(self):
+    def weight(fan_in, fan_out):
+      return scaled_normal(self.kappa, fan_in), (fan_in, fan_out)
+    self.embed = self.param("embed", *weight(self.vocab, self.d_embed))
+    self.w_in = self.param("w_in", *weight(self.d_embed, self.d_hidden))
+    self.w_out = self.param("w_out", *weight(self.d_hidden, self.d_embed))
+    self.unembed = self.param("unembed", *weight(self.d_embed, self.num_outputs))
+
+  def from_inputs(self, x):
+    """x: real [..., vocab] (a sum of one-hot vectors) -> logits [..., num_outputs]."""
+    h = nn.relu(x @ self.embed @ self.w_in)
+    return h @ self.w_out @ self.unembed
+
   def __call__(self, tokens):
     """tokens: int array [..., 2] -> logits [..., num_outputs]."""
-    def weight(name, fan_in, fan_out):
-      return self.param(name, scaled_normal(self.kappa, fan_in), (fan_in, fan_out))
-
-    embed = weight("embed", self.vocab, self.d_embed)
-    one_hots = (jax.nn.one_hot(tokens[..., 0], self.vocab, dtype=embed.dtype)
-                + jax.nn.one_hot(tokens[..., 1], self.vocab, dtype=embed.dtype))
-    h = one_hots @ embed
-    h = nn.relu(h @ weight("w_in", self.d_embed, self.d_hidden))
-    h = h @ weight("w_out", self.d_hidden, self.d_embed)
-    return h @ weight("unembed", self.d_embed, self.num_outputs)
+    one_hots = (jax.nn.one_hot(tokens[..., 0], self.vocab, dtype=self.embed.dtype)
+                + jax.nn.one_hot(tokens[..., 1], self.vocab, dtype=self.embed.dtype))
+    return self.from_inputs(one_hots)
