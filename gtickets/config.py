@@ -7,10 +7,9 @@ names the field and what is allowed.
 """
 import ml_collections
 
+from gtickets.experiment.variants import VARIANTS
 from gtickets.tasks import modular
 from gtickets.tickets.masks import SCOPES
-
-TICKET_VARIANTS = ("grokked", "random")
 
 
 class ConfigError(ValueError):
@@ -19,6 +18,7 @@ class ConfigError(ValueError):
 
 def default_config():
   c = ml_collections.ConfigDict()
+  c.name = "modadd"            # default workdir: workdirs/<name>
   c.seeds = (0, 1, 2)          # one base run per seed; the seed drives the init
   c.threshold = 0.95           # accuracy threshold for t_mem and t_gen
 
@@ -49,11 +49,15 @@ def default_config():
   c.train.ckpt_every = 2_000
 
   c.ticket = ml_collections.ConfigDict()
+  c.ticket.phase = "tickets"      # folder of the ticket phase in the workdir
+  c.ticket.variants = ("grokked", "random")  # see gtickets/experiment/variants.py
   c.ticket.prune_ratios = (0.6,)  # k = fraction of weights REMOVED
   c.ticket.scope = "global"       # magnitude ranking over all matrices, or "layer"
-  c.ticket.mask_step = -1         # dense checkpoint the mask is cut from; -1 = final
-  c.ticket.rewind_step = 0        # dense checkpoint the kept weights are rewound to
-  c.ticket.variants = TICKET_VARIANTS
+  c.ticket.mask_steps = (-1,)     # base checkpoints masks are cut from; -1 = final
+  c.ticket.rewind_step = 0        # base checkpoint the kept weights are rewound to
+  c.ticket.weight_decay = -1.0    # >= 0: overrides optim.weight_decay for tickets
+  c.ticket.synflow_rounds = 100
+  c.ticket.grasp_temperature = 1.0
   return c
 
 
@@ -127,15 +131,21 @@ def validate(c):
          "each prune ratio k (fraction removed) must be in [0, 1)")
   if tk.scope not in SCOPES:
     fail("ticket.scope", tk.scope, f"must be one of {SCOPES}")
-  unknown = [v for v in tk.variants if v not in TICKET_VARIANTS]
-  if unknown or not tk.variants:
-    fail("ticket.variants", tk.variants, f"each must be one of {TICKET_VARIANTS}")
+  unknown = [v for v in tk.variants if v not in VARIANTS]
+  if unknown or not tk.variants or len(set(tk.variants)) != len(tk.variants):
+    fail("ticket.variants", tk.variants, f"distinct, each one of {VARIANTS}")
   ckpts = _checkpoint_steps(tr)
-  for f in ("mask_step", "rewind_step"):
-    step = tr.num_steps if tk[f] == -1 else tk[f]
-    if step not in ckpts:
-      fail(f"ticket.{f}", tk[f], "must be -1 (final) or a checkpointed step "
-           f"(0, multiples of train.ckpt_every={tr.ckpt_every}, or train.num_steps)")
+  allowed_steps = ("must be -1 (final) or a checkpointed step (0, multiples of "
+                   f"train.ckpt_every={tr.ckpt_every}, or train.num_steps)")
+  if not tk.mask_steps or any(resolve_step(s, c) not in ckpts for s in tk.mask_steps):
+    fail("ticket.mask_steps", tk.mask_steps, "each " + allowed_steps)
+  if resolve_step(tk.rewind_step, c) not in ckpts:
+    fail("ticket.rewind_step", tk.rewind_step, allowed_steps)
+  if not isinstance(tk.phase, str) or not tk.phase.isidentifier() or tk.phase == "dense":
+    fail("ticket.phase", tk.phase, "must be a plain name other than 'dense'")
+  positive_int("ticket.synflow_rounds", tk.synflow_rounds)
+  if not tk.grasp_temperature > 0:
+    fail("ticket.grasp_temperature", tk.grasp_temperature, "must be > 0")
   return c
 
 

@@ -102,3 +102,53 @@ def test_workdir_of_another_config_is_refused(tiny_config, tmp_path):
   tiny_config.optim.lr = 1e-2
   with pytest.raises(phase_lib.WorkdirMismatch, match="different config"):
     run_dense(make_setup(tiny_config), str(tmp_path), progress=False)
+
+
+def test_norm_ratio_by_hand():
+  from gtickets.experiment.variants import norm_ratio
+  theta = {"a": np.array([3.0, -4.0]), "b": np.array([[1.0, 2.0]])}
+  mask = {"a": np.array([True, False]), "b": np.array([[False, True]])}
+  # L1: (3 + 2) / (3 + 4 + 1 + 2); L2: sqrt(9 + 4) / sqrt(9 + 16 + 1 + 4)
+  np.testing.assert_allclose(norm_ratio(theta, mask, 1), 5 / 10, rtol=1e-6)
+  np.testing.assert_allclose(norm_ratio(theta, mask, 2), np.sqrt(13 / 30), rtol=1e-6)
+
+
+def test_every_variant_starts_as_defined(tiny_config, tmp_path):
+  from gtickets.experiment.variants import VARIANTS, norm_ratio
+  c = tiny_config
+  c.seeds = (0,)
+  c.ticket.variants = VARIANTS
+  c.ticket.phase = "controls"
+  c.ticket.weight_decay = 0.0
+  c.ticket.synflow_rounds = 5
+  s = make_setup(c)
+  dense = run_dense(s, str(tmp_path), progress=False)
+  res = run_tickets(s, str(tmp_path), dense, progress=False)
+  assert [r["variant"] for r in res.runs] == list(VARIANTS)
+  masks = checkpoints.load_tree(str(tmp_path / "controls" / "masks"))
+  start = checkpoints.restore_params(res.checkpoint_dir, 0)
+  theta0 = jax.tree.map(lambda x: x[0], checkpoints.restore_params(dense.checkpoint_dir, 0))
+  final = jax.tree.map(lambda x: x[0], checkpoints.restore_params(dense.checkpoint_dir, 60))
+  grokked = masks_lib.magnitude_mask(final, 0.6)
+  n = masks_lib.count_total(theta0)
+  for r in res.runs:
+    m = jax.tree.map(lambda x: x[r["run"]], masks)
+    w = jax.tree.map(lambda x: x[r["run"]], start)
+    kept = int(masks_lib.count_kept(m))
+    if r["variant"] in ("dense", "l1_matched", "l2_matched"):
+      assert kept == n and r["mask_step"] == (None if r["variant"] == "dense" else 60)
+      scale = 1.0 if r["variant"] == "dense" else float(
+          norm_ratio(theta0, grokked, 1 if r["variant"] == "l1_matched" else 2))
+      assert 0 < scale <= 1
+      for k in w:
+        np.testing.assert_allclose(w[k], scale * theta0[k], rtol=1e-6)
+    else:
+      assert n - kept == round(0.6 * n), r["variant"]
+  by_variant = {r["variant"]: jax.tree.map(lambda x: x[r["run"]], masks) for r in res.runs}
+  assert all(np.array_equal(by_variant["grokked"][k], grokked[k]) for k in grokked)
+  assert not all(np.array_equal(by_variant["snip"][k], by_variant["synflow"][k]) for k in grokked)
+  # the ticket phase trained without weight decay; the base phase with it
+  assert json.load(open(tmp_path / "controls" / "runs.json"))["config"]["optim"][
+      "weight_decay"] == 0.0
+  assert json.load(open(tmp_path / "dense" / "runs.json"))["config"]["optim"][
+      "weight_decay"] == 1.0

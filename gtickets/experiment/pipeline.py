@@ -1,14 +1,14 @@
 """The paper's main pipeline: dense base runs, then tickets cut from them.
 
 Phase ``dense``: one run per seed, all weights kept, trained from theta_0.
-Phase ``tickets``: for each prune ratio k, ticket variant and seed, a mask is
-cut and the kept weights are rewound to the base run's checkpoint at
-``ticket.rewind_step`` (theta_0 by default, read back from orbax):
-  * ``grokked``: global (or layer-wise) magnitude mask of the base run's weights
-    at ``ticket.mask_step`` (the final checkpoint by default);
-  * ``random``: a uniformly random mask at the same k (key from the run's seed).
-All ticket runs train together in one batched program; their masks are saved
-with orbax in ``tickets/masks``.
+Ticket phase (folder ``config.ticket.phase``, default ``tickets``): for each
+prune ratio k, variant, mask step and seed, one run whose mask and starting
+weights come from the base run of that seed (``experiment/variants.py``):
+by default ``grokked`` (magnitude mask of the final base weights, rewound to
+theta_0, read back from orbax) and ``random`` (random mask, same k). All runs of
+a phase train together in one batched program; masks are saved with orbax in
+``<phase>/masks``. ``ticket.weight_decay`` >= 0 overrides the base's weight decay
+for the ticket phase (the critical-ratio experiment trains without it).
 """
 import dataclasses
 import os
@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gtickets.config import resolve_step
+from gtickets.experiment import variants
 from gtickets.experiment.phase import PhaseResult, claim_directory, run_phase
 from gtickets.models import make_model
 from gtickets.tasks import make_task
@@ -59,34 +60,42 @@ def run_dense(setup, workdir, progress=True) -> PhaseResult:
 
 
 def ticket_runs(config):
-  """The run table of the ticket phase: (k, variant, seed) in that nesting."""
-  mask_step = resolve_step(config.ticket.mask_step, config)
+  """The run table of a ticket phase: (k, variant, mask step, seed) in that nesting.
+
+  ``mask_step`` is recorded only for variants whose mask comes from a base
+  checkpoint (grokked and the norm-matched controls).
+  """
   rewind_step = resolve_step(config.ticket.rewind_step, config)
+  mask_steps = [resolve_step(s, config) for s in config.ticket.mask_steps]
   runs = []
   for k in config.ticket.prune_ratios:
     for variant in config.ticket.variants:
-      for base, seed in enumerate(config.seeds):
-        runs.append({
-            "run": len(runs), "variant": variant, "seed": seed, "prune_ratio": k,
-            "data_seed": config.task.data_seed, "base_run": base,
-            "mask_step": mask_step if variant == "grokked" else None,
-            "rewind_step": rewind_step, "scope": config.ticket.scope})
+      for mask_step in (mask_steps if variant in variants.USES_MASK_STEP else [None]):
+        for base, seed in enumerate(config.seeds):
+          runs.append({
+              "run": len(runs), "variant": variant, "seed": seed, "prune_ratio": k,
+              "data_seed": config.task.data_seed, "base_run": base,
+              "mask_step": mask_step, "rewind_step": rewind_step,
+              "scope": config.ticket.scope})
   return runs
 
 
-def make_ticket_mask(run, base_weights_at, scope):
-  """The mask of one ticket run. ``base_weights_at(step)``: base params at step."""
-  k = run["prune_ratio"]
-  if run["variant"] == "grokked":
-    return masks_lib.magnitude_mask(base_weights_at(run["mask_step"]), k, scope)
-  if run["variant"] == "random":
-    key = jax.random.fold_in(jax.random.key(run["seed"]), 1)
-    return masks_lib.random_mask(key, base_weights_at(run["rewind_step"]), k, scope)
-  raise ValueError(f"unknown ticket variant {run['variant']!r}")
+def ticket_config(config):
+  """The config a ticket phase trains with: the base's, with its optimizer overrides."""
+  c = config.copy_and_resolve_references()
+  if config.ticket.weight_decay >= 0:
+    with c.unlocked():
+      c.optim.weight_decay = config.ticket.weight_decay
+  return c
 
 
 def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResult:
-  c = setup.config
+  """Trains the ticket phase ``config.ticket.phase`` from the base runs of ``dense``."""
+  base_config = setup.config
+  c = ticket_config(base_config)
+  if c.optim.weight_decay != base_config.optim.weight_decay:
+    setup = Setup(c, setup.task, setup.model,
+                  make_trainer(c, setup.task, setup.model), setup.data)
   runs = ticket_runs(c)
   base_params = {}
 
@@ -95,18 +104,19 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResul
       base_params[step] = checkpoints.restore_params(dense.checkpoint_dir, step)
     return base_params[step]
 
-  manifest = {**_training_config(c), "ticket": c.ticket.to_dict(), "seeds": list(c.seeds)}
-  mask_dir = os.path.join(claim_directory("tickets", workdir, runs, manifest), "masks")
-  rewound = jax.tree.map(lambda *xs: jnp.stack(xs), *[
-      jax.tree.map(lambda x: x[r["base_run"]], base_at(r["rewind_step"])) for r in runs])
+  manifest = {**_training_config(c), "seeds": list(c.seeds)}
+  directory = claim_directory(c.ticket.phase, workdir, runs, manifest)
+  mask_dir = os.path.join(directory, "masks")
+  starts = [variants.run_start(
+      r, lambda s, b=r["base_run"]: jax.tree.map(lambda x: x[b], base_at(s)), setup,
+      c.ticket) for r in runs]
+  params = jax.tree.map(lambda *xs: jnp.stack(xs), *[s[0] for s in starts])
   if os.path.exists(mask_dir):
     masks = checkpoints.load_tree(mask_dir)
   else:
-    masks = jax.tree.map(lambda *xs: jnp.stack(xs), *[
-        make_ticket_mask(r, lambda s, b=r["base_run"]: jax.tree.map(
-            lambda x: x[b], base_at(s)), r["scope"]) for r in runs])
+    masks = jax.tree.map(lambda *xs: jnp.stack(xs), *[s[1] for s in starts])
     checkpoints.save_tree(mask_dir, masks)
-  return run_phase("tickets", workdir, setup.trainer, setup.data, runs, rewound,
+  return run_phase(c.ticket.phase, workdir, setup.trainer, setup.data, runs, params,
                    masks, c, manifest_config=manifest, progress=progress)
 
 
