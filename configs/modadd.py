@@ -16,6 +16,7 @@ from gtickets.config import default_config
 def get_config(arg=None):
   c = default_config()
   if arg == "quick":
+    c.name = "modadd_quick"
     c.task.p = 23
     c.task.pairs = "all"
     c.task.train_fraction = 0.5

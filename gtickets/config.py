@@ -83,6 +83,8 @@ def validate(c):
   if not c.seeds or len(set(c.seeds)) != len(c.seeds) or any(
       not isinstance(s, int) or s < 0 for s in c.seeds):
     fail("seeds", c.seeds, "must be a non-empty tuple of distinct non-negative integers")
+  if not isinstance(c.name, str) or not c.name or "/" in c.name:
+    fail("name", c.name, "must be a non-empty name without '/'")
   if not 0 < c.threshold <= 1:
     fail("threshold", c.threshold, "must be in (0, 1]")
 

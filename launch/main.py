@@ -18,14 +18,8 @@ _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Experiment config file, e.g. configs/modadd.py[:variant].",
     lock_config=True)
 _WORKDIR = flags.DEFINE_string(
-    "workdir", None, "Where results go (default: workdirs/<config file name>[_<variant>]).")
+    "workdir", None, "Where results go (default: workdirs/<config.name>).")
 _PROGRESS = flags.DEFINE_bool("progress", True, "Show progress bars.")
-
-
-def default_workdir(config_arg):
-  path, _, variant = config_arg.partition(":")
-  name = os.path.splitext(os.path.basename(path))[0]
-  return os.path.join("workdirs", name + (f"_{variant}" if variant else ""))
 
 
 def _unknown_field(argv):
@@ -86,7 +80,7 @@ def main(argv):
   from gtickets.experiment.phase import WorkdirMismatch
   from gtickets.experiment.pipeline import run_main
 
-  workdir = os.path.abspath(_WORKDIR.value or default_workdir(flags.FLAGS["config"].serialize().split("=", 1)[1]))
+  workdir = os.path.abspath(_WORKDIR.value or os.path.join("workdirs", config.name))
   os.makedirs(workdir, exist_ok=True)
   with open(os.path.join(workdir, "config.json"), "w") as f:
     json.dump(config.to_dict(), f, indent=1)

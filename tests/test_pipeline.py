@@ -152,3 +152,20 @@ def test_every_variant_starts_as_defined(tiny_config, tmp_path):
       "weight_decay"] == 0.0
   assert json.load(open(tmp_path / "dense" / "runs.json"))["config"]["optim"][
       "weight_decay"] == 1.0
+
+
+def test_added_base_checkpoints_equal_those_of_a_finer_run(tiny_config, tmp_path):
+  from gtickets.experiment.pipeline import ensure_base_checkpoints
+  s = make_setup(tiny_config)
+  dense = run_dense(s, str(tmp_path / "coarse"), progress=False)
+  assert ensure_base_checkpoints(s, dense, [10, 30, 40, 50]) == [10, 30, 50]
+  fine_config = tiny_config.copy_and_resolve_references()
+  fine_config.train.ckpt_every = 10
+  fine = run_dense(make_setup(fine_config), str(tmp_path / "fine"), progress=False)
+  for step in (10, 30, 50):
+    a = checkpoints.restore_params(dense.checkpoint_dir, step)
+    b = checkpoints.restore_params(fine.checkpoint_dir, step)
+    for k in a:
+      np.testing.assert_array_equal(a[k], b[k])
+  with pytest.raises(ValueError, match="multiples of eval_every"):
+    ensure_base_checkpoints(s, dense, [15])

@@ -198,3 +198,33 @@ def _finish(name, directory, runs, steps, curves, threshold, write):
 
 def stack_trees(trees):
   return jax.tree.map(lambda *xs: np.stack(xs), *trees)
+
+
+def add_checkpoints(result, steps, trainer, data, params, masks, eval_every):
+  """Adds checkpoints at ``steps`` to a finished phase, without retraining it.
+
+  Each missing step is reached by training forward from the nearest earlier
+  checkpoint; training is deterministic, so these are the states the original
+  run passed through (tested). ``params``/``masks``: the phase's step-0 inputs,
+  used for shapes. Returns the sorted list of steps added.
+  """
+  ckpts = StateCheckpoints(result.checkpoint_dir)
+  have = ckpts.steps()
+  missing = sorted(set(steps) - set(have))
+  bad = [s for s in missing if s % eval_every or s > max(have)]
+  if bad:
+    raise ValueError(f"cannot add checkpoints at {bad}: steps must be multiples of "
+                     f"eval_every={eval_every} within the trained {max(have)} steps")
+  sharding = run_sharding(len(result.runs))
+  params, masks = shard_runs((params, masks), sharding)
+  like = trainer.init_state(params, masks)
+  state, at = None, None
+  for step in tqdm(missing, desc=f"{result.name}: adding checkpoints", disable=len(missing) < 2):
+    start = max(s for s in have if s < step)
+    if at is None or at < start or at > step:
+      state, at = shard_runs(ckpts.restore(start, like=like), sharding), start
+    state, _ = trainer.train_chunk(state, masks, data, (step - at) // eval_every)
+    at = step
+    ckpts.save(step, state)
+  ckpts.close()
+  return missing

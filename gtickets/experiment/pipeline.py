@@ -19,7 +19,8 @@ import numpy as np
 
 from gtickets.config import resolve_step
 from gtickets.experiment import variants
-from gtickets.experiment.phase import PhaseResult, claim_directory, run_phase
+from gtickets.experiment.phase import (PhaseResult, add_checkpoints, claim_directory,
+                                       run_phase)
 from gtickets.models import make_model
 from gtickets.tasks import make_task
 from gtickets.tickets import checkpoints
@@ -49,12 +50,16 @@ def _training_config(config):
   return {k: d[k] for k in ("task", "model", "optim", "train")}
 
 
+def _dense_start(setup):
+  params = setup.trainer.init_params(init_keys(setup.config.seeds))
+  return params, jax.vmap(masks_lib.ones_like)(params)
+
+
 def run_dense(setup, workdir, progress=True) -> PhaseResult:
   c = setup.config
   runs = [{"run": i, "variant": "dense", "seed": s, "prune_ratio": 0.0,
            "data_seed": c.task.data_seed} for i, s in enumerate(c.seeds)]
-  params = setup.trainer.init_params(init_keys(c.seeds))
-  masks = jax.vmap(masks_lib.ones_like)(params)
+  params, masks = _dense_start(setup)
   return run_phase("dense", workdir, setup.trainer, setup.data, runs, params, masks,
                    c, manifest_config=_training_config(c), progress=progress)
 
@@ -89,6 +94,13 @@ def ticket_config(config):
   return c
 
 
+def ensure_base_checkpoints(setup, dense: PhaseResult, steps):
+  """Makes sure the base phase has checkpoints at ``steps`` (adds missing ones)."""
+  params, masks = _dense_start(setup)
+  return add_checkpoints(dense, steps, setup.trainer, setup.data, params, masks,
+                         setup.config.train.eval_every)
+
+
 def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResult:
   """Trains the ticket phase ``config.ticket.phase`` from the base runs of ``dense``."""
   base_config = setup.config
@@ -97,6 +109,8 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResul
     setup = Setup(c, setup.task, setup.model,
                   make_trainer(c, setup.task, setup.model), setup.data)
   runs = ticket_runs(c)
+  ensure_base_checkpoints(setup, dense, {r[k] for r in runs for k in ("mask_step", "rewind_step")
+                                         if r[k] is not None})
   base_params = {}
 
   def base_at(step):  # params of all base runs at `step`, from orbax, cached
