@@ -19,6 +19,7 @@ class ConfigError(ValueError):
 def default_config():
   c = ml_collections.ConfigDict()
   c.name = "modadd"            # default workdir: workdirs/<name>
+  c.experiment = "main"        # see gtickets/experiment/experiments.py
   c.seeds = (0, 1, 2)          # one base run per seed; the seed drives the init
   c.threshold = 0.95           # accuracy threshold for t_mem and t_gen
 
@@ -58,17 +59,14 @@ def default_config():
   c.ticket.weight_decay = -1.0    # >= 0: overrides optim.weight_decay for tickets
   c.ticket.synflow_rounds = 100
   c.ticket.grasp_temperature = 1.0
+
+  c.critical = ml_collections.ConfigDict()
+  c.critical.levels = (0.1, 0.01)  # grid steps of the coarse-to-fine search
   return c
 
 
 def _is_prime(n):
   return n >= 2 and all(n % d for d in range(2, int(n ** 0.5) + 1))
-
-
-def _checkpoint_steps(train):
-  steps = set(range(0, train.num_steps, train.ckpt_every))
-  steps.add(train.num_steps)
-  return steps
 
 
 def validate(c):
@@ -85,6 +83,12 @@ def validate(c):
     fail("seeds", c.seeds, "must be a non-empty tuple of distinct non-negative integers")
   if not isinstance(c.name, str) or not c.name or "/" in c.name:
     fail("name", c.name, "must be a non-empty name without '/'")
+  from gtickets.experiment.experiments import EXPERIMENTS
+  if c.experiment not in EXPERIMENTS:
+    fail("experiment", c.experiment, f"must be one of {tuple(EXPERIMENTS)}")
+  lv = c.critical.levels
+  if not lv or any(not 0 < x < 1 for x in lv) or list(lv) != sorted(lv, reverse=True):
+    fail("critical.levels", lv, "decreasing grid steps in (0, 1), e.g. (0.1, 0.01)")
   if not 0 < c.threshold <= 1:
     fail("threshold", c.threshold, "must be in (0, 1]")
 
@@ -136,12 +140,14 @@ def validate(c):
   unknown = [v for v in tk.variants if v not in VARIANTS]
   if unknown or not tk.variants or len(set(tk.variants)) != len(tk.variants):
     fail("ticket.variants", tk.variants, f"distinct, each one of {VARIANTS}")
-  ckpts = _checkpoint_steps(tr)
-  allowed_steps = ("must be -1 (final) or a checkpointed step (0, multiples of "
-                   f"train.ckpt_every={tr.ckpt_every}, or train.num_steps)")
-  if not tk.mask_steps or any(resolve_step(s, c) not in ckpts for s in tk.mask_steps):
+  def is_base_step(s):  # missing base checkpoints are added by training forward
+    s = resolve_step(s, c)
+    return isinstance(s, int) and 0 <= s <= tr.num_steps and s % tr.eval_every == 0
+  allowed_steps = ("must be -1 (final) or a step in [0, train.num_steps] that is a "
+                   f"multiple of train.eval_every={tr.eval_every}")
+  if not tk.mask_steps or not all(is_base_step(s) for s in tk.mask_steps):
     fail("ticket.mask_steps", tk.mask_steps, "each " + allowed_steps)
-  if resolve_step(tk.rewind_step, c) not in ckpts:
+  if not is_base_step(tk.rewind_step):
     fail("ticket.rewind_step", tk.rewind_step, allowed_steps)
   if not isinstance(tk.phase, str) or not tk.phase.isidentifier() or tk.phase == "dense":
     fail("ticket.phase", tk.phase, "must be a plain name other than 'dense'")

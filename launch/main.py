@@ -1,18 +1,24 @@
-"""Runs the main experiment: dense base runs, grokked and random tickets.
+"""Runs an experiment of the paper (``config.experiment``, default: the main one).
 
   python launch/main.py --config=configs/modadd.py [--workdir=DIR] [--config.FIELD=VALUE]
+  python launch/main.py --config=configs/modadd_prune_ratio.py   # an ablation
 
-Writes into the workdir: config.json, dense/ and tickets/ (checkpoints, masks,
-curves, per-run summaries), summary.json, summary.md and curves.png. Rerunning
-the same command on the same workdir skips finished phases and resumes an
-interrupted one from its last checkpoint.
+The main experiment writes into the workdir: config.json, dense/ and tickets/
+(checkpoints, masks, curves, per-run summaries), summary.json, summary.md and
+curves.png; an ablation writes its phase folder, table and figure beside them,
+reusing the workdir's dense base runs. Rerunning the same command on the same
+workdir skips finished phases and resumes an interrupted one from its last
+checkpoint.
 """
 import json
 import os
 import sys
 
-from absl import app, flags
+from absl import flags
 from ml_collections import config_flags
+
+# Config files may import each other as `configs.<name>` (ablations extend modadd).
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Experiment config file, e.g. configs/modadd.py[:variant].",
@@ -76,26 +82,24 @@ def main(argv):
   except ConfigError as e:
     sys.exit(f"config error: {e}")
 
-  from gtickets.experiment import report
+  from gtickets.experiment.experiments import EXPERIMENTS
   from gtickets.experiment.phase import WorkdirMismatch
-  from gtickets.experiment.pipeline import run_main
 
   workdir = os.path.abspath(_WORKDIR.value or os.path.join("workdirs", config.name))
   os.makedirs(workdir, exist_ok=True)
-  with open(os.path.join(workdir, "config.json"), "w") as f:
+  config_file = ("config.json" if config.experiment == "main"
+                 else f"{config.ticket.phase}_config.json")
+  with open(os.path.join(workdir, config_file), "w") as f:
     json.dump(config.to_dict(), f, indent=1)
-  print(f"workdir: {workdir}")
+  print(f"workdir: {workdir}  experiment: {config.experiment}")
   try:
-    dense, tickets = run_main(config, workdir, progress=_PROGRESS.value)
+    text, files = EXPERIMENTS[config.experiment](config, workdir, progress=_PROGRESS.value)
   except (WorkdirMismatch, FileNotFoundError) as e:
     sys.exit(f"error: {e}")
-  text = report.write_summary(workdir, [dense, tickets], config)
-  report.plot_curves(os.path.join(workdir, "curves.png"), [dense, tickets],
-                     title=f"{dense.name} vs tickets: {config.task.operation} mod {config.task.p}")
   print(f"threshold {config.threshold}; steps are evaluated every "
         f"{config.train.eval_every}; mean +- std over seeds {list(config.seeds)}")
   print(text)
-  print(f"wrote {os.path.join(workdir, 'summary.json')} and curves.png")
+  print(f"wrote {', '.join(files)} in {workdir}")
 
 
 if __name__ == "__main__":

@@ -14,21 +14,26 @@ def _fmt(mean, std, n, total, digits=0):
   return s if n == total else f"{s} ({n}/{total} reached)"
 
 
+def group_key(run):
+  """Runs that differ only by seed share a key: (variant, k, mask step)."""
+  return run["variant"], run["prune_ratio"], run.get("mask_step")
+
+
 def group_rows(results):
-  """Rows of all phases grouped by (variant, prune ratio), in order of appearance."""
+  """Rows of all phases grouped by ``group_key``, in order of appearance."""
   groups = {}
   for res in results:
     for row in res.rows():
-      groups.setdefault((row["variant"], row["prune_ratio"]), []).append(row)
+      groups.setdefault(group_key(row), []).append(row)
   return groups
 
 
 def summary_table(results):
-  """One row per (variant, k): t_mem, t_gen, tau_grok (mean +- std over seeds)."""
+  """One row per group: t_mem, t_gen, tau_grok, finals (mean +- std over seeds)."""
   out = []
-  for (variant, k), rows in group_rows(results).items():
+  for (variant, k, mask_step), rows in group_rows(results).items():
     n = len(rows)
-    entry = {"variant": variant, "prune_ratio": k, "n_runs": n,
+    entry = {"variant": variant, "prune_ratio": k, "mask_step": mask_step, "n_runs": n,
              "seeds": [r["seed"] for r in rows]}
     for key in ("t_mem", "t_gen", "tau_grok", "final_train_acc", "final_test_acc"):
       m, s, got = mean_std([r[key] for r in rows])
@@ -39,13 +44,14 @@ def summary_table(results):
 
 
 def format_table(table):
-  head = ["variant", "k", "t_mem", "t_gen", "tau_grok", "final test acc"]
+  head = ["variant", "k", "mask step", "t_mem", "t_gen", "tau_grok", "final test acc"]
   lines = []
   for e in table:
     n = e["n_runs"]
     lines.append([
         e["variant"] + (f" ({e['diverged']} diverged)" if e["diverged"] else ""),
         f"{e['prune_ratio']:.2f}",
+        "-" if e["mask_step"] is None else str(e["mask_step"]),
         _fmt(e["t_mem"]["mean"], e["t_mem"]["std"], e["t_mem"]["n"], n),
         _fmt(e["t_gen"]["mean"], e["t_gen"]["std"], e["t_gen"]["n"], n),
         _fmt(e["tau_grok"]["mean"], e["tau_grok"]["std"], e["tau_grok"]["n"], n, 2),
@@ -57,45 +63,82 @@ def format_table(table):
                    + [fmt(r) for r in lines])
 
 
-def write_summary(workdir, results, config):
+def write_summary(directory, results, config, name="summary"):
+  """Writes ``<name>.json`` (table + every run) and ``<name>.md``; returns the table text."""
   table = summary_table(results)
-  with open(os.path.join(workdir, "summary.json"), "w") as f:
-    json.dump({"threshold": config.threshold, "table": table,
+  with open(os.path.join(directory, f"{name}.json"), "w") as f:
+    json.dump({"threshold": config.threshold, "seeds": list(config.seeds), "table": table,
                "runs": {r.name: r.rows() for r in results}}, f, indent=1)
   text = format_table(table)
-  with open(os.path.join(workdir, "summary.md"), "w") as f:
+  with open(os.path.join(directory, f"{name}.md"), "w") as f:
     f.write(text + "\n")
   return text
 
 
-def plot_curves(path, results, title=""):
-  """Test (solid) and train (dashed) accuracy per (variant, k): seed mean, seeds thin."""
+def _pyplot():
   import matplotlib
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
+  return plt
 
-  fig, ax = plt.subplots(figsize=(7, 4.2))
+
+def label_of(key, phase_name):
+  variant, k, mask_step = key
+  if variant == "dense":
+    return "dense" if phase_name == "dense" else f"dense ({phase_name})"
+  label = f"{variant} (k={k:g}"
+  return label + (f", mask@{mask_step})" if mask_step is not None else ")")
+
+
+def plot_curves(path, results, title="", metrics=(("test_acc", "train_acc"),),
+                ylabels=("accuracy",)):
+  """One panel per metric pair: first solid (seeds thin), second dashed (mean only)."""
+  plt = _pyplot()
+  fig, axes = plt.subplots(1, len(metrics), figsize=(7 * len(metrics), 4.2), squeeze=False)
   colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-  i = 0
-  for res in results:
-    keys = [(r["variant"], r["prune_ratio"]) for r in res.runs]
-    for key in dict.fromkeys(keys):
-      idx = [j for j, kk in enumerate(keys) if kk == key]
-      color = colors[i % len(colors)]
-      i += 1
-      label = key[0] if key[0] == "dense" else f"{key[0]} ticket (k={key[1]:g})"
-      test, train = res.curves["test_acc"][idx], res.curves["train_acc"][idx]
-      for t in test:
-        ax.plot(res.steps, t, color=color, alpha=0.25, lw=0.8)
-      ax.plot(res.steps, test.mean(0), color=color, lw=2, label=f"{label}: test")
-      ax.plot(res.steps, train.mean(0), color=color, lw=1.2, ls="--",
-              label=f"{label}: train")
-  ax.set_xlabel("step")
-  ax.set_ylabel("accuracy")
-  ax.set_ylim(-0.02, 1.02)
-  ax.set_title(title)
-  ax.legend(fontsize=7, loc="lower right")
-  ax.grid(alpha=0.3)
+  for ax, (solid, dashed), ylabel in zip(axes[0], metrics, ylabels):
+    i = 0
+    for res in results:
+      keys = [group_key(r) for r in res.runs]
+      for key in dict.fromkeys(keys):
+        idx = [j for j, kk in enumerate(keys) if kk == key]
+        color, label = colors[i % len(colors)], label_of(key, res.name)
+        i += 1
+        for t in res.curves[solid][idx]:
+          ax.plot(res.steps, t, color=color, alpha=0.25, lw=0.8)
+        ax.plot(res.steps, res.curves[solid][idx].mean(0), color=color, lw=2,
+                label=f"{label}: {solid}")
+        if dashed:
+          ax.plot(res.steps, res.curves[dashed][idx].mean(0), color=color, lw=1.2,
+                  ls="--", label=f"{label}: {dashed}")
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    if ylabel == "accuracy":
+      ax.set_ylim(-0.02, 1.02)
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="best")
+    ax.grid(alpha=0.3)
+  fig.tight_layout()
+  fig.savefig(path, dpi=130)
+  plt.close(fig)
+
+
+def plot_measures_against(path, xs, series, xlabel, title=""):
+  """Measures (mean +- std over seeds) against a swept setting.
+
+  ``series``: {label: (means, stds)} with None where not reached (not drawn).
+  """
+  plt = _pyplot()
+  fig, axes = plt.subplots(1, len(series), figsize=(4.5 * len(series), 3.8), squeeze=False)
+  for ax, (label, (means, stds)) in zip(axes[0], series.items()):
+    pts = [(x, m, s) for x, m, s in zip(xs, means, stds) if m is not None]
+    if pts:
+      x, m, s = map(np.array, zip(*pts))
+      ax.errorbar(x, m, yerr=s, marker="o", capsize=3)
+    ax.set_xlabel(xlabel)
+    ax.set_title(label)
+    ax.grid(alpha=0.3)
+  fig.suptitle(title)
   fig.tight_layout()
   fig.savefig(path, dpi=130)
   plt.close(fig)
