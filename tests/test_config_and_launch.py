@@ -45,8 +45,8 @@ def test_invalid_values_name_the_field(field, value, words):
   c = default_config()
   if field == "task.p" and value == 12:
     c.task.operation = "div"
-  section, name = field.split(".")
-  c[section][name] = value
+  *section, name = field.split(".")
+  (c[section[0]] if section else c)[name] = value
   with pytest.raises(ConfigError) as e:
     validate(c)
   msg = str(e.value)
