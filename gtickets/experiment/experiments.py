@@ -16,11 +16,8 @@ import dataclasses
 import json
 import os
 
-import numpy as np
-
 from gtickets.experiment import report
-from gtickets.experiment.pipeline import make_setup, run_dense, run_tickets
-from gtickets.training.measures import mean_std
+from gtickets.experiment.pipeline import make_setup, run_dense, run_main, run_tickets
 
 
 def _measure_series(table, xs, x_of, keys):
@@ -36,23 +33,15 @@ def _write(directory, name, payload):
 
 
 def main(config, workdir, progress=True):
-  setup = make_setup(config)
-  dense = run_dense(setup, workdir, progress)
-  tickets = run_tickets(setup, workdir, dense, progress)
+  dense, tickets = run_main(config, workdir, progress)
   text = report.write_summary(workdir, [dense, tickets], config)
   report.plot_curves(os.path.join(workdir, "curves.png"), [dense, tickets],
                      title=f"{config.task.operation} mod {config.task.p}")
   return text, ["summary.json", "summary.md", "curves.png"]
 
 
-def _base_and_phase(config, workdir, progress):
-  setup = make_setup(config)
-  dense = run_dense(setup, workdir, progress)
-  return dense, run_tickets(setup, workdir, dense, progress)
-
-
 def pruning_time(config, workdir, progress=True):
-  dense, res = _base_and_phase(config, workdir, progress)
+  dense, res = run_main(config, workdir, progress)
   table = report.summary_table([res])
   steps = sorted({e["mask_step"] for e in table})
   base_acc = {s: dense.curves["test_acc"][:, list(dense.steps).index(s)] for s in steps}
@@ -69,7 +58,7 @@ def pruning_time(config, workdir, progress=True):
 
 
 def prune_ratio(config, workdir, progress=True):
-  _, res = _base_and_phase(config, workdir, progress)
+  _, res = run_main(config, workdir, progress)
   table = report.summary_table([res])
   ks = [e["prune_ratio"] for e in table]
   series = _measure_series(table, ks, lambda e: e["prune_ratio"],
@@ -82,7 +71,7 @@ def prune_ratio(config, workdir, progress=True):
 
 
 def _curves_experiment(config, workdir, progress, norms=False):
-  dense, res = _base_and_phase(config, workdir, progress)
+  dense, res = run_main(config, workdir, progress)
   name = config.ticket.phase
   metrics = [("test_acc", "train_acc")] + ([("l1", None), ("l2", None)] if norms else [])
   report.plot_curves(os.path.join(workdir, f"{name}.png"), [dense, res], title=name,

@@ -15,7 +15,6 @@ import os
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from gtickets.config import resolve_step
 from gtickets.experiment import variants
