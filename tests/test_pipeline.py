@@ -168,3 +168,19 @@ def test_added_base_checkpoints_equal_those_of_a_finer_run(tiny_config, tmp_path
       np.testing.assert_array_equal(a[k], b[k])
   with pytest.raises(ValueError, match="multiples of eval_every"):
     ensure_base_checkpoints(s, dense, [15])
+  # a ticket phase without weight decay still extends the base with the base's own decay
+  tiny_config.ticket.weight_decay = 0.0
+  tiny_config.ticket.mask_steps = (20,)
+  tiny_config.ticket.rewind_step = 40
+  tiny_config.ticket.variants = ("grokked",)
+  coarse = run_dense(s, str(tmp_path / "coarse2"), progress=False)  # ckpts 0, 20, 40, 60
+  tiny_config.train.ckpt_every = 30  # base checkpoints at 0, 30, 60 only
+  tiny_config.train.num_steps = 60
+  s3 = make_setup(tiny_config)
+  base3 = run_dense(s3, str(tmp_path / "third"), progress=False)
+  run_tickets(s3, str(tmp_path / "third"), base3, progress=False)
+  for step in (20, 40):
+    a = checkpoints.restore_params(base3.checkpoint_dir, step)
+    b = checkpoints.restore_params(coarse.checkpoint_dir, step)
+    for k in a:
+      np.testing.assert_array_equal(a[k], b[k])

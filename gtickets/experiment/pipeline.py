@@ -102,14 +102,14 @@ def ensure_base_checkpoints(setup, dense: PhaseResult, steps):
 
 def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResult:
   """Trains the ticket phase ``config.ticket.phase`` from the base runs of ``dense``."""
-  base_config = setup.config
-  c = ticket_config(base_config)
-  if c.optim.weight_decay != base_config.optim.weight_decay:
-    setup = Setup(c, setup.task, setup.model,
-                  make_trainer(c, setup.task, setup.model), setup.data)
+  c = ticket_config(setup.config)
   runs = ticket_runs(c)
+  # the base's own trainer (its weight decay) adds any base checkpoint still missing
   ensure_base_checkpoints(setup, dense, {r[k] for r in runs for k in ("mask_step", "rewind_step")
                                          if r[k] is not None})
+  if c.optim.weight_decay != setup.config.optim.weight_decay:
+    setup = Setup(c, setup.task, setup.model,
+                  make_trainer(c, setup.task, setup.model), setup.data)
   base_params = {}
 
   def base_at(step):  # params of all base runs at `step`, from orbax, cached
