@@ -119,6 +119,9 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResul
 
   manifest = {**_training_config(c), "seeds": list(c.seeds)}
   directory = claim_directory(c.ticket.phase, workdir, runs, manifest)
+  if os.path.exists(os.path.join(directory, "curves.npz")):  # finished: read it back
+    return run_phase(c.ticket.phase, workdir, setup.trainer, setup.data, runs, None, None,
+                     c, manifest_config=manifest, progress=progress)
   mask_dir = os.path.join(directory, "masks")
   starts = [variants.run_start(
       r, lambda s, b=r["base_run"]: jax.tree.map(lambda x: x[b], base_at(s)), setup,
