@@ -21,7 +21,6 @@ import dataclasses
 import json
 import os
 
-import jax
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -196,10 +195,6 @@ def _finish(name, directory, runs, steps, curves, threshold, write):
   return result
 
 
-def stack_trees(trees):
-  return jax.tree.map(lambda *xs: np.stack(xs), *trees)
-
-
 def add_checkpoints(result, steps, trainer, data, params, masks, eval_every):
   """Adds checkpoints at ``steps`` to a finished phase, without retraining it.
 
@@ -221,7 +216,7 @@ def add_checkpoints(result, steps, trainer, data, params, masks, eval_every):
   state, at = None, None
   for step in tqdm(missing, desc=f"{result.name}: adding checkpoints", disable=len(missing) < 2):
     start = max(s for s in have if s < step)
-    if at is None or at < start or at > step:
+    if at is None or at < start:  # a nearer checkpoint than where we are
       state, at = shard_runs(ckpts.restore(start, like=like), sharding), start
     state, _ = trainer.train_chunk(state, masks, data, (step - at) // eval_every)
     at = step

@@ -49,6 +49,11 @@ def _training_config(config):
   return {k: d[k] for k in ("task", "model", "optim", "train")}
 
 
+def _stack_runs(trees):
+  """One tree per run -> one tree with a leading run axis."""
+  return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
+
+
 def _dense_start(setup):
   params = setup.trainer.init_params(init_keys(setup.config.seeds))
   return params, jax.vmap(masks_lib.ones_like)(params)
@@ -126,11 +131,11 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResul
   starts = [variants.run_start(
       r, lambda s, b=r["base_run"]: jax.tree.map(lambda x: x[b], base_at(s)), setup,
       c.ticket) for r in runs]
-  params = jax.tree.map(lambda *xs: jnp.stack(xs), *[s[0] for s in starts])
+  params = _stack_runs([s[0] for s in starts])
   if os.path.exists(mask_dir):
     masks = checkpoints.load_tree(mask_dir)
   else:
-    masks = jax.tree.map(lambda *xs: jnp.stack(xs), *[s[1] for s in starts])
+    masks = _stack_runs([s[1] for s in starts])
     checkpoints.save_tree(mask_dir, masks)
   return run_phase(c.ticket.phase, workdir, setup.trainer, setup.data, runs, params,
                    masks, c, manifest_config=manifest, progress=progress)
