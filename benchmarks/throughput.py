@@ -50,7 +50,10 @@ def main():
   ap.add_argument("--steps", type=int, default=100)
   ap.add_argument("--repeats", type=int, default=3)
   ap.add_argument("--out", default="benchmarks/throughput.json")
+  ap.add_argument("--matmul_precision", default="highest",
+                  help="jax_default_matmul_precision, as config.matmul_precision")
   args = ap.parse_args()
+  jax.config.update("jax_default_matmul_precision", args.matmul_precision)
 
   config = get_config()
   config.train.eval_every = args.steps  # one chunk = `steps` steps + one evaluation
@@ -83,6 +86,7 @@ def main():
           flush=True)
   info = {"device": str(jax.devices()[0]), "platform": platform.platform(),
           "cpu_count": os.cpu_count(), "jax": jax.__version__,
+          "matmul_precision": args.matmul_precision,
           "flops_per_run_step": flops, "rows": rows}
   with open(args.out, "w") as f:
     json.dump(info, f, indent=1)

@@ -12,6 +12,9 @@ from gtickets.tasks import modular
 from gtickets.tickets.masks import SCOPES
 
 
+MATMUL_PRECISIONS = ("default", "high", "highest")
+
+
 class ConfigError(ValueError):
   """An invalid config value; the message is one line naming the field."""
 
@@ -22,6 +25,9 @@ def default_config():
   c.experiment = "main"        # see gtickets/experiment/experiments.py
   c.seeds = (0, 1, 2)          # one base run per seed; the seed drives the init
   c.threshold = 0.95           # accuracy threshold for t_mem and t_gen
+  # float32 matmuls at full precision: GPUs would otherwise use TF32 (10-bit
+  # mantissa), which the paper's PyTorch code does not; "default" is faster.
+  c.matmul_precision = "highest"
 
   c.task = ml_collections.ConfigDict()
   c.task.name = "modular"
@@ -91,6 +97,8 @@ def validate(c):
     fail("critical.levels", lv, "decreasing grid steps in (0, 1), e.g. (0.1, 0.01)")
   if not 0 < c.threshold <= 1:
     fail("threshold", c.threshold, "must be in (0, 1]")
+  if c.matmul_precision not in MATMUL_PRECISIONS:
+    fail("matmul_precision", c.matmul_precision, f"must be one of {MATMUL_PRECISIONS}")
 
   t = c.task
   if t.name != "modular":

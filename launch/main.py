@@ -81,6 +81,8 @@ def main(argv):
     config = validate(config)
   except ConfigError as e:
     sys.exit(f"config error: {e}")
+  import jax
+  jax.config.update("jax_default_matmul_precision", config.matmul_precision)
 
   from gtickets.experiment.experiments import EXPERIMENTS
   from gtickets.experiment.phase import WorkdirMismatch

@@ -21,6 +21,7 @@ def launch(*args, workdir):
 
 
 @pytest.mark.parametrize("field,value,words", [
+    ("matmul_precision", "fp16", "must be one of"),
     ("task.operation", "pow", "must be one of"),
     ("task.p", 1, ">= 2"),
     ("task.p", 12, "prime"),  # with operation div, set below
