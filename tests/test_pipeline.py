@@ -184,3 +184,15 @@ def test_added_base_checkpoints_equal_those_of_a_finer_run(tiny_config, tmp_path
     b = checkpoints.restore_params(coarse.checkpoint_dir, step)
     for k in a:
       np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_dense_runs_once_per_seed_whatever_the_ks(tiny_config):
+  c = tiny_config
+  c.ticket.variants = ("grokked", "dense")
+  c.ticket.prune_ratios = (0.3, 0.5, 0.7)
+  runs = ticket_runs(c)
+  dense = [r for r in runs if r["variant"] == "dense"]
+  grokked = [r for r in runs if r["variant"] == "grokked"]
+  assert [(r["seed"], r["prune_ratio"]) for r in dense] == [(s, 0.0) for s in c.seeds]
+  assert sorted({r["prune_ratio"] for r in grokked}) == [0.3, 0.5, 0.7]
+  assert len(grokked) == 3 * len(c.seeds) and [r["run"] for r in runs] == list(range(len(runs)))

@@ -141,7 +141,8 @@ def critical_ratio(config, workdir, progress=True):
   grok = [e for e in table if e["variant"] == "grokked"]
   series = _measure_series(grok, ks, lambda e: e["prune_ratio"], ["final_test_acc", "t_gen"])
   report.plot_measures_against(os.path.join(workdir, f"{base_phase}.png"), ks, series,
-                               "prune ratio k", f"no weight decay: critical k = {k_crit}")
+                               "prune ratio k", ("no weight decay: critical k = " + (
+                                 f"{k_crit}" if k_crit is not None else "none (no k generalizes)")))
   text = report.format_table(table) + f"\ncritical prune ratio (all seeds reach the threshold): {k_crit}"
   with open(os.path.join(workdir, f"{base_phase}.md"), "w") as f:
     f.write(text + "\n")

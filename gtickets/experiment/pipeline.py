@@ -72,17 +72,21 @@ def ticket_runs(config):
   """The run table of a ticket phase: (k, variant, mask step, seed) in that nesting.
 
   ``mask_step`` is recorded only for variants whose mask comes from a base
-  checkpoint (grokked and the norm-matched controls).
+  checkpoint (grokked and the norm-matched controls); ``dense`` runs once per
+  seed whatever the ks, with k = 0.
   """
   rewind_step = resolve_step(config.ticket.rewind_step, config)
   mask_steps = [resolve_step(s, config) for s in config.ticket.mask_steps]
   runs = []
   for k in config.ticket.prune_ratios:
     for variant in config.ticket.variants:
+      if variant == "dense" and k != config.ticket.prune_ratios[0]:
+        continue  # dense prunes nothing: one run per seed, recorded with k = 0
       for mask_step in (mask_steps if variant in variants.USES_MASK_STEP else [None]):
         for base, seed in enumerate(config.seeds):
           runs.append({
-              "run": len(runs), "variant": variant, "seed": seed, "prune_ratio": k,
+              "run": len(runs), "variant": variant, "seed": seed,
+              "prune_ratio": 0.0 if variant == "dense" else k,
               "data_seed": config.task.data_seed, "base_run": base,
               "mask_step": mask_step, "rewind_step": rewind_step,
               "scope": config.ticket.scope})

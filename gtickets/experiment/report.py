@@ -135,6 +135,9 @@ def plot_measures_against(path, xs, series, xlabel, title=""):
     if pts:
       x, m, s = map(np.array, zip(*pts))
       ax.errorbar(x, m, yerr=s, marker="o", capsize=3)
+    else:
+      ax.text(0.5, 0.5, "not reached at any point", ha="center", va="center",
+              transform=ax.transAxes)
     ax.set_xlabel(xlabel)
     ax.set_title(label)
     ax.grid(alpha=0.3)
