@@ -7,41 +7,33 @@ names the field and what is allowed.
 """
 import ml_collections
 
+from gtickets import models, tasks
 from gtickets.experiment.variants import VARIANTS
-from gtickets.tasks import modular
 from gtickets.tickets.masks import SCOPES
 
 
 MATMUL_PRECISIONS = ("default", "high", "highest")
+THRESHOLD_ON = ("accuracy", "loss")
 
 
 class ConfigError(ValueError):
   """An invalid config value; the message is one line naming the field."""
 
 
-def default_config():
+def default_config(task="modular", model="mlp"):
+  """The paper's main setup, with the default fields of the named task and model."""
   c = ml_collections.ConfigDict()
   c.name = "modadd"            # default workdir: workdirs/<name>
   c.experiment = "main"        # see gtickets/experiment/experiments.py
   c.seeds = (0, 1, 2)          # one base run per seed; the seed drives the init
-  c.threshold = 0.95           # accuracy threshold for t_mem and t_gen
+  c.threshold = 0.95           # threshold for t_mem and t_gen ...
+  c.threshold_on = "accuracy"  # ... on accuracy (reach >=) or "loss" (reach <=)
   # float32 matmuls at full precision: GPUs would otherwise use TF32 (10-bit
   # mantissa), which the paper's PyTorch code does not; "default" is faster.
   c.matmul_precision = "highest"
 
-  c.task = ml_collections.ConfigDict()
-  c.task.name = "modular"
-  c.task.p = 67
-  c.task.operation = "add"
-  c.task.pairs = "unordered"   # a > b: the paper's 2211 examples for p = 67
-  c.task.train_fraction = 0.4
-  c.task.data_seed = 0         # fixes the train/test split
-
-  c.model = ml_collections.ConfigDict()
-  c.model.name = "mlp"
-  c.model.d_embed = 500
-  c.model.d_hidden = 48
-  c.model.kappa = 1.0
+  c.task = tasks.default_config(task)    # fields: gtickets/tasks/<task>.py
+  c.model = models.default_config(model)  # fields: gtickets/models/<model>.py
 
   c.optim = ml_collections.ConfigDict()
   c.optim.lr = 1e-3
@@ -54,6 +46,8 @@ def default_config():
   c.train.num_steps = 30_000   # full-batch steps (one step = one epoch)
   c.train.eval_every = 100
   c.train.ckpt_every = 2_000
+  c.train.batch_size = 0       # 0: full batch; else minibatches, reshuffled each epoch
+  c.train.batch_seed = 0       # the minibatch order (the same for every run)
 
   c.ticket = ml_collections.ConfigDict()
   c.ticket.phase = "tickets"      # folder of the ticket phase in the workdir
@@ -71,8 +65,12 @@ def default_config():
   return c
 
 
-def _is_prime(n):
-  return n >= 2 and all(n % d for d in range(2, int(n ** 0.5) + 1))
+def _same_fields(fail, section, got, want):
+  """A task or model section must carry exactly its module's fields."""
+  if set(got.keys()) != set(want.keys()):
+    fail(f"{section}.name", got.name,
+         f"its fields are {sorted(want.keys())}, this config has {sorted(got.keys())}: "
+         f"choose the {section} in the config file with default_config({section}=...)")
 
 
 def validate(c):
@@ -95,31 +93,31 @@ def validate(c):
   lv = c.critical.levels
   if not lv or any(not 0 < x < 1 for x in lv) or list(lv) != sorted(lv, reverse=True):
     fail("critical.levels", lv, "decreasing grid steps in (0, 1), e.g. (0.1, 0.01)")
-  if not 0 < c.threshold <= 1:
-    fail("threshold", c.threshold, "must be in (0, 1]")
+  if c.threshold_on not in THRESHOLD_ON:
+    fail("threshold_on", c.threshold_on, f"must be one of {THRESHOLD_ON}")
+  if c.threshold_on == "accuracy" and not 0 < c.threshold <= 1:
+    fail("threshold", c.threshold, "must be in (0, 1] for threshold_on='accuracy'")
+  if c.threshold_on == "loss" and not c.threshold > 0:
+    fail("threshold", c.threshold, "must be > 0 for threshold_on='loss'")
   if c.matmul_precision not in MATMUL_PRECISIONS:
     fail("matmul_precision", c.matmul_precision, f"must be one of {MATMUL_PRECISIONS}")
 
-  t = c.task
-  if t.name != "modular":
-    fail("task.name", t.name, "must be one of ('modular',)")
-  if not isinstance(t.p, int) or t.p < 2:
-    fail("task.p", t.p, "must be an integer >= 2")
-  if t.operation not in modular.OPERATIONS:
-    fail("task.operation", t.operation, f"must be one of {tuple(modular.OPERATIONS)}")
-  if t.operation == "div" and not _is_prime(t.p):
-    fail("task.p", t.p, "must be prime for operation 'div'")
-  if t.pairs not in modular.PAIR_SETS:
-    fail("task.pairs", t.pairs, f"must be one of {modular.PAIR_SETS}")
-  if not 0 < t.train_fraction < 1:
-    fail("task.train_fraction", t.train_fraction, "must be in (0, 1)")
-
-  if c.model.name != "mlp":
-    fail("model.name", c.model.name, "must be one of ('mlp',)")
-  positive_int("model.d_embed", c.model.d_embed)
-  positive_int("model.d_hidden", c.model.d_hidden)
-  if not c.model.kappa > 0:
-    fail("model.kappa", c.model.kappa, "must be > 0")
+  if c.task.name not in tasks.MODULES:
+    fail("task.name", c.task.name, f"must be one of {tuple(tasks.MODULES)}")
+  _same_fields(fail, "task", c.task, tasks.MODULES[c.task.name].default_config())
+  for field, value, allowed in tasks.MODULES[c.task.name].check(c.task):
+    fail(f"task.{field}", value, allowed)
+  if c.model.name not in models.MODULES:
+    fail("model.name", c.model.name, f"must be one of {tuple(models.MODULES)}")
+  _same_fields(fail, "model", c.model, models.MODULES[c.model.name].default_config())
+  for field, value, allowed in models.MODULES[c.model.name].check(c.model):
+    fail(f"model.{field}", value, allowed)
+  task_kind = tasks.MODULES[c.task.name].INPUT_KIND
+  model_kind = models.MODULES[c.model.name].INPUT_KIND
+  if task_kind != model_kind:
+    fine = tuple(n for n, m in models.MODULES.items() if m.INPUT_KIND == task_kind)
+    fail("model.name", c.model.name, f"reads {model_kind} but task {c.task.name!r} gives "
+         f"{task_kind}: use one of {fine}")
 
   if not c.optim.lr > 0:
     fail("optim.lr", c.optim.lr, "must be > 0")
@@ -132,6 +130,8 @@ def validate(c):
   tr = c.train
   for f in ("num_steps", "eval_every", "ckpt_every"):
     positive_int(f"train.{f}", tr[f])
+  if not isinstance(tr.batch_size, int) or tr.batch_size < 0:
+    fail("train.batch_size", tr.batch_size, "must be 0 (full batch) or a positive integer")
   if tr.ckpt_every % tr.eval_every:
     fail("train.ckpt_every", tr.ckpt_every,
          f"must be a multiple of train.eval_every={tr.eval_every}")

@@ -86,6 +86,12 @@ def main(argv):
 
   from gtickets.experiment.experiments import EXPERIMENTS
   from gtickets.experiment.phase import WorkdirMismatch
+  from gtickets.experiment.pipeline import make_setup
+  from gtickets.tasks.mnist import DataError
+  try:  # data files and settings that need the data, before any workdir or compute
+    make_setup(config)
+  except (DataError, ValueError) as e:
+    sys.exit(f"error: {e}")
 
   workdir = os.path.abspath(_WORKDIR.value or os.path.join("workdirs", config.name))
   os.makedirs(workdir, exist_ok=True)
@@ -96,7 +102,7 @@ def main(argv):
   print(f"workdir: {workdir}  experiment: {config.experiment}")
   try:
     text, files = EXPERIMENTS[config.experiment](config, workdir, progress=_PROGRESS.value)
-  except (WorkdirMismatch, FileNotFoundError) as e:
+  except (WorkdirMismatch, FileNotFoundError, DataError) as e:
     sys.exit(f"error: {e}")
   print(f"threshold {config.threshold}; steps are evaluated every "
         f"{config.train.eval_every}; mean +- std over seeds {list(config.seeds)}")

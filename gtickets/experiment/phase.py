@@ -107,7 +107,7 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config,
   directory = claim_directory(name, workdir, runs, manifest_config)
   runs = json.loads(json.dumps(runs))
   curves_path = os.path.join(directory, "curves.npz")
-  threshold = config.threshold
+  threshold = (config.threshold, config.threshold_on)
   if os.path.exists(curves_path):
     with np.load(curves_path) as z:
       steps, curves = z["steps"], {k: z[k] for k in METRICS}
@@ -182,7 +182,7 @@ def _gather_chunks(directory, num_steps):
 
 
 def _finish(name, directory, runs, steps, curves, threshold, write):
-  measures = [run_measures(steps, {k: v[i] for k, v in curves.items()}, threshold)
+  measures = [run_measures(steps, {k: v[i] for k, v in curves.items()}, *threshold)
               for i in range(len(runs))]
   result = PhaseResult(name, directory, runs, steps, curves, measures)
   if write:

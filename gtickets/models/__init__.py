@@ -1,21 +1,39 @@
-"""Models: Flax Linen modules built from ``config.model``.
+"""Models: Flax Linen modules built from ``config.model`` for a task.
 
 Every model maps the task's inputs to outputs of size ``task.num_outputs`` and
 keeps its weights in a flat ``{'params': {name: array}}`` tree, so masks (pytrees
-of the same structure) apply leaf by leaf.
-"""
-from gtickets.models.mlp import TokenMLP
+of the same structure) apply leaf by leaf. Each model module has
+``default_config()``, ``check(config)``, ``build(config, task)`` and
+``INPUT_KIND`` (the kind of task input it reads). Each model has
+``synflow_inputs()`` and ``from_inputs(x)`` (SynFlow's all-ones forward pass)
+and ``unpruned``: names of weights that masks leave whole.
 
-BUILDERS = {
-    "mlp": lambda cfg, task: TokenMLP(
-        vocab=task.num_outputs, num_outputs=task.num_outputs,
-        d_embed=cfg.d_embed, d_hidden=cfg.d_hidden, kappa=cfg.kappa),
-}
+  mlp          the paper's MLP on two tokens (embed -> 48 -> unembed)
+  transformer  1 layer, 1 head, no LayerNorm (App. B)
+  feature_mlp  an MLP on feature vectors (polynomial, parity, MNIST)
+"""
+from gtickets.models import feature_mlp, mlp, transformer
+from gtickets.models.feature_mlp import FeatureMLP
+from gtickets.models.mlp import TokenMLP
+from gtickets.models.transformer import Transformer
+
+MODULES = {"mlp": mlp, "transformer": transformer, "feature_mlp": feature_mlp}
+
+
+def default_config(name="mlp"):
+  return MODULES[name].default_config()
 
 
 def make_model(model_config, task):
   """Builds the model named by ``model_config.name`` for ``task``."""
-  return BUILDERS[model_config.name](model_config, task)
+  return MODULES[model_config.name].build(model_config, task)
 
 
-__all__ = ["TokenMLP", "make_model", "BUILDERS"]
+def prunable(model, params):
+  """A tree of Python bools mirroring ``params``: False for the model's unpruned weights."""
+  skip = set(model.unpruned)
+  return {name: name not in skip for name in params}
+
+
+__all__ = ["TokenMLP", "Transformer", "FeatureMLP", "make_model", "default_config",
+           "prunable", "MODULES"]

@@ -16,6 +16,31 @@ backward pass once runs are vmapped (benchmarks/throughput.py).
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import ml_collections
+
+INPUT_KIND = "tokens"
+
+
+def default_config():
+  c = ml_collections.ConfigDict()
+  c.name = "mlp"
+  c.d_embed = 500
+  c.d_hidden = 48
+  c.kappa = 1.0   # init scale: weights ~ N(0, (kappa / sqrt(fan_in))^2)
+  return c
+
+
+def check(c):
+  for f in ("d_embed", "d_hidden"):
+    if not isinstance(c[f], int) or isinstance(c[f], bool) or c[f] < 1:
+      yield f, c[f], "must be a positive integer"
+  if not c.kappa > 0:
+    yield "kappa", c.kappa, "must be > 0"
+
+
+def build(c, task):
+  return TokenMLP(vocab=task.vocab, num_outputs=task.num_outputs, d_embed=c.d_embed,
+                  d_hidden=c.d_hidden, kappa=c.kappa)
 
 
 def scaled_normal(kappa: float, fan_in: int):
@@ -38,6 +63,12 @@ class TokenMLP(nn.Module):
     self.w_in = self.param("w_in", *weight(self.d_embed, self.d_hidden))
     self.w_out = self.param("w_out", *weight(self.d_hidden, self.d_embed))
     self.unembed = self.param("unembed", *weight(self.d_embed, self.num_outputs))
+
+  unpruned = ()  # names of weights no mask touches (all are prunable here)
+
+  def synflow_inputs(self):
+    """SynFlow's all-ones input: one vector of size vocab."""
+    return jnp.ones((1, self.vocab))
 
   def from_inputs(self, x):
     """x: real [..., vocab] (a sum of one-hot vectors) -> logits [..., num_outputs]."""

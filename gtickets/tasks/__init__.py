@@ -1,20 +1,28 @@
 """Tasks: datasets plus the loss and accuracy that go with them.
 
 A task is a :class:`Task`: train/test arrays and the functions that score a
-model's outputs on them. Every task is built by :func:`make_task` from
-``config.task``; add a task by adding a builder to ``BUILDERS``.
-"""
-from gtickets.tasks.base import Task
-from gtickets.tasks import modular
+model's outputs on them. Each task module has ``default_config()`` (its
+``config.task`` fields), ``check(config)`` (the invalid fields) and
+``make_task(config)``; add a task by adding its module to ``MODULES``.
 
-BUILDERS = {
-    "modular": modular.make_task,
-}
+  modular     (a op b) mod p for ten operations (tokens)
+  polynomial  y = (x . beta)^2 / 2, MSE (features)
+  parity      sparse parity of k of n bits (features)
+  mnist       MNIST digits from IDX files, MSE on one-hot targets (features)
+"""
+from gtickets.tasks import mnist, modular, parity, polynomial
+from gtickets.tasks.base import Task
+
+MODULES = {"modular": modular, "polynomial": polynomial, "parity": parity, "mnist": mnist}
+
+
+def default_config(name="modular"):
+  return MODULES[name].default_config()
 
 
 def make_task(task_config) -> Task:
   """Builds the task named by ``task_config.name``."""
-  return BUILDERS[task_config.name](task_config)
+  return MODULES[task_config.name].make_task(task_config)
 
 
-__all__ = ["Task", "make_task", "BUILDERS"]
+__all__ = ["Task", "make_task", "default_config", "MODULES"]

@@ -12,8 +12,10 @@ class Task:
   """Train/test data and how to score predictions on it.
 
   ``loss(outputs, targets)`` and ``accuracy(outputs, targets)`` are pure jnp
-  functions returning scalars; ``accuracy`` is the measure thresholded for
-  t_mem / t_gen (a regression task would return a "fraction within tolerance").
+  functions returning scalars. ``accuracy`` is the task's score, higher = better
+  (classification: argmax accuracy; regression: R^2); t_mem / t_gen threshold it
+  or the loss, as ``config.threshold_on`` says. ``input_kind`` is "tokens"
+  (int arrays [n, seq] over ``vocab`` symbols) or "features" (float [n, dim]).
   """
   name: str
   x_train: np.ndarray
@@ -23,6 +25,8 @@ class Task:
   num_outputs: int
   loss: Callable[[jax.Array, jax.Array], jax.Array]
   accuracy: Callable[[jax.Array, jax.Array], jax.Array]
+  input_kind: str = "tokens"
+  vocab: int = 0
   info: dict = dataclasses.field(default_factory=dict)
 
   def arrays(self):
@@ -43,3 +47,19 @@ def softmax_cross_entropy(logits, labels):
 
 def argmax_accuracy(logits, labels):
   return jnp.mean((jnp.argmax(logits, axis=-1) == labels).astype(jnp.float32))
+
+
+def mean_squared_error(outputs, targets):
+  """Mean over examples and output units of (outputs - targets)^2 (torch's MSELoss)."""
+  return jnp.mean(jnp.square(outputs.astype(jnp.float32) - targets))
+
+
+def one_hot_mse(outputs, labels):
+  """MSE against one-hot targets of integer labels (Omnigrok's MNIST loss)."""
+  return mean_squared_error(outputs, jax.nn.one_hot(labels, outputs.shape[-1]))
+
+
+def r_squared(outputs, targets):
+  """1 - MSE / Var(targets): 1 is perfect, 0 is predicting the mean."""
+  outputs = outputs.reshape(targets.shape)
+  return 1.0 - jnp.mean(jnp.square(outputs - targets)) / jnp.var(targets)

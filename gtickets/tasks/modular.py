@@ -1,5 +1,9 @@
 """Modular arithmetic: predict (a op b) mod p from the two tokens a, b.
 
+Operations (``config.operation``, see ``FORMULAS``): a+b, a-b, a*b, a/b (b != 0,
+p prime), a^2+b^2, a^2+ab+b^2, a^2+ab+b^2+a, a^3+ab, a^2+ab^2+b, and a random
+table of labels drawn once from ``config.table_seed``.
+
 Pair sets (``config.pairs``):
   * ``"unordered"``: pairs with a > b. This gives the paper's 2211 examples for
     p = 67 (the text says a >= b, but 2211 = 67 * 66 / 2 is the count of a > b).
@@ -9,9 +13,42 @@ Pairs for which an operation is undefined (b = 0 for division) are dropped.
 The split is a permutation drawn from ``data_seed``; the first
 round(train_fraction * n) examples train, the rest test.
 """
+import ml_collections
 import numpy as np
 
 from gtickets.tasks.base import Task, argmax_accuracy, softmax_cross_entropy
+
+INPUT_KIND = "tokens"  # int pairs [n, 2] with values in 0..p-1
+
+
+def default_config():
+  c = ml_collections.ConfigDict()
+  c.name = "modular"
+  c.p = 67
+  c.operation = "add"
+  c.pairs = "unordered"   # a > b: the paper's 2211 examples for p = 67
+  c.train_fraction = 0.4
+  c.data_seed = 0         # fixes the train/test split
+  c.table_seed = 0        # the labels of operation "random"
+  return c
+
+
+def is_prime(n):
+  return n >= 2 and all(n % d for d in range(2, int(n ** 0.5) + 1))
+
+
+def check(c):
+  """(field, value, what is allowed) for each invalid field of a modular task config."""
+  if not isinstance(c.p, int) or c.p < 2:
+    yield "p", c.p, "must be an integer >= 2"
+  if c.operation not in OPERATIONS:
+    yield "operation", c.operation, f"must be one of {tuple(OPERATIONS)}"
+  if c.operation == "div" and not is_prime(c.p):
+    yield "p", c.p, "must be prime for operation 'div'"
+  if c.pairs not in PAIR_SETS:
+    yield "pairs", c.pairs, f"must be one of {PAIR_SETS}"
+  if not 0 < c.train_fraction < 1:
+    yield "train_fraction", c.train_fraction, "must be in (0, 1)"
 
 
 def _mod_div(a, b, p):
@@ -30,14 +67,30 @@ def pow_mod(x, e, p):
   return result
 
 
-# name -> (label function of int64 arrays a, b and modulus p, which pairs are valid).
-# Adding an operation is one line here.
+# name -> (label function of int64 arrays a, b, modulus p and table seed, which
+# pairs are valid). Adding an operation is one line here.
 OPERATIONS = {
-    "add": (lambda a, b, p: (a + b) % p, None),
-    "sub": (lambda a, b, p: (a - b) % p, None),
-    "mul": (lambda a, b, p: (a * b) % p, None),
-    "div": (_mod_div, lambda a, b, p: b != 0),
+    "add": (lambda a, b, p, _: (a + b) % p, None),
+    "sub": (lambda a, b, p, _: (a - b) % p, None),
+    "mul": (lambda a, b, p, _: (a * b) % p, None),
+    "div": (lambda a, b, p, _: _mod_div(a, b, p), lambda a, b, p: b != 0),
+    "a2_b2": (lambda a, b, p, _: (a * a + b * b) % p, None),
+    "a2_ab_b2": (lambda a, b, p, _: (a * a + a * b + b * b) % p, None),
+    "a2_ab_b2_a": (lambda a, b, p, _: (a * a + a * b + b * b + a) % p, None),
+    "a3_ab": (lambda a, b, p, _: (pow_mod(a, 3, p) + a * b) % p, None),
+    "a2_ab2_b": (lambda a, b, p, _: (a * a + a * pow_mod(b, 2, p) + b) % p, None),
+    "random": (lambda a, b, p, seed: random_table(p, seed)[a, b], None),
 }
+FORMULAS = {"add": "a + b", "sub": "a - b", "mul": "a * b", "div": "a / b",
+            "a2_b2": "a^2 + b^2", "a2_ab_b2": "a^2 + ab + b^2",
+            "a2_ab_b2_a": "a^2 + ab + b^2 + a", "a3_ab": "a^3 + ab",
+            "a2_ab2_b": "a^2 + ab^2 + b", "random": "random table"}
+
+
+def random_table(p: int, seed: int):
+  """A [p, p] table of labels drawn uniformly from {0..p-1} (seeded)."""
+  return np.random.default_rng([seed, p]).integers(0, p, size=(p, p))
+
 
 PAIR_SETS = ("unordered", "unordered_diag", "all")
 
@@ -54,10 +107,10 @@ def make_pairs(p: int, pairs: str, operation: str):
   return np.stack([a[keep], b[keep]], axis=1).astype(np.int32)
 
 
-def labels(x, p: int, operation: str):
-  """(a op b) mod p for each row (a, b) of x."""
+def labels(x, p: int, operation: str, table_seed: int = 0):
+  """(a op b) mod p for each row (a, b) of x (``table_seed``: the random table's)."""
   a, b = x[:, 0].astype(np.int64), x[:, 1].astype(np.int64)
-  return OPERATIONS[operation][0](a, b, p).astype(np.int32)
+  return OPERATIONS[operation][0](a, b, p, table_seed).astype(np.int32)
 
 
 def split(n: int, train_fraction: float, data_seed: int):
@@ -69,10 +122,11 @@ def split(n: int, train_fraction: float, data_seed: int):
 
 def make_task(config) -> Task:
   x = make_pairs(config.p, config.pairs, config.operation)
-  y = labels(x, config.p, config.operation)
+  y = labels(x, config.p, config.operation, config.table_seed)
   tr, te = split(len(x), config.train_fraction, config.data_seed)
   return Task(
-      name=f"modular_{config.operation}_p{config.p}",
+      name=f"modular_{config.operation}_p{config.p}", input_kind=INPUT_KIND,
+      vocab=config.p,
       x_train=x[tr], y_train=y[tr], x_test=x[te], y_test=y[te],
       num_outputs=config.p,
       loss=softmax_cross_entropy, accuracy=argmax_accuracy,

@@ -24,33 +24,48 @@ def _keep_top(scores, k):
   return (ranks >= n_remove).reshape(scores.shape)
 
 
-def mask_from_scores(scores, k, scope: str = "global"):
-  """Keeps the highest-scoring 1 - k of the weights; ``scores`` mirrors params."""
-  if scope == "layer":
-    return jax.tree.map(lambda s: _keep_top(s, k), scores)
-  if scope != "global":
+def _prunable_leaves(scores, prunable):
+  leaves = jax.tree.leaves(scores)
+  return [True] * len(leaves) if prunable is None else jax.tree.leaves(prunable)
+
+
+def mask_from_scores(scores, k, scope: str = "global", prunable=None):
+  """Keeps the highest-scoring 1 - k of the weights; ``scores`` mirrors params.
+
+  ``prunable``: a tree of Python bools mirroring ``scores`` (None = all True);
+  leaves marked False are kept whole and do not count in n.
+  """
+  if scope not in SCOPES:
     raise ValueError(f"mask scope must be one of {SCOPES}, got {scope!r}")
   leaves, treedef = jax.tree.flatten(scores)
-  keep = _keep_top(jnp.concatenate([l.ravel() for l in leaves]), k)
+  keep_leaf = _prunable_leaves(scores, prunable)
+  if scope == "layer":
+    return jax.tree.unflatten(treedef, [
+        _keep_top(l, k) if p else jnp.ones(l.shape, bool) for l, p in zip(leaves, keep_leaf)])
+  pruned = [l for l, p in zip(leaves, keep_leaf) if p]
+  keep = _keep_top(jnp.concatenate([l.ravel() for l in pruned]), k)
   out, start = [], 0
-  for l in leaves:
-    out.append(keep[start:start + l.size].reshape(l.shape))
-    start += l.size
+  for l, p in zip(leaves, keep_leaf):
+    if p:
+      out.append(keep[start:start + l.size].reshape(l.shape))
+      start += l.size
+    else:
+      out.append(jnp.ones(l.shape, bool))
   return jax.tree.unflatten(treedef, out)
 
 
-def magnitude_mask(params, k, scope: str = "global"):
-  """Removes the fraction k of weights with the smallest |w|."""
-  return mask_from_scores(jax.tree.map(jnp.abs, params), k, scope)
+def magnitude_mask(params, k, scope: str = "global", prunable=None):
+  """Removes the fraction k of (prunable) weights with the smallest |w|."""
+  return mask_from_scores(jax.tree.map(jnp.abs, params), k, scope, prunable)
 
 
-def random_mask(key, params, k, scope: str = "global"):
-  """Removes a uniformly random fraction k of the weights."""
+def random_mask(key, params, k, scope: str = "global", prunable=None):
+  """Removes a uniformly random fraction k of the (prunable) weights."""
   leaves, treedef = jax.tree.flatten(params)
   keys = jax.random.split(key, len(leaves))
   scores = jax.tree.unflatten(
       treedef, [jax.random.uniform(kk, l.shape) for kk, l in zip(keys, leaves)])
-  return mask_from_scores(scores, k, scope)
+  return mask_from_scores(scores, k, scope, prunable)
 
 
 def ones_like(params):

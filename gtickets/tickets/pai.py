@@ -40,20 +40,20 @@ def synflow_scores(ones_forward, params, mask):
   return jax.tree.map(lambda g, w: jnp.abs(g * w), r_grad, abs_params)
 
 
-def synflow_mask(ones_forward, params, k, rounds=100, scope="global"):
+def synflow_mask(ones_forward, params, k, rounds=100, scope="global", prunable=None):
   """SynFlow's iterative mask at prune ratio k (fraction removed)."""
   def one_round(mask, i):
     keep = (1.0 - k) ** ((i + 1.0) / rounds)
     scores = synflow_scores(ones_forward, params, mask)
-    return masks_lib.mask_from_scores(scores, 1.0 - keep, scope), None
+    return masks_lib.mask_from_scores(scores, 1.0 - keep, scope, prunable), None
   mask, _ = jax.lax.scan(one_round, masks_lib.ones_like(params),
                          jnp.arange(rounds, dtype=jnp.float32))
   return mask
 
 
-def snip_mask(loss_fn, params, k, scope="global"):
-  return masks_lib.mask_from_scores(snip_scores(loss_fn, params), k, scope)
+def snip_mask(loss_fn, params, k, scope="global", prunable=None):
+  return masks_lib.mask_from_scores(snip_scores(loss_fn, params), k, scope, prunable)
 
 
-def grasp_mask(loss_fn, params, k, scope="global"):
-  return masks_lib.mask_from_scores(grasp_scores(loss_fn, params), k, scope)
+def grasp_mask(loss_fn, params, k, scope="global", prunable=None):
+  return masks_lib.mask_from_scores(grasp_scores(loss_fn, params), k, scope, prunable)

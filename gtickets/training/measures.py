@@ -1,7 +1,8 @@
 """Grokking measures from evaluated curves.
 
 t_mem / t_gen: the first *evaluated* step at which train / test accuracy reaches
-the threshold (default 0.95, after Kumar et al.). A curve that never reaches it
+the threshold (default 0.95, after Kumar et al.), or for regression the first at
+which train / test loss falls to it. A curve that never reaches it
 gives ``None`` ("not reached"), never a made-up step; tau_grok = t_gen / t_mem is
 ``None`` unless both are reached (and t_mem > 0).
 """
@@ -20,10 +21,23 @@ def tau_grok(t_mem, t_gen):
   return t_gen / t_mem
 
 
-def run_measures(steps, curves, threshold):
-  """Per-run measures from ``curves`` = {metric: [n_evals]} of one run."""
-  t_mem = first_reach(steps, curves["train_acc"], threshold)
-  t_gen = first_reach(steps, curves["test_acc"], threshold)
+def first_below(steps, values, threshold):
+  """First step with value <= threshold, or None."""
+  return first_reach(steps, -np.asarray(values), -threshold)
+
+
+def run_measures(steps, curves, threshold, threshold_on="accuracy"):
+  """Per-run measures from ``curves`` = {metric: [n_evals]} of one run.
+
+  ``threshold_on="accuracy"``: t_mem / t_gen are the first steps with train /
+  test accuracy >= threshold; ``"loss"``: with train / test loss <= threshold.
+  """
+  if threshold_on == "loss":
+    t_mem = first_below(steps, curves["train_loss"], threshold)
+    t_gen = first_below(steps, curves["test_loss"], threshold)
+  else:
+    t_mem = first_reach(steps, curves["train_acc"], threshold)
+    t_gen = first_reach(steps, curves["test_acc"], threshold)
   finite = bool(np.all(np.isfinite(curves["train_loss"])))
   return {
       "t_mem": t_mem, "t_gen": t_gen, "tau_grok": tau_grok(t_mem, t_gen),

@@ -1,8 +1,9 @@
 """Batched, scanned training of masked networks (purejaxrl style).
 
-A *run* is (params, mask, optimizer state); a batch of runs is the same tree with
-a leading run axis. ``Trainer.train_chunk`` advances every run of a batch by
-``n_evals * eval_every`` full-batch steps in one jit-compiled, vmapped program
+A *run* is (params, mask, optimizer state, step); a batch of runs is the same
+tree with a leading run axis. ``Trainer.train_chunk`` advances every run of a
+batch by ``n_evals * eval_every`` steps (full batch, or minibatches of
+``train.batch_size`` in an order fixed by ``train.batch_seed``) in one jit-compiled, vmapped program
 (``lax.scan`` over evaluations, each a ``lax.scan`` over steps) and returns the
 metrics at each evaluation. The mask multiplies the weights in the forward pass,
 so pruned weights get zero gradient; since they start at zero with a fresh AdamW
@@ -40,6 +41,21 @@ class Trainer:
 def make_trainer(config, task, model) -> Trainer:
   tx = make_optimizer(config.optim)
   example = task.x_train[:1]
+  batch_size = config.train.batch_size
+  n_train = len(task.x_train)
+  if batch_size > n_train:
+    raise ValueError(f"config.train.batch_size={batch_size} is larger than the "
+                     f"{n_train} training examples of task {task.name}")
+  batch_key = jax.random.key(config.train.batch_seed)
+
+  def train_batch(data, step):
+    """The full training set, or minibatch ``step`` of an epoch-wise reshuffle."""
+    if not batch_size:
+      return data["x_train"], data["y_train"]
+    per_epoch = n_train // batch_size  # the last partial batch is dropped
+    order = jax.random.permutation(jax.random.fold_in(batch_key, step // per_epoch), n_train)
+    idx = jax.lax.dynamic_slice(order, ((step % per_epoch) * batch_size,), (batch_size,))
+    return data["x_train"][idx], data["y_train"][idx]
 
   def init_params(key):
     return model.init(key, example)["params"]
@@ -59,11 +75,11 @@ def make_trainer(config, task, model) -> Trainer:
     return out
 
   def step(state, mask, data):
-    grads = jax.grad(lambda p: task.loss(forward(p, mask, data["x_train"]),
-                                         data["y_train"]))(state["params"])
+    x, y = train_batch(data, state["step"])
+    grads = jax.grad(lambda p: task.loss(forward(p, mask, x), y))(state["params"])
     updates, opt_state = tx.update(grads, state["opt_state"], state["params"])
     return {"params": optax.apply_updates(state["params"], updates),
-            "opt_state": opt_state}
+            "opt_state": opt_state, "step": state["step"] + 1}
 
   def train_chunk(state, mask, data, n_evals):
     def one_eval(state, _):
@@ -75,7 +91,8 @@ def make_trainer(config, task, model) -> Trainer:
 
   def init_state(params, mask):
     params = masks_lib.apply(params, mask)
-    return {"params": params, "opt_state": tx.init(params)}
+    return {"params": params, "opt_state": tx.init(params),
+            "step": jnp.zeros((), jnp.int32)}
 
   return Trainer(
       init_params=jax.jit(jax.vmap(init_params)),

@@ -1,0 +1,58 @@
+"""An MLP on real feature vectors (polynomial regression, sparse parity, MNIST).
+
+x [..., d_in] -> (w0, ReLU) -> ... -> w_last -> outputs; ``hidden`` gives the
+widths (MNIST: (200, 200); polynomial: (48,)). No biases (Omnigrok's MNIST MLP
+has none). Weights ~ N(0, (kappa / sqrt(fan_in))^2): kappa = 1 is the usual
+variance-preserving scale, Omnigrok's MNIST uses kappa = 8.
+"""
+import flax.linen as nn
+import jax.numpy as jnp
+import ml_collections
+
+from gtickets.models.mlp import scaled_normal
+
+INPUT_KIND = "features"
+
+
+def default_config():
+  c = ml_collections.ConfigDict()
+  c.name = "feature_mlp"
+  c.hidden = (200, 200)
+  c.kappa = 1.0
+  return c
+
+
+def check(c):
+  if not c.hidden or any(not isinstance(w, int) or w < 1 for w in c.hidden):
+    yield "hidden", c.hidden, "must be a non-empty tuple of positive widths"
+  if not c.kappa > 0:
+    yield "kappa", c.kappa, "must be > 0"
+
+
+def build(c, task):
+  return FeatureMLP(d_in=task.x_train.shape[1], num_outputs=task.num_outputs,
+                    hidden=tuple(c.hidden), kappa=c.kappa)
+
+
+class FeatureMLP(nn.Module):
+  d_in: int
+  num_outputs: int
+  hidden: tuple = (200, 200)
+  kappa: float = 1.0
+  unpruned = ()
+
+  @nn.compact
+  def __call__(self, x):
+    widths = (self.d_in,) + tuple(self.hidden) + (self.num_outputs,)
+    for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
+      w = self.param(f"w{i}", scaled_normal(self.kappa, fan_in), (fan_in, fan_out))
+      x = x @ w
+      if i < len(widths) - 2:
+        x = nn.relu(x)
+    return x
+
+  def synflow_inputs(self):
+    return jnp.ones((1, self.d_in))
+
+  def from_inputs(self, x):
+    return self(x)
