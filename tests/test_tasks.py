@@ -7,7 +7,10 @@ from gtickets.tasks import make_task, modular
 
 @pytest.mark.parametrize("op,a,b,p,want", [
     ("add", 60, 10, 67, 3), ("add", 5, 4, 67, 9), ("sub", 3, 5, 7, 5),
-    ("mul", 6, 5, 7, 2), ("div", 3, 2, 7, 5), ("div", 1, 3, 67, 45)])
+    ("mul", 6, 5, 7, 2), ("div", 3, 2, 7, 5), ("div", 1, 3, 67, 45),
+    ("a2_b2", 3, 5, 7, 6), ("a2_b2", 60, 10, 67, 15), ("a2_ab_b2", 3, 5, 7, 0),
+    ("a2_ab_b2", 2, 1, 7, 0), ("a2_ab_b2_a", 3, 5, 7, 3), ("a3_ab", 2, 5, 7, 4),
+    ("a3_ab", 66, 66, 67, 0), ("a2_ab2_b", 2, 5, 7, 3), ("a2_ab2_b", 66, 2, 67, 66)])
 def test_operation_labels_hand_checked(op, a, b, p, want):
   assert modular.labels(np.array([[a, b]]), p, op)[0] == want
 
@@ -42,3 +45,15 @@ def test_default_split_is_paper_size_and_seeded():
   c.data_seed = 1
   other = make_task(c)
   assert not np.array_equal(other.x_train, t.x_train)
+
+
+def test_random_table_is_seeded_and_covers_the_labels():
+  x = modular.make_pairs(67, "all", "random")
+  y0, y0_again = modular.labels(x, 67, "random", 0), modular.labels(x, 67, "random", 0)
+  y1 = modular.labels(x, 67, "random", 1)
+  np.testing.assert_array_equal(y0, y0_again)
+  assert (y0 != y1).mean() > 0.9                 # another table
+  assert y0.min() == 0 and y0.max() == 66         # labels in 0..p-1, all used
+  assert (y0 != (x[:, 0] + x[:, 1]) % 67).mean() > 0.9   # no arithmetic structure
+  table = modular.random_table(67, 0)
+  np.testing.assert_array_equal(y0, table[x[:, 0], x[:, 1]])

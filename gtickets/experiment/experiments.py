@@ -16,6 +16,7 @@ import dataclasses
 import json
 import os
 
+from gtickets import tasks
 from gtickets.experiment import report
 from gtickets.experiment.pipeline import make_setup, run_dense, run_main, run_tickets
 
@@ -36,7 +37,7 @@ def main(config, workdir, progress=True):
   dense, tickets = run_main(config, workdir, progress)
   text = report.write_summary(workdir, [dense, tickets], config)
   report.plot_curves(os.path.join(workdir, "curves.png"), [dense, tickets],
-                     title=f"{config.task.operation} mod {config.task.p}")
+                     title=f"{tasks.describe(config.task)}, {config.model.name}")
   return text, ["summary.json", "summary.md", "curves.png"]
 
 

@@ -1,8 +1,11 @@
 """An MLP on real feature vectors (polynomial regression, sparse parity, MNIST).
 
 x [..., d_in] -> (w0, ReLU) -> ... -> w_last -> outputs; ``hidden`` gives the
-widths (MNIST: (200, 200); polynomial: (48,)). No biases (Omnigrok's MNIST MLP
-has none). Weights ~ N(0, (kappa / sqrt(fan_in))^2): kappa = 1 is the usual
+widths (MNIST: (200, 200); polynomial: (48,)). No biases by default (Omnigrok's
+MNIST MLP has none); ``use_bias=True`` adds them (b0, b1, ...: zero at init,
+trained, never pruned). Without biases the network is positively homogeneous of
+degree 1 in x (f(tx) = t f(x) for t > 0), so it cannot fit a degree-2 target
+such as the polynomial task's. Weights ~ N(0, (kappa / sqrt(fan_in))^2): kappa = 1 is the usual
 variance-preserving scale, Omnigrok's MNIST uses kappa = 8.
 """
 import flax.linen as nn
@@ -19,6 +22,7 @@ def default_config():
   c.name = "feature_mlp"
   c.hidden = (200, 200)
   c.kappa = 1.0
+  c.use_bias = False
   return c
 
 
@@ -27,11 +31,13 @@ def check(c):
     yield "hidden", c.hidden, "must be a non-empty tuple of positive widths"
   if not c.kappa > 0:
     yield "kappa", c.kappa, "must be > 0"
+  if not isinstance(c.use_bias, bool):
+    yield "use_bias", c.use_bias, "must be True or False"
 
 
 def build(c, task):
   return FeatureMLP(d_in=task.x_train.shape[1], num_outputs=task.num_outputs,
-                    hidden=tuple(c.hidden), kappa=c.kappa)
+                    hidden=tuple(c.hidden), kappa=c.kappa, use_bias=c.use_bias)
 
 
 class FeatureMLP(nn.Module):
@@ -39,7 +45,11 @@ class FeatureMLP(nn.Module):
   num_outputs: int
   hidden: tuple = (200, 200)
   kappa: float = 1.0
-  unpruned = ()
+  use_bias: bool = False
+
+  @property
+  def unpruned(self):
+    return tuple(f"b{i}" for i in range(len(self.hidden) + 1)) if self.use_bias else ()
 
   @nn.compact
   def __call__(self, x):
@@ -47,6 +57,8 @@ class FeatureMLP(nn.Module):
     for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
       w = self.param(f"w{i}", scaled_normal(self.kappa, fan_in), (fan_in, fan_out))
       x = x @ w
+      if self.use_bias:
+        x = x + self.param(f"b{i}", nn.initializers.zeros, (fan_out,))
       if i < len(widths) - 2:
         x = nn.relu(x)
     return x

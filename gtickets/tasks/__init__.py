@@ -20,6 +20,13 @@ def default_config(name="modular"):
   return MODULES[name].default_config()
 
 
+def describe(task_config):
+  """A short title for figures, e.g. 'a^2 + b^2 mod 67' or 'parity'."""
+  if task_config.name == "modular":
+    return f"({modular.FORMULAS[task_config.operation]}) mod {task_config.p}"
+  return task_config.name
+
+
 def make_task(task_config) -> Task:
   """Builds the task named by ``task_config.name``."""
   return MODULES[task_config.name].make_task(task_config)

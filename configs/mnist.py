@@ -1,0 +1,30 @@
+"""Grokked tickets on MNIST with 1000 training images (after Omnigrok; paper App. B).
+
+MLP 784 -> 200 -> 200 -> 10, ReLU, no biases, init scale kappa = 8; MSE on
+one-hot targets; AdamW lr 1e-3, weight decay 0.1; full batch (set
+``train.batch_size`` for minibatches). Data: the IDX files in
+``task.data_dir`` (default ../shared/data/mnist, 10,000 real digits: 1000
+train, 9000 test); for the official files pass
+``--config.task.data_dir=DIR --config.task.images_file=train-images-idx3-ubyte.gz
+--config.task.labels_file=train-labels-idx1-ubyte.gz``.
+
+  python launch/main.py --config=configs/mnist.py
+"""
+from gtickets.config import default_config
+
+
+def get_config(arg=None):
+  c = default_config(task="mnist", model="feature_mlp")
+  c.name = "mnist"
+  c.model.hidden = (200, 200)
+  c.model.kappa = 8.0
+  c.optim.weight_decay = 0.1
+  c.train.num_steps, c.train.eval_every, c.train.ckpt_every = 100_000, 500, 10_000
+  if arg == "quick":
+    c.name = "mnist_quick"
+    c.task.num_train = 200
+    c.model.hidden = (32, 32)
+    c.train.num_steps, c.train.eval_every, c.train.ckpt_every = 200, 50, 100
+  elif arg:
+    raise ValueError(f"unknown config variant {arg!r}; known: 'quick'")
+  return c
