@@ -97,3 +97,43 @@ def test_tiny_end_to_end_launch_writes_summary_and_resumes(tmp_path):
   assert r2.returncode == 0
   assert json.loads((work / "summary.json").read_text())["table"] == s["table"]
   assert (work / "dense" / "curves.npz").stat().st_mtime == mtime
+
+
+def test_model_must_read_what_the_task_gives():
+  from gtickets.config import ConfigError, default_config, validate
+  c = default_config(task="parity", model="mlp")
+  with pytest.raises(ConfigError, match="reads tokens but task 'parity' gives features.*feature_mlp"):
+    validate(c)
+  validate(default_config(task="parity", model="feature_mlp"))
+  validate(default_config(model="transformer"))
+
+
+def test_task_named_on_the_command_line_without_its_fields_is_refused():
+  from gtickets.config import ConfigError, default_config, validate
+  c = default_config()
+  c.task.name = "polynomial"   # still the modular task's fields
+  with pytest.raises(ConfigError, match="config.task.name='polynomial'.*default_config"):
+    validate(c)
+
+
+@pytest.mark.parametrize("on,threshold,ok", [
+    ("accuracy", 0.95, True), ("accuracy", 1.5, False), ("loss", 1.5, True),
+    ("loss", 0.0, False), ("auc", 0.5, False)])
+def test_threshold_depends_on_what_it_is_on(on, threshold, ok):
+  from gtickets.config import ConfigError, default_config, validate
+  c = default_config()
+  c.threshold_on, c.threshold = on, threshold
+  if ok:
+    validate(c)
+  else:
+    with pytest.raises(ConfigError, match="config.threshold"):
+      validate(c)
+
+
+def test_launcher_names_missing_mnist_files_before_making_a_workdir(tmp_path):
+  r = launch("--config=configs/mnist.py:quick", f"--config.task.data_dir={tmp_path}/none",
+             workdir=tmp_path / "w")
+  assert r.returncode != 0
+  lines = r.stderr.strip().splitlines()
+  assert len(lines) == 1 and "mnist10k-images-idx3-ubyte.gz" in lines[0] and "not found" in lines[0]
+  assert not (tmp_path / "w").exists()

@@ -31,3 +31,14 @@ def test_tau_and_mean_std_with_not_reached():
   assert tau_grok(None, 300) is None and tau_grok(100, None) is None
   assert mean_std([None, None]) == (None, None, 0)
   assert mean_std([100, None, 300]) == (200.0, 100.0, 2)
+
+
+def test_measures_on_loss_thresholds():
+  steps = np.array([0, 10, 20, 30])
+  curves = {"train_loss": np.array([1.0, 0.05, 0.001, 0.0005]),
+            "test_loss": np.array([1.0, 0.5, 0.2, 0.009]),
+            "train_acc": np.zeros(4), "test_acc": np.zeros(4),
+            "l1": np.ones(4), "l2": np.ones(4)}
+  m = run_measures(steps, curves, 0.01, threshold_on="loss")
+  assert (m["t_mem"], m["t_gen"], m["tau_grok"]) == (20, 30, 1.5)
+  assert run_measures(steps, curves, 0.95)["t_gen"] is None   # accuracy never reaches

@@ -50,3 +50,35 @@ def test_init_depends_on_seed_only(tiny_config):
   b = s.trainer.init_params(init_keys([6]))
   np.testing.assert_array_equal(a["embed"][1], b["embed"][0])
   assert not np.array_equal(a["embed"][0], a["embed"][1])
+
+
+def test_minibatches_cover_each_epoch_once_in_a_new_order():
+  from gtickets.training.trainer import minibatch_indices
+  key = jax.random.key(0)
+  batches = [np.asarray(minibatch_indices(key, s, 10, 3)) for s in range(6)]
+  epoch0, epoch1 = np.concatenate(batches[:3]), np.concatenate(batches[3:])
+  assert len(set(epoch0)) == 9 and len(set(epoch1)) == 9   # 3 batches of 3, one left out
+  assert not np.array_equal(epoch0, epoch1)
+  np.testing.assert_array_equal(batches[4], np.asarray(minibatch_indices(key, 4, 10, 3)))
+
+
+def test_one_minibatch_of_everything_equals_full_batch(tiny_config):
+  c = tiny_config
+  runs = []
+  for bs in (0, 60):  # p = 11, all pairs, half train: 60 examples
+    c.train.batch_size = bs
+    s = make_setup(c)
+    assert len(s.task.x_train) == 60
+    params = s.trainer.init_params(init_keys(c.seeds))
+    mask = jax.vmap(masks_lib.ones_like)(params)
+    state, m = s.trainer.train_chunk(s.trainer.init_state(params, mask), mask, s.data, 3)
+    runs.append((state, m))
+  (a, ma), (b, mb) = runs
+  assert int(a["step"][0]) == int(b["step"][0]) == 30
+  np.testing.assert_allclose(ma["train_loss"], mb["train_loss"], rtol=1e-4, atol=1e-6)
+  c.train.batch_size = 7
+  s = make_setup(c)
+  params = s.trainer.init_params(init_keys(c.seeds))
+  mask = jax.vmap(masks_lib.ones_like)(params)
+  _, mc = s.trainer.train_chunk(s.trainer.init_state(params, mask), mask, s.data, 3)
+  assert not np.allclose(mc["train_loss"], ma["train_loss"])   # minibatches differ

@@ -14,6 +14,12 @@ def _fmt(mean, std, n, total, digits=0):
   return s if n == total else f"{s} ({n}/{total} reached)"
 
 
+def _fmt_loss(entry):
+  if not entry or entry["n"] == 0:
+    return "-"
+  return f"{entry['mean']:.3g} +- {entry['std']:.2g}"
+
+
 def group_key(run):
   """Runs that differ only by seed share a key: (variant, k, mask step)."""
   return run["variant"], run["prune_ratio"], run.get("mask_step")
@@ -35,7 +41,8 @@ def summary_table(results):
     n = len(rows)
     entry = {"variant": variant, "prune_ratio": k, "mask_step": mask_step, "n_runs": n,
              "seeds": [r["seed"] for r in rows]}
-    for key in ("t_mem", "t_gen", "tau_grok", "final_train_acc", "final_test_acc"):
+    for key in ("t_mem", "t_gen", "tau_grok", "final_train_acc", "final_test_acc",
+                "final_test_loss"):
       m, s, got = mean_std([r[key] for r in rows])
       entry[key] = {"mean": m, "std": s, "n": got}
     entry["diverged"] = sum(r["diverged"] for r in rows)
@@ -44,7 +51,8 @@ def summary_table(results):
 
 
 def format_table(table):
-  head = ["variant", "k", "mask step", "t_mem", "t_gen", "tau_grok", "final test acc"]
+  head = ["variant", "k", "mask step", "t_mem", "t_gen", "tau_grok", "final test acc",
+          "final test loss"]
   lines = []
   for e in table:
     n = e["n_runs"]
@@ -56,7 +64,8 @@ def format_table(table):
         _fmt(e["t_gen"]["mean"], e["t_gen"]["std"], e["t_gen"]["n"], n),
         _fmt(e["tau_grok"]["mean"], e["tau_grok"]["std"], e["tau_grok"]["n"], n, 2),
         _fmt(e["final_test_acc"]["mean"], e["final_test_acc"]["std"],
-             e["final_test_acc"]["n"], n, 3)])
+             e["final_test_acc"]["n"], n, 3),
+        _fmt_loss(e.get("final_test_loss"))])
   widths = [max(len(str(r[i])) for r in [head] + lines) for i in range(len(head))]
   fmt = lambda r: "| " + " | ".join(str(x).ljust(w) for x, w in zip(r, widths)) + " |"
   return "\n".join([fmt(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
@@ -113,8 +122,10 @@ def plot_curves(path, results, title="", metrics=(("test_acc", "train_acc"),),
                   ls="--", label=f"{label}: {dashed}")
     ax.set_xlabel("step")
     ax.set_ylabel(ylabel)
-    if ylabel == "accuracy":
+    if ylabel in ("accuracy", "R^2"):
       ax.set_ylim(-0.02, 1.02)
+    if "loss" in ylabel:
+      ax.set_yscale("log")
     ax.set_title(title)
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)

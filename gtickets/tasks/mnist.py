@@ -18,6 +18,7 @@ import numpy as np
 from gtickets.tasks.base import Task, argmax_accuracy, one_hot_mse
 
 INPUT_KIND = "features"
+SCORE = "accuracy"  # what Task.accuracy measures
 IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049
 
 

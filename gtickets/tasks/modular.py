@@ -19,6 +19,7 @@ import numpy as np
 from gtickets.tasks.base import Task, argmax_accuracy, softmax_cross_entropy
 
 INPUT_KIND = "tokens"  # int pairs [n, 2] with values in 0..p-1
+SCORE = "accuracy"  # what Task.accuracy measures
 
 
 def default_config():

@@ -12,6 +12,7 @@ import numpy as np
 from gtickets.tasks.base import Task, argmax_accuracy, softmax_cross_entropy
 
 INPUT_KIND = "features"
+SCORE = "accuracy"  # what Task.accuracy measures
 
 
 def default_config():

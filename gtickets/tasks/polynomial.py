@@ -13,6 +13,7 @@ import numpy as np
 from gtickets.tasks.base import Task, r_squared
 
 INPUT_KIND = "features"
+SCORE = "R^2"  # what Task.accuracy measures
 
 
 def default_config():

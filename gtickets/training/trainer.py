@@ -38,6 +38,15 @@ class Trainer:
   eval_every: int
 
 
+def minibatch_indices(key, step, n, batch_size):
+  """Indices of minibatch ``step``: each epoch is a fresh permutation of range(n)
+  (from ``key`` and the epoch number) cut into n // batch_size batches; the last
+  partial batch is dropped, as torch's DataLoader(drop_last=True) does."""
+  per_epoch = n // batch_size
+  order = jax.random.permutation(jax.random.fold_in(key, step // per_epoch), n)
+  return jax.lax.dynamic_slice(order, ((step % per_epoch) * batch_size,), (batch_size,))
+
+
 def make_trainer(config, task, model) -> Trainer:
   tx = make_optimizer(config.optim)
   example = task.x_train[:1]
@@ -52,9 +61,7 @@ def make_trainer(config, task, model) -> Trainer:
     """The full training set, or minibatch ``step`` of an epoch-wise reshuffle."""
     if not batch_size:
       return data["x_train"], data["y_train"]
-    per_epoch = n_train // batch_size  # the last partial batch is dropped
-    order = jax.random.permutation(jax.random.fold_in(batch_key, step // per_epoch), n_train)
-    idx = jax.lax.dynamic_slice(order, ((step % per_epoch) * batch_size,), (batch_size,))
+    idx = minibatch_indices(batch_key, step, n_train, batch_size)
     return data["x_train"][idx], data["y_train"][idx]
 
   def init_params(key):
