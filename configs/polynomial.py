@@ -30,6 +30,7 @@ def get_config(arg=None):
     c.task.dim, c.task.num_train, c.task.num_test = 8, 64, 128
     c.model.hidden = (16,)
     c.train.batch_size = 16
+    c.optim.lr = 1e-2
     c.train.num_steps, c.train.eval_every, c.train.ckpt_every = 400, 50, 200
   elif arg:
     raise ValueError(f"unknown config variant {arg!r}; known: 'quick'")
