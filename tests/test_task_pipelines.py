@@ -11,7 +11,7 @@ from gtickets import models
 from gtickets.config import validate
 from gtickets.experiment.pipeline import make_setup, run_main
 from gtickets.tasks import mnist
-from gtickets.tickets import checkpoints, masks as masks_lib
+from gtickets.tickets import checkpoints
 
 
 def _tiny(c, steps=40):

@@ -49,7 +49,7 @@ def test_order_matters_without_positional_embedding():
 
 
 def test_positional_embedding_is_learned_but_never_pruned():
-  task, model, params = _setup(pos_embed=True)
+  _, model, params = _setup(pos_embed=True)
   assert params["pos_embed"].shape == (2, 16)
   prunable = models.prunable(model, params)
   assert prunable["pos_embed"] is False and sum(prunable.values()) == 8

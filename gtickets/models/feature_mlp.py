@@ -12,6 +12,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 import ml_collections
 
+from gtickets import checks
 from gtickets.models.mlp import scaled_normal
 
 INPUT_KIND = "features"
@@ -29,10 +30,8 @@ def default_config():
 def check(c):
   if not c.hidden or any(not isinstance(w, int) or w < 1 for w in c.hidden):
     yield "hidden", c.hidden, "must be a non-empty tuple of positive widths"
-  if not c.kappa > 0:
-    yield "kappa", c.kappa, "must be > 0"
-  if not isinstance(c.use_bias, bool):
-    yield "use_bias", c.use_bias, "must be True or False"
+  yield from checks.positive(c, "kappa")
+  yield from checks.bools(c, "use_bias")
 
 
 def build(c, task):

@@ -18,6 +18,8 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
+from gtickets import checks
+
 INPUT_KIND = "tokens"
 
 
@@ -31,11 +33,8 @@ def default_config():
 
 
 def check(c):
-  for f in ("d_embed", "d_hidden"):
-    if not isinstance(c[f], int) or isinstance(c[f], bool) or c[f] < 1:
-      yield f, c[f], "must be a positive integer"
-  if not c.kappa > 0:
-    yield "kappa", c.kappa, "must be > 0"
+  yield from checks.positive_ints(c, "d_embed", "d_hidden")
+  yield from checks.positive(c, "kappa")
 
 
 def build(c, task):

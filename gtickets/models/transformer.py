@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
+from gtickets import checks
 from gtickets.models.mlp import scaled_normal
 
 INPUT_KIND = "tokens"
@@ -36,14 +37,9 @@ def default_config():
 
 
 def check(c):
-  for f in ("d_model", "d_mlp"):
-    if not isinstance(c[f], int) or isinstance(c[f], bool) or c[f] < 1:
-      yield f, c[f], "must be a positive integer"
-  if not c.kappa > 0:
-    yield "kappa", c.kappa, "must be > 0"
-  for f in ("pos_embed", "causal"):
-    if not isinstance(c[f], bool):
-      yield f, c[f], "must be True or False"
+  yield from checks.positive_ints(c, "d_model", "d_mlp")
+  yield from checks.positive(c, "kappa")
+  yield from checks.bools(c, "pos_embed", "causal")
 
 
 def build(c, task):

@@ -15,6 +15,7 @@ import os
 import ml_collections
 import numpy as np
 
+from gtickets import checks
 from gtickets.tasks.base import Task, argmax_accuracy, one_hot_mse
 
 INPUT_KIND = "features"
@@ -38,8 +39,7 @@ def default_config():
 
 
 def check(c):
-  if not isinstance(c.num_train, int) or c.num_train < 1:
-    yield "num_train", c.num_train, "must be a positive integer"
+  yield from checks.positive_ints(c, "num_train")
   if not isinstance(c.data_dir, str) or not c.data_dir:
     yield "data_dir", c.data_dir, "must be a directory path"
 

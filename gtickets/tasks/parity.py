@@ -9,6 +9,7 @@ Classification with cross-entropy over 2 classes.
 import ml_collections
 import numpy as np
 
+from gtickets import checks
 from gtickets.tasks.base import Task, argmax_accuracy, softmax_cross_entropy
 
 INPUT_KIND = "features"
@@ -27,9 +28,7 @@ def default_config():
 
 
 def check(c):
-  for f in ("num_bits", "k", "num_train", "num_test"):
-    if not isinstance(c[f], int) or c[f] < 1:
-      yield f, c[f], "must be a positive integer"
+  yield from checks.positive_ints(c, "num_bits", "k", "num_train", "num_test")
   if isinstance(c.k, int) and isinstance(c.num_bits, int) and c.k > c.num_bits:
     yield "k", c.k, f"must be <= num_bits={c.num_bits}"
 

@@ -10,6 +10,7 @@ sets ``threshold_on = "loss"``).
 import ml_collections
 import numpy as np
 
+from gtickets import checks
 from gtickets.tasks.base import Task, r_squared
 
 INPUT_KIND = "features"
@@ -27,9 +28,7 @@ def default_config():
 
 
 def check(c):
-  for f in ("dim", "num_train", "num_test"):
-    if not isinstance(c[f], int) or c[f] < 1:
-      yield f, c[f], "must be a positive integer"
+  yield from checks.positive_ints(c, "dim", "num_train", "num_test")
 
 
 def targets(x, beta):
