@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs many launcher commands side by side, e.g. every task's row on one GPU.
+#
+#   bash launch/run_jobs.sh JOBS [P] [SECONDS]
+#
+# JOBS: one job a line, "NAME ARGS..." -> python launch/main.py ARGS
+# --workdir=workdirs/NAME --noprogress, its output in workdirs/logs/NAME.log.
+# P jobs run at once (default 4); a job still running SECONDS after the start
+# (default: no limit) is stopped, and rerunning the same line resumes it from its
+# last checkpoint. Prints "NAME rc=... t=..." as each job ends.
+# On a GPU, set XLA_PYTHON_CLIENT_MEM_FRACTION (e.g. 0.9 / P) so P processes fit.
+set -u
+jobs_file=$1; P=${2:-4}; export LIMIT=${3:-0} START=$SECONDS
+mkdir -p workdirs/logs
+one() {
+  local name=$1; shift
+  local left=$((LIMIT > 0 ? LIMIT - (SECONDS - START) : 1000000000))
+  if [ "$left" -le 10 ]; then echo "$name skipped (time limit)"; return; fi
+  timeout "$left" python launch/main.py "$@" --workdir="workdirs/$name" --noprogress \
+      > "workdirs/logs/$name.log" 2>&1
+  echo "$name rc=$? t=$((SECONDS - START))"
+}
+export -f one
+grep -v '^\s*\(#\|$\)' "$jobs_file" | xargs -P "$P" -L 1 bash -c 'one "$@"' _
