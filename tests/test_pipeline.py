@@ -110,6 +110,9 @@ def test_norm_ratio_by_hand():
   # L1: (3 + 2) / (3 + 4 + 1 + 2); L2: sqrt(9 + 4) / sqrt(9 + 16 + 1 + 4)
   np.testing.assert_allclose(norm_ratio(theta, mask, 1), 5 / 10, rtol=1e-6)
   np.testing.assert_allclose(norm_ratio(theta, mask, 2), np.sqrt(13 / 30), rtol=1e-6)
+  # an unprunable leaf (a bias) counts in neither norm: L1 (3) / (3 + 4)
+  prunable = {"a": True, "b": False}
+  np.testing.assert_allclose(norm_ratio(theta, mask, 1, prunable), 3 / 7, rtol=1e-6)
 
 
 def test_every_variant_starts_as_defined(tiny_config, tmp_path):
