@@ -199,3 +199,18 @@ def test_dense_runs_once_per_seed_whatever_the_ks(tiny_config):
   assert [(r["seed"], r["prune_ratio"]) for r in dense] == [(s, 0.0) for s in c.seeds]
   assert sorted({r["prune_ratio"] for r in grokked}) == [0.3, 0.5, 0.7]
   assert len(grokked) == 3 * len(c.seeds) and [r["run"] for r in runs] == list(range(len(runs)))
+
+
+def test_finished_phase_read_back_with_another_threshold_rewrites_its_summary(tiny_config, tmp_path):
+  c = tiny_config
+  run_dense(make_setup(c), str(tmp_path), progress=False)
+  path = tmp_path / "dense" / "summary.json"
+  before = json.loads(path.read_text())
+  c.threshold = 0.01   # every run's accuracy is above 1% at step 0
+  again = run_dense(make_setup(c), str(tmp_path), progress=False)
+  after = json.loads(path.read_text())
+  assert [r["t_mem"] for r in after] == [0, 0] == [m["t_mem"] for m in again.measures]
+  assert [r["t_mem"] for r in before] != [0, 0]
+  import csv
+  rows = list(csv.DictReader(open(tmp_path / "dense" / "summary.csv")))
+  assert [r["t_mem"] for r in rows] == ["0", "0"]

@@ -111,7 +111,7 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config,
   if os.path.exists(curves_path):
     with np.load(curves_path) as z:
       steps, curves = z["steps"], {k: z[k] for k in METRICS}
-    return _finish(name, directory, runs, steps, curves, threshold, write=False)
+    return _finish(name, directory, runs, steps, curves, threshold)
 
   train = config.train
   ckpts = StateCheckpoints(os.path.join(directory, "checkpoints"))
@@ -158,7 +158,7 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config,
 
   steps, curves = _gather_chunks(directory, train.num_steps)
   _atomic_savez(curves_path, steps=steps, **curves)
-  return _finish(name, directory, runs, steps, curves, threshold, write=True)
+  return _finish(name, directory, runs, steps, curves, threshold)
 
 
 def _gather_chunks(directory, num_steps):
@@ -181,17 +181,21 @@ def _gather_chunks(directory, num_steps):
   return steps, {k: np.concatenate(v, axis=1) for k, v in parts.items()}
 
 
-def _finish(name, directory, runs, steps, curves, threshold, write):
+def _finish(name, directory, runs, steps, curves, threshold):
+  """Measures from the curves, written as the phase's summary.json / .csv.
+
+  Also when a finished phase is read back: the threshold is not part of the
+  training, so the summaries always follow the config they were last read with.
+  """
   measures = [run_measures(steps, {k: v[i] for k, v in curves.items()}, *threshold)
               for i in range(len(runs))]
   result = PhaseResult(name, directory, runs, steps, curves, measures)
-  if write:
-    rows = result.rows()
-    _write_json(os.path.join(directory, "summary.json"), rows)
-    with open(os.path.join(directory, "summary.csv"), "w", newline="") as f:
-      w = csv.DictWriter(f, fieldnames=list(rows[0]))
-      w.writeheader()
-      w.writerows([{k: ("" if v is None else v) for k, v in r.items()} for r in rows])
+  rows = result.rows()
+  _write_json(os.path.join(directory, "summary.json"), rows)
+  with open(os.path.join(directory, "summary.csv"), "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows([{k: ("" if v is None else v) for k, v in r.items()} for r in rows])
   return result
 
 
