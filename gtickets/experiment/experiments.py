@@ -37,12 +37,11 @@ def main(config, workdir, progress=True):
   dense, tickets = run_main(config, workdir, progress)
   text = report.write_summary(workdir, [dense, tickets], config)
   score = tasks.MODULES[config.task.name].SCORE
+  loss = "loss" + (f" (threshold {config.threshold:g})" if config.threshold_on == "loss" else "")
   report.plot_curves(os.path.join(workdir, "curves.png"), [dense, tickets],
                      title=f"{tasks.describe(config.task)}, {config.model.name}",
                      metrics=[("test_acc", "train_acc"), ("test_loss", "train_loss")],
-                     ylabels=[score, f"loss ({config.threshold_on} threshold "
-                              f"{config.threshold:g})" if config.threshold_on == "loss"
-                              else "loss"])
+                     ylabels=[score, loss])
   return text, ["summary.json", "summary.md", "curves.png"]
 
 

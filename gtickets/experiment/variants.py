@@ -31,9 +31,8 @@ USES_MASK_STEP = ("grokked",) + tuple(NORM_MATCHED)
 
 def norm_ratio(theta0, mask, p, prunable=None):
   """||theta_0 * m||_p / ||theta_0||_p over all prunable weights together."""
-  leaves = jax.tree.leaves(theta0)
-  use = [True] * len(leaves) if prunable is None else jax.tree.leaves(prunable)
-  pairs = [(w, m) for w, m, u in zip(leaves, jax.tree.leaves(mask), use) if u]
+  use = masks_lib.prunable_leaves(theta0, prunable)
+  pairs = [(w, m) for w, m, u in zip(jax.tree.leaves(theta0), jax.tree.leaves(mask), use) if u]
   flat = jnp.concatenate([w.ravel() for w, _ in pairs])
   kept = jnp.concatenate([(w * m).ravel() for w, m in pairs])
   return jnp.linalg.norm(kept, ord=p) / jnp.linalg.norm(flat, ord=p)

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import ml_collections
 
 from gtickets import checks
-from gtickets.models.mlp import scaled_normal
+from gtickets.models.mlp import weight
 
 INPUT_KIND = "features"
 
@@ -54,8 +54,7 @@ class FeatureMLP(nn.Module):
   def __call__(self, x):
     widths = (self.d_in,) + tuple(self.hidden) + (self.num_outputs,)
     for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
-      w = self.param(f"w{i}", scaled_normal(self.kappa, fan_in), (fan_in, fan_out))
-      x = x @ w
+      x = x @ weight(self, f"w{i}", fan_in, fan_out)
       if self.use_bias:
         x = x + self.param(f"b{i}", nn.initializers.zeros, (fan_out,))
       if i < len(widths) - 2:

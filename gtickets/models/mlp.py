@@ -48,6 +48,11 @@ def scaled_normal(kappa: float, fan_in: int):
   return lambda key, shape, dtype=jnp.float32: std * jax.random.normal(key, shape, dtype)
 
 
+def weight(module, name, fan_in, fan_out):
+  """A [fan_in, fan_out] parameter of ``module`` ~ N(0, (module.kappa / sqrt(fan_in))^2)."""
+  return module.param(name, scaled_normal(module.kappa, fan_in), (fan_in, fan_out))
+
+
 class TokenMLP(nn.Module):
   vocab: int
   num_outputs: int
@@ -56,12 +61,10 @@ class TokenMLP(nn.Module):
   kappa: float = 1.0
 
   def setup(self):
-    def weight(fan_in, fan_out):
-      return scaled_normal(self.kappa, fan_in), (fan_in, fan_out)
-    self.embed = self.param("embed", *weight(self.vocab, self.d_embed))
-    self.w_in = self.param("w_in", *weight(self.d_embed, self.d_hidden))
-    self.w_out = self.param("w_out", *weight(self.d_hidden, self.d_embed))
-    self.unembed = self.param("unembed", *weight(self.d_embed, self.num_outputs))
+    self.embed = weight(self, "embed", self.vocab, self.d_embed)
+    self.w_in = weight(self, "w_in", self.d_embed, self.d_hidden)
+    self.w_out = weight(self, "w_out", self.d_hidden, self.d_embed)
+    self.unembed = weight(self, "unembed", self.d_embed, self.num_outputs)
 
   unpruned = ()  # names of weights no mask touches (all are prunable here)
 

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import ml_collections
 
 from gtickets import checks
-from gtickets.models.mlp import scaled_normal
+from gtickets.models.mlp import weight
 
 INPUT_KIND = "tokens"
 
@@ -59,17 +59,15 @@ class Transformer(nn.Module):
   causal: bool = True
 
   def setup(self):
-    def weight(name, fan_in, fan_out):
-      return self.param(name, scaled_normal(self.kappa, fan_in), (fan_in, fan_out))
     d = self.d_model
-    self.embed = weight("embed", self.vocab, d)
+    self.embed = weight(self, "embed", self.vocab, d)
     if self.pos_embed:
-      self.pos = weight("pos_embed", self.seq_len, d)
-    self.w_q, self.w_k, self.w_v = (weight(n, d, d) for n in ("w_q", "w_k", "w_v"))
-    self.w_o = weight("w_o", d, d)
-    self.w_in = weight("w_in", d, self.d_mlp)
-    self.w_out = weight("w_out", self.d_mlp, d)
-    self.unembed = weight("unembed", d, self.num_outputs)
+      self.pos = weight(self, "pos_embed", self.seq_len, d)
+    self.w_q, self.w_k, self.w_v = (weight(self, n, d, d) for n in ("w_q", "w_k", "w_v"))
+    self.w_o = weight(self, "w_o", d, d)
+    self.w_in = weight(self, "w_in", d, self.d_mlp)
+    self.w_out = weight(self, "w_out", self.d_mlp, d)
+    self.unembed = weight(self, "unembed", d, self.num_outputs)
 
   @property
   def unpruned(self):

@@ -24,8 +24,9 @@ def _keep_top(scores, k):
   return (ranks >= n_remove).reshape(scores.shape)
 
 
-def _prunable_leaves(scores, prunable):
-  leaves = jax.tree.leaves(scores)
+def prunable_leaves(tree, prunable):
+  """One bool per leaf of ``tree``: ``prunable``'s leaves, or all True if it is None."""
+  leaves = jax.tree.leaves(tree)
   return [True] * len(leaves) if prunable is None else jax.tree.leaves(prunable)
 
 
@@ -38,7 +39,7 @@ def mask_from_scores(scores, k, scope: str = "global", prunable=None):
   if scope not in SCOPES:
     raise ValueError(f"mask scope must be one of {SCOPES}, got {scope!r}")
   leaves, treedef = jax.tree.flatten(scores)
-  keep_leaf = _prunable_leaves(scores, prunable)
+  keep_leaf = prunable_leaves(scores, prunable)
   if scope == "layer":
     return jax.tree.unflatten(treedef, [
         _keep_top(l, k) if p else jnp.ones(l.shape, bool) for l, p in zip(leaves, keep_leaf)])
