@@ -69,3 +69,12 @@ def test_prune_ratio_can_be_vmapped():
   n = masks.count_total(p)
   kept = sum(np.asarray(v).reshape(3, -1).sum(1) for v in m.values())
   np.testing.assert_array_equal(n - kept, [round(0.1 * n), round(0.5 * n), round(0.9 * n)])
+
+
+def test_kept_fractions_per_matrix_and_run():
+  m = {"a": jnp.array([[True, True, False, False], [True, False, False, False]]),
+       "b": {"c": jnp.array([[[True], [True]], [[False], [False]]])}}
+  f = masks.kept_fractions(m)
+  assert sorted(f) == ["a", "b/c"]
+  np.testing.assert_allclose(f["a"], [0.5, 0.25])
+  np.testing.assert_allclose(f["b/c"], [1.0, 0.0])

@@ -1,3 +1,4 @@
+import csv
 import json
 
 import jax
@@ -211,6 +212,6 @@ def test_finished_phase_read_back_with_another_threshold_rewrites_its_summary(ti
   after = json.loads(path.read_text())
   assert [r["t_mem"] for r in after] == [0, 0] == [m["t_mem"] for m in again.measures]
   assert [r["t_mem"] for r in before] != [0, 0]
-  import csv
-  rows = list(csv.DictReader(open(tmp_path / "dense" / "summary.csv")))
+  with open(tmp_path / "dense" / "summary.csv") as f:
+    rows = list(csv.DictReader(f))
   assert [r["t_mem"] for r in rows] == ["0", "0"]

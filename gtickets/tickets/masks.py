@@ -84,5 +84,12 @@ def count_kept(mask):
   return sum(jnp.sum(m) for m in jax.tree.leaves(mask))
 
 
+def kept_fractions(mask):
+  """{weight name: kept fraction per run} for a batch of masks stacked on axis 0."""
+  flat = jax.tree_util.tree_flatten_with_path(mask)[0]
+  return {"/".join(str(getattr(k, "key", k)) for k in path):
+          jnp.mean(m.reshape(m.shape[0], -1), axis=1) for path, m in flat}
+
+
 def count_total(mask):
   return sum(m.size for m in jax.tree.leaves(mask))
