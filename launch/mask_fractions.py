@@ -29,4 +29,6 @@ def main(workdir, phase="tickets"):
 
 
 if __name__ == "__main__":
+  if len(sys.argv) not in (2, 3):
+    sys.exit(__doc__)
   main(*sys.argv[1:])
