@@ -1,6 +1,6 @@
 """Grokked tickets on (a + b) mod 67 with the paper's MLP (the main experiment).
 
-Dense base runs (3 seeds, 30k full-batch AdamW steps), then grokked tickets
+Dense base runs (5 seeds, 30k full-batch AdamW steps), then grokked tickets
 (k = 0.6 magnitude masks from the final checkpoint, rewound to init) and
 random-pruning tickets at the same k, all retrained for 30k steps:
 
@@ -15,7 +15,9 @@ from gtickets.config import default_config
 
 def get_config(arg=None):
   c = default_config()
+  c.seeds = (0, 1, 2, 3, 4)
   if arg == "quick":
+    c.seeds = (0, 1, 2)
     c.name = "modadd_quick"
     c.task.p = 23
     c.task.pairs = "all"
@@ -28,4 +30,14 @@ def get_config(arg=None):
     c.train.ckpt_every = 200
   elif arg:
     raise ValueError(f"unknown config variant {arg!r}; known: 'quick'")
+  return c
+
+
+def ablation_config(arg=None):
+  """What the ablations (configs/modadd_*.py) start from: the main setup at 3
+  seeds (0, 1, 2), sharing the dense base runs of workdirs/modadd_ablations
+  (give --config.seeds='(0,1,2,3,4)' on a GPU, with its own --workdir)."""
+  c = get_config(arg)
+  c.seeds = (0, 1, 2)
+  c.name = "modadd_ablations" + ("_quick" if arg == "quick" else "")
   return c

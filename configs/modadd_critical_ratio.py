@@ -11,7 +11,7 @@ from configs import modadd
 
 
 def get_config(arg=None):
-  c = modadd.get_config(arg)
+  c = modadd.ablation_config(arg)
   c.experiment = c.ticket.phase = "critical_ratio"
   c.ticket.variants = ("grokked",)
   c.ticket.weight_decay = 0.0

@@ -9,7 +9,7 @@ from configs import modadd
 
 
 def get_config(arg=None):
-  c = modadd.get_config(arg)
+  c = modadd.ablation_config(arg)
   c.experiment = c.ticket.phase = "pai"
   c.ticket.variants = ("grokked", "random", "snip", "grasp", "synflow")
   return c

@@ -1,6 +1,6 @@
 """Prune ratio (paper Fig. 3): grokked tickets at k = 0.1, 0.2, ..., 0.9.
 
-All ratios and seeds train as one batched program; reuses workdirs/modadd's base:
+All ratios and seeds train as one batched program; reuses workdirs/modadd_ablations's base (3 seeds):
 
   python launch/main.py --config=configs/modadd_prune_ratio.py
 """
@@ -8,7 +8,7 @@ from configs import modadd
 
 
 def get_config(arg=None):
-  c = modadd.get_config(arg)
+  c = modadd.ablation_config(arg)
   c.experiment = c.ticket.phase = "prune_ratio"
   c.ticket.variants = ("grokked",)
   c.ticket.prune_ratios = tuple(round(0.1 * i, 1) for i in range(1, 10))

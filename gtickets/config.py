@@ -9,6 +9,7 @@ import ml_collections
 
 from gtickets import models, tasks
 from gtickets.experiment.variants import VARIANTS
+from gtickets.tasks.cross_entropy import MODES as CROSS_ENTROPY_MODES
 from gtickets.tickets.masks import SCOPES
 
 
@@ -48,6 +49,10 @@ def default_config(task="modular", model="mlp"):
   c.train.ckpt_every = 2_000
   c.train.batch_size = 0       # 0: full batch; else minibatches, reshuffled each epoch
   c.train.batch_seed = 0       # the minibatch order (the same for every run)
+  # cross-entropy of classification tasks: "exact" (float32, accurate at any
+  # margin), "float64" (the authors' log-softmax), "float32" (collapses after
+  # memorization); see gtickets/tasks/cross_entropy.py. MSE tasks ignore it.
+  c.train.cross_entropy = "exact"
 
   c.ticket = ml_collections.ConfigDict()
   c.ticket.phase = "tickets"      # folder of the ticket phase in the workdir
@@ -57,11 +62,15 @@ def default_config(task="modular", model="mlp"):
   c.ticket.mask_steps = (-1,)     # base checkpoints masks are cut from; -1 = final
   c.ticket.rewind_step = 0        # base checkpoint the kept weights are rewound to
   c.ticket.weight_decay = -1.0    # >= 0: overrides optim.weight_decay for tickets
+  c.ticket.cross_entropy = ""     # non-empty: overrides train.cross_entropy for tickets
   c.ticket.synflow_rounds = 100
   c.ticket.grasp_temperature = 1.0
 
   c.critical = ml_collections.ConfigDict()
   c.critical.levels = (0.1, 0.01)  # grid steps of the coarse-to-fine search
+
+  c.precision = ml_collections.ConfigDict()
+  c.precision.modes = ("float32", "exact")  # base x ticket cross-entropy grid
   return c
 
 
@@ -93,6 +102,9 @@ def validate(c):
   lv = c.critical.levels
   if not lv or any(not 0 < x < 1 for x in lv) or list(lv) != sorted(lv, reverse=True):
     fail("critical.levels", lv, "decreasing grid steps in (0, 1), e.g. (0.1, 0.01)")
+  pm = c.precision.modes
+  if not pm or len(set(pm)) != len(pm) or any(m not in CROSS_ENTROPY_MODES for m in pm):
+    fail("precision.modes", pm, f"distinct, each one of {CROSS_ENTROPY_MODES}")
   if c.threshold_on not in THRESHOLD_ON:
     fail("threshold_on", c.threshold_on, f"must be one of {THRESHOLD_ON}")
   if c.threshold_on == "accuracy" and not 0 < c.threshold <= 1:
@@ -132,6 +144,8 @@ def validate(c):
     positive_int(f"train.{f}", tr[f])
   if not isinstance(tr.batch_size, int) or tr.batch_size < 0:
     fail("train.batch_size", tr.batch_size, "must be 0 (full batch) or a positive integer")
+  if tr.cross_entropy not in CROSS_ENTROPY_MODES:
+    fail("train.cross_entropy", tr.cross_entropy, f"must be one of {CROSS_ENTROPY_MODES}")
   if tr.ckpt_every % tr.eval_every:
     fail("train.ckpt_every", tr.ckpt_every,
          f"must be a multiple of train.eval_every={tr.eval_every}")
@@ -159,6 +173,9 @@ def validate(c):
     fail("ticket.rewind_step", tk.rewind_step, allowed_steps)
   if not isinstance(tk.phase, str) or not tk.phase.isidentifier() or tk.phase == "dense":
     fail("ticket.phase", tk.phase, "must be a plain name other than 'dense'")
+  if tk.cross_entropy not in ("",) + CROSS_ENTROPY_MODES:
+    fail("ticket.cross_entropy", tk.cross_entropy,
+         f"must be '' (as train.cross_entropy) or one of {CROSS_ENTROPY_MODES}")
   positive_int("ticket.synflow_rounds", tk.synflow_rounds)
   if not tk.grasp_temperature > 0:
     fail("ticket.grasp_temperature", tk.grasp_temperature, "must be > 0")

@@ -10,8 +10,11 @@ reusing the workdir's dense base runs. Rerunning the same command on the same
 workdir skips finished phases and resumes an interrupted one from its last
 checkpoint.
 """
+import datetime
 import json
 import os
+import platform
+import signal
 import sys
 
 from absl import flags
@@ -74,6 +77,38 @@ def load_config(argv):
     sys.exit(f"config error: {msg}")
 
 
+def machine():
+  """Where this ran: CPU model and cores, JAX backend and devices."""
+  import jax
+  cpu = platform.processor() or platform.machine()
+  try:
+    with open("/proc/cpuinfo") as f:
+      cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+  except (OSError, StopIteration):
+    pass
+  devices = jax.devices()
+  return {"cpu": cpu, "cpu_count": os.cpu_count(), "backend": jax.default_backend(),
+          "devices": f"{len(devices)} x {devices[0].device_kind}", "jax": jax.__version__}
+
+
+def record_launch(workdir, config, argv, started, status):
+  """Appends this launch (command, machine, wall time, status) to launches.jsonl:
+  the claims report (launch/report.py) says from it where each result was measured."""
+  args = [a for a in argv[1:] if not a.startswith(("--workdir", "--progress", "--noprogress"))]
+  entry = {"experiment": config.experiment,
+           "phase": None if config.experiment == "main" else config.ticket.phase,
+           "command": "python launch/main.py " + " ".join(args), "status": status,
+           "seeds": list(config.seeds), "machine": machine(),
+           "started": started.isoformat(timespec="seconds"),
+           "wall_s": round((datetime.datetime.now() - started).total_seconds(), 1)}
+  with open(os.path.join(workdir, "launches.jsonl"), "a") as f:
+    f.write(json.dumps(entry) + "\n")
+
+
+def _stop_on_sigterm(signum, frame):
+  raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv):
   config = load_config(argv)
   from gtickets.config import ConfigError, validate
@@ -100,10 +135,16 @@ def main(argv):
   with open(os.path.join(workdir, config_file), "w") as f:
     json.dump(config.to_dict(), f, indent=1)
   print(f"workdir: {workdir}  experiment: {config.experiment}")
+  started = datetime.datetime.now()
+  signal.signal(signal.SIGTERM, _stop_on_sigterm)  # a time limit (timeout) is recorded too
   try:
     text, files = EXPERIMENTS[config.experiment](config, workdir, progress=_PROGRESS.value)
   except (WorkdirMismatch, FileNotFoundError, DataError) as e:
     sys.exit(f"error: {e}")
+  except KeyboardInterrupt:
+    record_launch(workdir, config, argv, started, "interrupted")
+    sys.exit("interrupted: rerun the same command to resume from the last checkpoint")
+  record_launch(workdir, config, argv, started, "finished")
   print(f"threshold {config.threshold}; steps are evaluated every "
         f"{config.train.eval_every}; mean +- std over seeds {list(config.seeds)}")
   print(text)

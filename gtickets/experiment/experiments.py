@@ -11,6 +11,7 @@ phase(s), table (``<phase>/report.md``/``.json``) and PNG figure into the workdi
   norm_controls   dense from r_p * theta_0, p = 1, 2 (Figs. 5a, 6)
   pai             random, SNIP, GraSP, SynFlow at the ticket's k (Fig. 5b)
   critical_ratio  largest k that still generalizes without weight decay (Sec. 4)
+  precision       base-phase x ticket-phase cross-entropy precision (issue 10)
 """
 import dataclasses
 import json
@@ -154,5 +155,40 @@ def critical_ratio(config, workdir, progress=True):
   return text, [f"{base_phase}.md", f"{base_phase}.json", f"{base_phase}.png"]
 
 
+def precision(config, workdir, progress=True):
+  """Where the loss's precision matters: grokked tickets for every pair (base-phase
+  cross-entropy, ticket-phase cross-entropy) of ``config.precision.modes``.
+
+  Per base mode, its dense base runs in ``<workdir>/base_<mode>/dense`` and one
+  ticket phase per ticket mode in ``<workdir>/base_<mode>/ticket_<mode>``. Is the
+  speed-up in the mask (cut from weights trained with that precision) or in the
+  ticket's own training? The table gives t_gen per seed for each cell.
+  """
+  modes = tuple(config.precision.modes)
+  cells, bases = [], {}
+  for base_mode in modes:
+    c = config.copy_and_resolve_references()
+    c.train.cross_entropy = base_mode
+    c.ticket.variants = ("grokked",)
+    sub = os.path.join(workdir, f"base_{base_mode}")
+    setup = make_setup(c)
+    bases[base_mode] = dense = run_dense(setup, sub, progress)
+    for ticket_mode in modes:
+      ct = c.copy_and_resolve_references()
+      ct.ticket.cross_entropy = ticket_mode
+      ct.ticket.phase = f"ticket_{ticket_mode}"
+      res = run_tickets(dataclasses.replace(setup, config=ct), sub, dense, progress)
+      cells.append((base_mode, ticket_mode, res))
+  rows = [{"base": m, "ticket": "(dense)", "runs": bases[m].rows()} for m in modes]
+  rows += [{"base": b, "ticket": t, "runs": res.rows()} for b, t, res in cells]
+  _write(workdir, "precision", {"threshold": config.threshold, "seeds": list(config.seeds),
+                                "modes": list(modes), "rows": rows})
+  text = report.format_precision_table(rows, config.seeds)
+  with open(os.path.join(workdir, "precision.md"), "w") as f:
+    f.write(text + "\n")
+  report.plot_precision(os.path.join(workdir, "precision.png"), bases, cells)
+  return text, ["precision.md", "precision.json", "precision.png"]
+
+
 EXPERIMENTS = {f.__name__: f for f in (main, pruning_time, prune_ratio, norm_controls,
-                                       pai, critical_ratio)}
+                                       pai, critical_ratio, precision)}

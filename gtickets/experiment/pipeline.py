@@ -8,7 +8,9 @@ by default ``grokked`` (magnitude mask of the final base weights, rewound to
 theta_0, read back from orbax) and ``random`` (random mask, same k). All runs of
 a phase train together in one batched program; masks are saved with orbax in
 ``<phase>/masks``. ``ticket.weight_decay`` >= 0 overrides the base's weight decay
-for the ticket phase (the critical-ratio experiment trains without it).
+for the ticket phase (the critical-ratio experiment trains without it), and a
+non-empty ``ticket.cross_entropy`` the base's loss precision (the precision
+experiment).
 """
 import dataclasses
 import os
@@ -38,7 +40,7 @@ class Setup:
 
 
 def make_setup(config):
-  task = make_task(config.task)
+  task = make_task(config.task, config.train.cross_entropy)
   model = make_model(config.model, task)
   return Setup(config, task, model, make_trainer(config, task, model), task.arrays())
 
@@ -94,11 +96,14 @@ def ticket_runs(config):
 
 
 def ticket_config(config):
-  """The config a ticket phase trains with: the base's, with its optimizer overrides."""
+  """The config a ticket phase trains with: the base's, with the ticket overrides
+  (``ticket.weight_decay`` >= 0, a non-empty ``ticket.cross_entropy``)."""
   c = config.copy_and_resolve_references()
-  if config.ticket.weight_decay >= 0:
-    with c.unlocked():
+  with c.unlocked():
+    if config.ticket.weight_decay >= 0:
       c.optim.weight_decay = config.ticket.weight_decay
+    if config.ticket.cross_entropy:
+      c.train.cross_entropy = config.ticket.cross_entropy
   return c
 
 
@@ -116,9 +121,8 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResul
   # the base's own trainer (its weight decay) adds any base checkpoint still missing
   ensure_base_checkpoints(setup, dense, {r[k] for r in runs for k in ("mask_step", "rewind_step")
                                          if r[k] is not None})
-  if c.optim.weight_decay != setup.config.optim.weight_decay:
-    setup = Setup(c, setup.task, setup.model,
-                  make_trainer(c, setup.task, setup.model), setup.data)
+  if _training_config(c) != _training_config(setup.config):  # the ticket overrides
+    setup = make_setup(c)
   base_params = {}
 
   def base_at(step):  # params of all base runs at `step`, from orbax, cached

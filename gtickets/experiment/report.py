@@ -156,3 +156,45 @@ def plot_measures_against(path, xs, series, xlabel, title=""):
   fig.tight_layout()
   fig.savefig(path, dpi=130)
   plt.close(fig)
+
+
+def _steps(values):
+  return " / ".join("-" if v is None else f"{v:,}" for v in values)
+
+
+def format_precision_table(rows, seeds):
+  """Rows of the precision experiment: t_gen and final test accuracy per seed."""
+  lines = [f"| base-phase cross-entropy | ticket-phase cross-entropy | t_gen (seeds "
+           f"{' / '.join(map(str, seeds))}) | final test acc |", "| --- | --- | --- | --- |"]
+  for r in rows:
+    runs = sorted(r["runs"], key=lambda x: x["seed"])
+    lines.append(f"| {r['base']} | {r['ticket']} | {_steps([x['t_gen'] for x in runs])} | "
+                 + " / ".join(f"{x['final_test_acc']:.3f}" for x in runs) + " |")
+  return "\n".join(lines)
+
+
+def plot_precision(path, bases, cells):
+  """One panel per ticket-phase precision: test accuracy of the tickets cut from each
+  base (solid, seeds thin) and of the dense model trained in that precision (dashed)."""
+  plt = _pyplot()
+  modes = list(bases)
+  fig, axes = plt.subplots(1, len(modes), figsize=(6.5 * len(modes), 4.2), squeeze=False)
+  colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+  for ax, ticket_mode in zip(axes[0], modes):
+    dense = bases[ticket_mode]
+    ax.plot(dense.steps, dense.curves["test_acc"].mean(0), color="k", ls="--", lw=1.5,
+            label=f"dense ({ticket_mode}): mean test acc")
+    for i, (base_mode, mode, res) in enumerate(c for c in cells if c[1] == ticket_mode):
+      for t in res.curves["test_acc"]:
+        ax.plot(res.steps, t, color=colors[i], alpha=0.3, lw=0.8)
+      ax.plot(res.steps, res.curves["test_acc"].mean(0), color=colors[i], lw=2,
+              label=f"ticket, mask from {base_mode} base: mean test acc")
+    ax.set_title(f"ticket phase trained with {ticket_mode} cross-entropy")
+    ax.set_xlabel("step")
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+  fig.tight_layout()
+  fig.savefig(path, dpi=130)
+  plt.close(fig)

@@ -62,7 +62,8 @@ def run_start(run, base_at, setup, ticket_config):
     loss = lambda p: task.loss(model.apply({"params": p}, data["x_train"]) / t,
                                data["y_train"])
     rule = pai.snip_mask if variant == "snip" else pai.grasp_mask
-    return theta, rule(loss, theta, k, scope, prunable)
+    with task.loss_context():
+      return theta, rule(loss, theta, k, scope, prunable)
   if variant == "synflow":
     ones = model.synflow_inputs()
     forward = lambda p: model.apply({"params": p}, ones, method=model.from_inputs)

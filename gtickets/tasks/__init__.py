@@ -3,7 +3,8 @@
 A task is a :class:`Task`: train/test arrays and the functions that score a
 model's outputs on them. Each task module has ``default_config()`` (its
 ``config.task`` fields), ``check(config)`` (the invalid fields) and
-``make_task(config)``; add a task by adding its module to ``MODULES``.
+``make_task(config)`` (with ``LOSS = "cross_entropy"``:
+``make_task(config, cross_entropy_mode)``); add a task by adding its module to ``MODULES``.
 
   modular     (a op b) mod p for ten operations (tokens)
   polynomial  y = (x . beta)^2 / 2, MSE (features)
@@ -27,9 +28,16 @@ def describe(task_config):
   return task_config.name
 
 
-def make_task(task_config) -> Task:
-  """Builds the task named by ``task_config.name``."""
-  return MODULES[task_config.name].make_task(task_config)
+def make_task(task_config, cross_entropy_mode="exact") -> Task:
+  """Builds the task named by ``task_config.name``.
+
+  ``cross_entropy_mode`` (``cross_entropy.MODES``) applies to the tasks whose
+  module has ``LOSS = "cross_entropy"``; the others ignore it.
+  """
+  module = MODULES[task_config.name]
+  if module.LOSS == "cross_entropy":
+    return module.make_task(task_config, cross_entropy_mode)
+  return module.make_task(task_config)
 
 
 __all__ = ["Task", "make_task", "default_config", "MODULES"]

@@ -6,6 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gtickets.tasks import cross_entropy
+
 
 @dataclasses.dataclass(frozen=True)
 class Task:
@@ -16,6 +18,9 @@ class Task:
   (classification: argmax accuracy; regression: R^2); t_mem / t_gen threshold it
   or the loss, as ``config.threshold_on`` says. ``input_kind`` is "tokens"
   (int arrays [n, seq] over ``vocab`` symbols) or "features" (float [n, dim]).
+  ``cross_entropy_mode``: for classification tasks, the numerical mode of their
+  cross-entropy (``tasks/cross_entropy.py``); "" for tasks with another loss.
+  Trace ``loss`` inside ``loss_context()`` (x64 for mode "float64").
   """
   name: str
   x_train: np.ndarray
@@ -28,21 +33,15 @@ class Task:
   input_kind: str = "tokens"
   vocab: int = 0
   info: dict = dataclasses.field(default_factory=dict)
+  cross_entropy_mode: str = ""
+
+  def loss_context(self):
+    return cross_entropy.context(self.cross_entropy_mode)
 
   def arrays(self):
     """The data as a dict of device arrays, the form the trainer consumes."""
     return {k: jnp.asarray(getattr(self, k))
             for k in ("x_train", "y_train", "x_test", "y_test")}
-
-
-def softmax_cross_entropy(logits, labels):
-  """Mean cross-entropy over integer labels; log-softmax is computed in float32.
-
-  (The authors' code uses float64 for this; ``jax.nn.log_softmax`` subtracts the
-  max first, which is what makes it stable, so float32 is enough here.)
-  """
-  logp = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
-  return -jnp.mean(jnp.take_along_axis(logp, labels[..., None], axis=-1))
 
 
 def argmax_accuracy(logits, labels):

@@ -20,6 +20,7 @@ from gtickets.tasks.base import Task, argmax_accuracy, one_hot_mse
 
 INPUT_KIND = "features"
 SCORE = "accuracy"  # what Task.accuracy measures
+LOSS = "mse"
 IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049
 
 

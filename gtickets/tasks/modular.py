@@ -16,10 +16,12 @@ round(train_fraction * n) examples train, the rest test.
 import ml_collections
 import numpy as np
 
-from gtickets.tasks.base import Task, argmax_accuracy, softmax_cross_entropy
+from gtickets.tasks import cross_entropy
+from gtickets.tasks.base import Task, argmax_accuracy
 
 INPUT_KIND = "tokens"  # int pairs [n, 2] with values in 0..p-1
 SCORE = "accuracy"  # what Task.accuracy measures
+LOSS = "cross_entropy"  # make_task takes the mode (tasks/cross_entropy.py)
 
 
 def default_config():
@@ -121,7 +123,7 @@ def split(n: int, train_fraction: float, data_seed: int):
   return perm[:n_train], perm[n_train:]
 
 
-def make_task(config) -> Task:
+def make_task(config, cross_entropy_mode="exact") -> Task:
   x = make_pairs(config.p, config.pairs, config.operation)
   y = labels(x, config.p, config.operation, config.table_seed)
   tr, te = split(len(x), config.train_fraction, config.data_seed)
@@ -130,5 +132,6 @@ def make_task(config) -> Task:
       vocab=config.p,
       x_train=x[tr], y_train=y[tr], x_test=x[te], y_test=y[te],
       num_outputs=config.p,
-      loss=softmax_cross_entropy, accuracy=argmax_accuracy,
+      loss=cross_entropy.loss(cross_entropy_mode),
+      cross_entropy_mode=cross_entropy_mode, accuracy=argmax_accuracy,
       info={"num_examples": len(x), "num_train": len(tr), "num_test": len(te)})

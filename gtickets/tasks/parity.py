@@ -10,10 +10,12 @@ import ml_collections
 import numpy as np
 
 from gtickets import checks
-from gtickets.tasks.base import Task, argmax_accuracy, softmax_cross_entropy
+from gtickets.tasks import cross_entropy
+from gtickets.tasks.base import Task, argmax_accuracy
 
 INPUT_KIND = "features"
 SCORE = "accuracy"  # what Task.accuracy measures
+LOSS = "cross_entropy"  # make_task takes the mode (tasks/cross_entropy.py)
 
 
 def default_config():
@@ -38,7 +40,7 @@ def parity_labels(bits, subset):
   return (np.asarray(bits)[:, list(subset)].sum(axis=1) % 2).astype(np.int32)
 
 
-def make_task(config) -> Task:
+def make_task(config, cross_entropy_mode="exact") -> Task:
   rng = np.random.default_rng(config.data_seed)
   subset = sorted(rng.choice(config.num_bits, size=config.k, replace=False).tolist())
   bits = rng.integers(0, 2, size=(config.num_train + config.num_test, config.num_bits))
@@ -46,6 +48,7 @@ def make_task(config) -> Task:
   n = config.num_train
   return Task(
       name=f"parity_n{config.num_bits}_k{config.k}", x_train=x[:n], y_train=y[:n],
-      x_test=x[n:], y_test=y[n:], num_outputs=2, loss=softmax_cross_entropy,
+      x_test=x[n:], y_test=y[n:], num_outputs=2, loss=cross_entropy.loss(cross_entropy_mode),
+      cross_entropy_mode=cross_entropy_mode,
       accuracy=argmax_accuracy, input_kind=INPUT_KIND,
       info={"subset": subset, "num_train": n, "num_test": config.num_test})

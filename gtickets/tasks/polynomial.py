@@ -15,6 +15,7 @@ from gtickets.tasks.base import Task, r_squared
 
 INPUT_KIND = "features"
 SCORE = "R^2"  # what Task.accuracy measures
+LOSS = "mse"
 
 
 def default_config():

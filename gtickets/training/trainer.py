@@ -8,6 +8,9 @@ batch by ``n_evals * eval_every`` steps (full batch, or minibatches of
 metrics at each evaluation. The mask multiplies the weights in the forward pass,
 so pruned weights get zero gradient; since they start at zero with a fresh AdamW
 state, both Adam's update and the decoupled weight decay leave them exactly zero.
+The loss is the task's (a classification task's cross-entropy in the mode of
+``train.cross_entropy``); ``evaluate`` and ``train_chunk`` trace it inside
+``task.loss_context()`` (x64 for the float64 mode; params stay float32).
 """
 import dataclasses
 from typing import Callable
@@ -101,12 +104,18 @@ def make_trainer(config, task, model) -> Trainer:
     return {"params": params, "opt_state": tx.init(params),
             "step": jnp.zeros((), jnp.int32)}
 
+  def in_loss_context(f):  # the loss's precision (x64 for a float64 cross-entropy)
+    def traced_in_context(*args):
+      with task.loss_context():
+        return f(*args)
+    return traced_in_context
+
   return Trainer(
       init_params=jax.jit(jax.vmap(init_params)),
       init_state=jax.jit(jax.vmap(init_state)),
-      evaluate=jax.jit(jax.vmap(evaluate, in_axes=(0, 0, None))),
-      train_chunk=jax.jit(jax.vmap(train_chunk, in_axes=(0, 0, None, None)),
-                          static_argnums=3),
+      evaluate=in_loss_context(jax.jit(jax.vmap(evaluate, in_axes=(0, 0, None)))),
+      train_chunk=in_loss_context(jax.jit(
+          jax.vmap(train_chunk, in_axes=(0, 0, None, None)), static_argnums=3)),
       step=step,
       eval_every=config.train.eval_every)
 

@@ -1,0 +1,563 @@
+"""The paper's claims, each measured from finished results (``launch/report.py``).
+
+A claim is one function registered with :func:`claim`: it reads the phases it
+needs through a :class:`Results` (a workdir's small result files: per-run
+summaries, curves, run records) and returns a :class:`Finding`: a one-line
+measurement, per-seed tables, an effect size, a figure and a verdict computed by
+the rule written in the function. Nothing in a finding is typed by hand; adding
+a claim is one more decorated function.
+
+Effect sizes are speed-ups: t_gen(slower) / t_gen(faster) per seed. A run that
+never reaches the threshold counts as reaching it at the step budget, so its
+speed-up is a bound (">=" or "<=") and is shown as one; when neither reaches it
+there is no ratio ("n/a"). Speed-up words: "many times" >= MUCH (3x), "sooner"
+> SOME (1.25x), else "no faster".
+"""
+import dataclasses
+import json
+import os
+from typing import Callable, Optional
+
+import numpy as np
+
+from gtickets.experiment import report
+from gtickets.experiment.phase import PhaseResult
+from gtickets.training.trainer import METRICS
+
+MUCH = 3.0    # a median speed-up >= MUCH is "many times sooner"
+SOME = 1.25   # a median speed-up <= SOME is "no faster"
+
+
+class NotMeasured(Exception):
+  """The results a claim needs are not there (yet)."""
+
+
+@dataclasses.dataclass
+class Finding:
+  measured: str            # one line for the summary table
+  verdict: str             # "agrees", "partly", "no", or "finding" (not a paper claim)
+  rule: str                # how the verdict follows from the numbers
+  details: str = ""        # markdown: per-seed tables
+  figures: tuple = ()      # file names written under the figures folder
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+  id: str
+  statement: str           # the paper's claim, in a line
+  workdirs: tuple          # the folders under the results root it reads (first: its own)
+  command: str             # the command that produces the first folder's results
+  experiment: str          # that command's experiment (its launch records)
+  measure: Callable        # (root: {workdir name: Results}, figures_dir) -> Finding
+
+
+CLAIMS = []
+
+
+def claim(id, statement, workdirs, command, experiment):
+  """Registers ``fn(root, figures_dir) -> Finding`` as a claim of the report;
+  ``root[name]`` is the :class:`Results` of the workdir ``name``."""
+  def register(fn):
+    CLAIMS.append(Claim(id, statement, tuple(workdirs), command, experiment, fn))
+    return fn
+  return register
+
+
+class Results:
+  """The result files of one workdir: phases (summary.json + curves.npz), the
+  experiments' JSON outputs and ``launches.jsonl``."""
+
+  def __init__(self, directory):
+    self.directory = directory
+
+  def exists(self, *parts):
+    return os.path.exists(os.path.join(self.directory, *parts))
+
+  def phase(self, name) -> PhaseResult:
+    d = os.path.join(self.directory, name)
+    if not (os.path.exists(os.path.join(d, "summary.json"))
+            and os.path.exists(os.path.join(d, "curves.npz"))):
+      raise NotMeasured(f"phase {name!r} of {self.directory} is not finished")
+    with open(os.path.join(d, "summary.json")) as f:
+      rows = json.load(f)
+    with np.load(os.path.join(d, "curves.npz")) as z:
+      steps, curves = z["steps"], {k: z[k] for k in METRICS}
+    return PhaseResult(name, d, rows, steps, curves, [{} for _ in rows])
+
+  def loss_name(self, phase):
+    """The loss a phase trained with, from its runs.json: 'cross-entropy (MODE)' or 'MSE'."""
+    config = self.json(os.path.join(phase, "runs.json"))["config"]
+    from gtickets import tasks
+    if tasks.MODULES[config["task"]["name"]].LOSS != "cross_entropy":
+      return "MSE"
+    return f"cross-entropy ({config['train'].get('cross_entropy', 'float32')})"
+
+  def json(self, name):
+    path = os.path.join(self.directory, name)
+    if not os.path.exists(path):
+      raise NotMeasured(f"{path} is missing")
+    with open(path) as f:
+      return json.load(f)
+
+  def launches(self, experiment):
+    """Launch records (launch/main.py) of ``experiment`` in this workdir."""
+    path = os.path.join(self.directory, "launches.jsonl")
+    if not os.path.exists(path):
+      return []
+    with open(path) as f:
+      entries = [json.loads(l) for l in f if l.strip()]
+    return [e for e in entries if e["experiment"] == experiment]
+
+
+def describe_machine(launches):
+  """Where the results were measured, from the launch records."""
+  seen = []
+  for e in launches:
+    m = e["machine"]
+    where = (f"{m['cpu_count']} CPU cores ({m['cpu']})" if m["backend"] == "cpu"
+             else f"{m['devices']} ({m['backend']})") + f", jax {m['jax']}"
+    if where not in seen:
+      seen.append(where)
+  return "; ".join(seen) if seen else "not recorded"
+
+
+# ---------------------------------------------------------------- effect sizes
+
+@dataclasses.dataclass(frozen=True)
+class Speedup:
+  value: Optional[float]   # None: neither run reached the threshold
+  bound: str = "="         # "=", ">=" (the slower never reached), "<=" (the faster never did)
+
+  def __str__(self):
+    if self.value is None:
+      return "n/a"
+    return ("" if self.bound == "=" else self.bound) + f"{self.value:.2g}x"
+
+
+def speedup(t_slow, t_fast, budget):
+  """t_slow / t_fast, a run that never reached the threshold counted at ``budget``."""
+  if t_slow is None and t_fast is None:
+    return Speedup(None)
+  if t_slow is None:
+    return Speedup(budget / t_fast, ">=")
+  if t_fast is None:
+    return Speedup(t_slow / budget, "<=")
+  return Speedup(t_slow / t_fast)
+
+
+def summarize(speedups):
+  """(median or None, 'median Mx (range a-b; notes)') over the defined speed-ups."""
+  vals = [s for s in speedups if s.value is not None]
+  if not vals:
+    return None, "no ratio (neither reached the threshold on any seed)"
+  v = np.array([s.value for s in vals])
+  med = float(np.median(v))
+  notes = []
+  lower = sum(s.bound == ">=" for s in vals)
+  upper = sum(s.bound == "<=" for s in vals)
+  if lower:
+    notes.append(f"{lower} lower bound{'s' * (lower > 1)}: the slower run never reached it")
+  if upper:
+    notes.append(f"{upper} upper bound{'s' * (upper > 1)}: the faster run never reached it")
+  if len(vals) < len(speedups):
+    notes.append(f"{len(speedups) - len(vals)} seed(s) where neither reached it")
+  text = f"median {med:.2g}x (range {v.min():.2g}x-{v.max():.2g}x"
+  return med, text + ("; " + "; ".join(notes) if notes else "") + ")"
+
+
+def speed_words(median):
+  if median is None:
+    return "no ratio"
+  if median >= MUCH:
+    return "many times sooner"
+  if median > SOME:
+    return "sooner, not many times"
+  return "no faster"
+
+
+def steps(t):
+  return "-" if t is None else f"{t:,}"
+
+
+def by_seed(rows, **match):
+  """{seed: row} of the rows whose fields equal ``match``."""
+  return {r["seed"]: r for r in rows if all(r.get(k) == v for k, v in match.items())}
+
+
+def seed_table(columns, seeds):
+  """Markdown: one row per seed; ``columns`` = [(header, {seed: text})]."""
+  head = "| seed | " + " | ".join(h for h, _ in columns) + " |"
+  rule = "| --- " * (len(columns) + 1) + "|"
+  body = [f"| {s} | " + " | ".join(str(c.get(s, "")) for _, c in columns) + " |"
+          for s in seeds]
+  return "\n".join([head, rule] + body)
+
+
+def budget_of(phase):
+  return int(phase.steps[-1])
+
+
+# ---------------------------------------------------------------- the claims
+
+MAIN = "python launch/main.py --config=configs/modadd.py"
+
+
+@claim("C1", "A grokked ticket (k = 0.6) generalizes many times sooner than the dense "
+       "model (Fig. 1)", ["modadd"], MAIN, "main")
+def main_speedup(root, figures):
+  res = root["modadd"]
+  dense, tickets = res.phase("dense"), res.phase("tickets")
+  budget = budget_of(tickets)
+  d = by_seed(dense.rows(), variant="dense")
+  g = by_seed(tickets.rows(), variant="grokked")
+  rnd = by_seed(tickets.rows(), variant="random")
+  seeds = sorted(g)
+  sp = {s: speedup(d[s]["t_gen"], g[s]["t_gen"], budget) for s in seeds}
+  med, text = summarize(list(sp.values()))
+  verdict = "agrees" if med is not None and med >= MUCH else (
+      "partly" if med is not None and med > SOME else "no")
+  report.plot_curves(os.path.join(figures, "claim_c1.png"), [dense, tickets],
+                     title="(a + b) mod 67: dense vs tickets (k = 0.6)",
+                     metrics=[("test_acc", "train_acc")], ylabels=["accuracy"])
+  details = seed_table([
+      ("dense t_gen", {s: steps(d[s]["t_gen"]) for s in seeds}),
+      ("grokked ticket t_gen", {s: steps(g[s]["t_gen"]) for s in seeds}),
+      ("grokked t_mem", {s: steps(g[s]["t_mem"]) for s in seeds}),
+      ("random ticket t_gen", {s: steps(rnd[s]["t_gen"]) if s in rnd else "" for s in seeds}),
+      ("speed-up dense / grokked", {s: str(sp[s]) for s in seeds})], seeds)
+  measured = (f"grokked t_gen {' / '.join(steps(g[s]['t_gen']) for s in seeds)} vs dense "
+              f"{' / '.join(steps(d[s]['t_gen']) for s in seeds)}: {text}")
+  return Finding(measured, verdict, f"median speed-up >= {MUCH:g}x: agrees; > {SOME:g}x: "
+                 "partly; else no", details, ("claim_c1.png",))
+
+
+def _verdict_no_faster(medians):
+  """Agrees when every median speed-up (over dense) is <= SOME."""
+  known = [m for m in medians if m is not None]
+  if not known or all(m <= SOME for m in known):
+    return "agrees"
+  return "partly" if any(m <= SOME for m in known) else "no"
+
+
+ABLATIONS = "modadd_ablations"
+
+
+@claim("C2", "Non-grokked tickets (masks cut before the dense model generalizes) are no "
+       "faster than the dense model (Fig. 4a)", [ABLATIONS],
+       "python launch/main.py --config=configs/modadd_pruning_time.py", "pruning_time")
+def non_grokked_tickets(root, figures, before=0.1):
+  """Non-grokked: masks cut where the base's test accuracy was still <= ``before``
+  (memorized, not yet generalizing). Speed-up over the dense run of the same seed."""
+  res = root[ABLATIONS]
+  dense, phase = res.phase("dense"), res.phase("pruning_time")
+  budget = budget_of(phase)
+  d = by_seed(dense.rows(), variant="dense")
+  index = {s: i for i, s in enumerate(dense.steps.tolist())}
+  base_acc = lambda r: float(dense.curves["test_acc"][r["base_run"], index[r["mask_step"]]])
+  rows = [r for r in phase.rows() if r["variant"] == "grokked"]
+  seeds = sorted({r["seed"] for r in rows})
+  mask_steps = sorted({r["mask_step"] for r in rows})
+  early = [r for r in rows if base_acc(r) <= before]
+  sp = [speedup(d[r["seed"]]["t_gen"], r["t_gen"], budget) for r in early]
+  med, text = summarize(sp)
+  verdict = "agrees" if med is None or med <= SOME else ("partly" if med < MUCH else "no")
+  cell = lambda s, m: next((f"{steps(r['t_gen'])} ({base_acc(r):.2f})" for r in rows
+                            if r["seed"] == s and r["mask_step"] == m), "")
+  lines = ["| pruning step | " + " | ".join(f"seed {s}: ticket t_gen (base test acc)"
+                                            for s in seeds) + " |",
+           "| --- " * (len(seeds) + 1) + "|"]
+  lines += [f"| {m:,} | " + " | ".join(cell(s, m) for s in seeds) + " |" for m in mask_steps]
+  lines.append("| dense t_gen | " + " | ".join(steps(d[s]["t_gen"]) for s in seeds) + " |")
+  _plot_pruning_time(os.path.join(figures, "claim_c2.png"), rows, dense, d, base_acc, seeds,
+                     budget)
+  reached = sum(r["t_gen"] is not None for r in early)
+  measured = (f"{len(early)} tickets cut at base test acc <= {before:g} (steps "
+              f"{min(r['mask_step'] for r in early):,}-{max(r['mask_step'] for r in early):,}): "
+              f"{reached} reach 0.95; speed-up over dense {text}" if early else
+              "no mask step before generalization")
+  return Finding(measured, verdict, f"non-grokked = cut at base test acc <= {before:g}; "
+                 f"median speed-up over dense <= {SOME:g}x: agrees; < {MUCH:g}x: partly; "
+                 "else no", "\n".join(lines), ("claim_c2.png",))
+
+
+def _plot_pruning_time(path, rows, dense, d, base_acc, seeds, budget):
+  plt = report._pyplot()
+  fig, axes = plt.subplots(1, len(seeds), figsize=(5 * len(seeds), 3.8), squeeze=False)
+  for ax, s in zip(axes[0], seeds):
+    mine = sorted((r for r in rows if r["seed"] == s), key=lambda r: r["mask_step"])
+    x = [r["mask_step"] for r in mine]
+    y = [r["t_gen"] if r["t_gen"] is not None else np.nan for r in mine]
+    ax.plot(x, y, "o-", label="ticket t_gen")
+    miss = [r["mask_step"] for r in mine if r["t_gen"] is None]
+    ax.plot(miss, [budget] * len(miss), "x", color="C3", label="ticket: not reached")
+    if d[s]["t_gen"] is not None:
+      ax.axhline(d[s]["t_gen"], color="k", ls="--", lw=1, label="dense t_gen")
+    ax.set_xlabel("pruning step (base checkpoint)")
+    ax.set_ylabel("steps to 0.95 test acc")
+    ax2 = ax.twinx()
+    ax2.plot(x, [base_acc(r) for r in mine], color="C2", lw=1, label="base test acc then")
+    ax2.set_ylim(-0.02, 1.02)
+    ax2.set_ylabel("base test acc at pruning step", color="C2")
+    ax.set_title(f"seed {s}")
+    ax.legend(fontsize=7, loc="upper center")
+    ax.grid(alpha=0.3)
+  fig.tight_layout()
+  fig.savefig(path, dpi=130)
+  plt.close(fig)
+
+
+def _variants_vs_dense(res, phase_name, variants, figures, figure, norms=False):
+  """Per-seed t_gen of ``variants`` beside dense and the grokked ticket of a phase."""
+  dense, phase = res.phase("dense"), res.phase(phase_name)
+  budget = budget_of(phase)
+  d = by_seed(dense.rows(), variant="dense")
+  g = by_seed(phase.rows(), variant="grokked")
+  seeds = sorted(d)
+  cols = [("dense", {s: steps(d[s]["t_gen"]) for s in seeds}),
+          ("grokked ticket", {s: steps(g[s]["t_gen"]) for s in seeds if s in g})]
+  medians, parts = {}, []
+  for v in variants:
+    rows = by_seed(phase.rows(), variant=v)
+    cols.append((v, {s: f"{steps(rows[s]['t_gen'])} (final {rows[s]['final_test_acc']:.2f})"
+                     for s in seeds}))
+    over_dense = [speedup(d[s]["t_gen"], rows[s]["t_gen"], budget) for s in seeds]
+    ticket_over = [speedup(rows[s]["t_gen"], g[s]["t_gen"], budget) for s in seeds if s in g]
+    medians[v], text = summarize(over_dense)
+    _, ttext = summarize(ticket_over)
+    parts.append((v, text, ttext))
+    cols.append((f"{v}: speed-up over dense", {s: str(x) for s, x in zip(seeds, over_dense)}))
+  metrics = [("test_acc", "train_acc")] + ([("l1", None), ("l2", None)] if norms else [])
+  report.plot_curves(os.path.join(figures, figure), [dense, phase], title=phase_name,
+                     metrics=metrics,
+                     ylabels=["accuracy"] + (["L1 norm", "L2 norm"] if norms else []))
+  return seeds, cols, medians, parts
+
+
+@claim("C3", "Random and pruning-at-initialization masks (SNIP, GraSP, SynFlow) of the same "
+       "sparsity are no faster than the dense model (Fig. 5b)", [ABLATIONS],
+       "python launch/main.py --config=configs/modadd_pai.py", "pai")
+def pai_masks(root, figures):
+  seeds, cols, medians, parts = _variants_vs_dense(
+      root[ABLATIONS], "pai", ("random", "snip", "grasp", "synflow"), figures, "claim_c3.png")
+  measured = "; ".join(f"{v}: over dense {t}, grokked ticket over it {tt}" for v, t, tt in parts)
+  return Finding(measured, _verdict_no_faster(medians.values()),
+                 f"every variant's median speed-up over dense <= {SOME:g}x: agrees; some: "
+                 "partly; none: no", seed_table(cols, seeds), ("claim_c3.png",))
+
+
+@claim("C4", "Dense models started from theta_0 scaled to the ticket's L1 or L2 norm are no "
+       "faster than the dense model, much slower than the ticket (Figs. 5a, 6)", [ABLATIONS],
+       "python launch/main.py --config=configs/modadd_norm_controls.py", "norm_controls")
+def norm_controls(root, figures):
+  seeds, cols, medians, parts = _variants_vs_dense(
+      root[ABLATIONS], "norm_controls", ("l1_matched", "l2_matched"), figures, "claim_c4.png",
+      norms=True)
+  measured = "; ".join(f"{v}: over dense {t}, grokked ticket over it {tt}" for v, t, tt in parts)
+  return Finding(measured, _verdict_no_faster(medians.values()),
+                 f"each control's median speed-up over dense <= {SOME:g}x: agrees; one: "
+                 "partly; none: no", seed_table(cols, seeds), ("claim_c4.png",))
+
+
+@claim("C5", "tau_grok = t_gen / t_mem of grokked tickets is smallest near k = 0.7; at "
+       "k = 0.9 the ticket fails (Fig. 3)", [ABLATIONS],
+       "python launch/main.py --config=configs/modadd_prune_ratio.py", "prune_ratio")
+def prune_ratio(root, figures):
+  phase = root[ABLATIONS].phase("prune_ratio")
+  rows = [r for r in phase.rows() if r["variant"] == "grokked"]
+  ks = sorted({r["prune_ratio"] for r in rows})
+  seeds = sorted({r["seed"] for r in rows})
+  at = {(r["prune_ratio"], r["seed"]): r for r in rows}
+  taus = {k: [at[k, s]["tau_grok"] for s in seeds if at[k, s]["tau_grok"] is not None]
+          for k in ks}
+  mean_tau = {k: float(np.mean(v)) for k, v in taus.items() if v}
+  best = min(mean_tau, key=mean_tau.get) if mean_tau else None
+  fails_09 = 0.9 in ks and all(at[0.9, s]["t_gen"] is None for s in seeds)
+  near = best is not None and 0.6 - 1e-9 <= best <= 0.8 + 1e-9
+  verdict = "agrees" if near and fails_09 else ("partly" if near or fails_09 else "no")
+  lines = ["| k | " + " | ".join(f"seed {s}: t_mem / t_gen / tau" for s in seeds)
+           + " | mean tau (seeds reached) |", "| --- " * (len(seeds) + 2) + "|"]
+  for k in ks:
+    cells = [f"{steps(at[k, s]['t_mem'])} / {steps(at[k, s]['t_gen'])} / "
+             + ("-" if at[k, s]["tau_grok"] is None else f"{at[k, s]['tau_grok']:.0f}")
+             for s in seeds]
+    lines.append(f"| {k:g} | " + " | ".join(cells) + " | "
+                 + (f"{mean_tau[k]:.0f} ({len(taus[k])}/{len(seeds)})" if k in mean_tau
+                    else "not reached") + " |")
+  plt = report._pyplot()
+  fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+  for s in seeds:
+    axes[0].plot(ks, [at[k, s]["tau_grok"] if at[k, s]["tau_grok"] else np.nan for k in ks],
+                 "o-", alpha=0.6, label=f"seed {s}")
+    axes[1].plot(ks, [at[k, s]["final_test_acc"] for k in ks], "o-", alpha=0.6,
+                 label=f"seed {s}")
+  axes[0].plot(list(mean_tau), list(mean_tau.values()), "k-", lw=2, label="mean")
+  axes[0].set_ylabel("tau_grok = t_gen / t_mem")
+  axes[1].set_ylabel("final test acc")
+  for ax in axes:
+    ax.set_xlabel("prune ratio k (fraction removed)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+  fig.tight_layout()
+  fig.savefig(os.path.join(figures, "claim_c5.png"), dpi=130)
+  plt.close(fig)
+  measured = (f"smallest mean tau_grok at k = {best:g} ({mean_tau[best]:.0f})"
+              if best is not None else "no k reaches the threshold")
+  measured += "; k = 0.9 " + ("fails on every seed" if fails_09 else "generalizes on some seed")
+  return Finding(measured, verdict, "smallest mean tau_grok at k in [0.6, 0.8] and k = 0.9 "
+                 "failing on every seed: agrees; one of the two: partly; else no",
+                 "\n".join(lines), ("claim_c5.png",))
+
+
+@claim("C9", "Without weight decay, grokked tickets still generalize up to a critical prune "
+       "ratio (0.81 in the paper), while the dense model does not (Sec. 4)", [ABLATIONS],
+       "python launch/main.py --config=configs/modadd_critical_ratio.py", "critical_ratio")
+def critical_ratio(root, figures, paper_value=0.81):
+  res = root[ABLATIONS]
+  out = res.json("critical_ratio.json")
+  k_crit = out["critical_ratio"]
+  phases = [res.phase(f"critical_ratio_{i}") for i in range(len(out["history"]))]
+  rows = [r for p in phases for r in p.rows()]
+  budget = budget_of(phases[0])
+  dense0 = by_seed(rows, variant="dense")
+  seeds = sorted(dense0)
+  grok = [r for r in rows if r["variant"] == "grokked"]
+  ks = sorted({r["prune_ratio"] for r in grok})
+  at = {(r["prune_ratio"], r["seed"]): r for r in grok}
+  lines = ["| k | " + " | ".join(f"seed {s}: t_gen (final test acc)" for s in seeds) + " |",
+           "| --- " * (len(seeds) + 1) + "|"]
+  lines.append("| dense, wd 0 | " + " | ".join(
+      f"{steps(dense0[s]['t_gen'])} ({dense0[s]['final_test_acc']:.3f})" for s in seeds) + " |")
+  for k in ks:
+    lines.append(f"| {k:g} | " + " | ".join(
+        f"{steps(at[k, s]['t_gen'])} ({at[k, s]['final_test_acc']:.3f})" for s in seeds) + " |")
+  plt = report._pyplot()
+  fig, ax = plt.subplots(figsize=(6, 3.8))
+  for s in seeds:
+    ax.plot(ks, [at[k, s]["final_test_acc"] for k in ks], "o-", alpha=0.7, label=f"seed {s}")
+  ax.axhline(np.mean([dense0[s]["final_test_acc"] for s in seeds]), color="k", ls="--",
+             label="dense (wd 0), mean")
+  ax.axvline(paper_value, color="C3", ls=":", label=f"paper's critical k = {paper_value}")
+  ax.set_xlabel("prune ratio k")
+  ax.set_ylabel(f"final test acc after {budget:,} steps, wd 0")
+  ax.set_ylim(-0.02, 1.02)
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=7)
+  fig.tight_layout()
+  fig.savefig(os.path.join(figures, "claim_c9.png"), dpi=130)
+  plt.close(fig)
+  dense_gen = sum(dense0[s]["t_gen"] is not None for s in seeds)
+  if k_crit is None:
+    verdict = "no"
+  else:
+    verdict = "agrees" if abs(k_crit - paper_value) <= 0.05 and dense_gen == 0 else "partly"
+  passing = [k for k in ks if all(at[k, s]["t_gen"] is not None for s in seeds)]
+  measured = (f"critical k = {k_crit if k_crit is not None else 'none'} (every seed reaches "
+              f"0.95 within {budget:,} steps at k = {', '.join(f'{k:g}' for k in passing) or 'no k'}); "
+              f"dense at wd 0 reaches it on {dense_gen}/{len(seeds)} seeds")
+  return Finding(measured, verdict, f"a critical k within 0.05 of {paper_value} with the "
+                 "dense model failing: agrees; another critical k: partly; none: no",
+                 "\n".join(lines), ("claim_c9.png",))
+
+
+@claim("P1", "Finding of this project (not a claim of the paper): the speed-up depends on "
+       "the cross-entropy's precision; which phase needs it, the base (the mask) or the "
+       "ticket's own training?", ["modadd_precision"],
+       "python launch/main.py --config=configs/modadd_precision.py", "precision")
+def loss_precision(root, figures):
+  out = root["modadd_precision"].json("precision.json")
+  budget = root["modadd_precision"].phase(os.path.join("base_exact", "dense")).steps[-1]
+  dense = {r["base"]: {x["seed"]: x for x in r["runs"]} for r in out["rows"]
+           if r["ticket"] == "(dense)"}
+  cells = [r for r in out["rows"] if r["ticket"] != "(dense)"]
+  seeds = sorted(out["seeds"])
+  lines = ["| mask from base trained with | ticket trained with | ticket t_gen (seeds "
+           + " / ".join(map(str, seeds)) + ") | dense t_gen, same precision as the ticket "
+           "| speed-up over that dense |", "| --- | --- | --- | --- | --- |"]
+  parts = []
+  for r in cells:
+    t = {x["seed"]: x for x in r["runs"]}
+    ref = dense[r["ticket"]]
+    sp = [speedup(ref[s]["t_gen"], t[s]["t_gen"], int(budget)) for s in seeds]
+    _, text = summarize(sp)
+    lines.append(f"| {r['base']} | {r['ticket']} | "
+                 + " / ".join(steps(t[s]["t_gen"]) for s in seeds) + " | "
+                 + " / ".join(steps(ref[s]["t_gen"]) for s in seeds) + f" | {text} |")
+    parts.append(f"{r['base']} mask, {r['ticket']} training: {text.split(' (')[0]}")
+  src = os.path.join(root["modadd_precision"].directory, "precision.png")
+  figs = ()
+  if os.path.exists(src):
+    import shutil
+    shutil.copyfile(src, os.path.join(figures, "claim_p1.png"))
+    figs = ("claim_p1.png",)
+  return Finding("; ".join(parts), "finding", "descriptive: speed-up of each cell's "
+                 "grokked ticket over the dense model trained with the ticket's precision",
+                 "\n".join(lines), figs)
+
+
+# ---------------------------------------------------------------- other tasks (C10)
+
+_OPS = {"add": "a + b", "sub": "a - b", "mul": "a * b", "div": "a / b", "a2_b2": "a^2 + b^2",
+        "a2_ab_b2": "a^2 + ab + b^2", "a2_ab_b2_a": "a^2 + ab + b^2 + a", "a3_ab": "a^3 + ab",
+        "a2_ab2_b": "a^2 + ab^2 + b"}
+_OTHER = {"modadd": ("(a + b) mod 67", "MLP"),
+          "polynomial": ("polynomial regression", "MLP 40-48-1"),
+          "parity": ("sparse parity (3 of 40)", "MLP 40-256-2"),
+          "mnist": ("MNIST, 1000 train (20k steps)", "MLP 784-200-200-10")}
+
+
+def task_label(name):
+  """(task, model) of a per-task workdir name, e.g. mod_mul_transformer_layer."""
+  if name in _OTHER:
+    return _OTHER[name]
+  op, model = name[len("mod_"):].split("_mlp")[0], "MLP"
+  if "_transformer" in name:
+    op, model = name[len("mod_"):].split("_transformer")[0], "Transformer"
+    if name.endswith("_layer"):
+      model += ", layer-wise masks"
+  return ("random table mod 67" if op == "random" else f"({_OPS[op]}) mod 67"), model
+
+
+@claim("C10", "Grokked tickets also generalize sooner than dense on other tasks and "
+       "architectures (Fig. 2, App. B)", [], "bash launch/run_jobs.sh launch/tasks_jobs.txt 1",
+       "main")
+def other_tasks(root, figures):
+  lines = ["| task | model | loss | dense t_gen (per seed; final test score) | grokked ticket "
+           "t_gen (per seed; final) | speed-up dense / ticket | machine | command |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+  medians, missing, flat = {}, [], []
+  for name, args in root.task_rows:
+    res = root[name]
+    command = f"python launch/main.py {args} --workdir=workdirs/{name}"
+    try:
+      dense, tickets = res.phase("dense"), res.phase("tickets")
+    except NotMeasured:
+      missing.append(name)
+      continue
+    loss = res.loss_name("tickets")
+    budget = budget_of(tickets)
+    d = by_seed(dense.rows(), variant="dense")
+    g = by_seed(tickets.rows(), variant="grokked")
+    seeds = sorted(g)
+    sp = [speedup(d[s]["t_gen"], g[s]["t_gen"], budget) for s in seeds]
+    med, text = summarize(sp)
+    if all(d[s]["t_gen"] is None for s in seeds) and all(g[s]["t_gen"] is None for s in seeds):
+      flat.append(name)
+      text = "neither generalizes within the budget"
+    else:
+      medians[name] = med
+    cell = lambda rows: (" / ".join(steps(rows[s]["t_gen"]) for s in seeds) + "; final "
+                         + " / ".join(f"{rows[s]['final_test_acc']:.2f}" for s in seeds))
+    lines.append(f"| {' | '.join(task_label(name))} | {loss} | {cell(d)} | {cell(g)} | {text} "
+                 f"| {describe_machine(res.launches('main'))} | `{command}` |")
+  if len(medians) + len(flat) == 0:
+    raise NotMeasured("no per-task row is finished")
+  sooner = [n for n, m in medians.items() if m is not None and m > SOME]
+  verdict = ("agrees" if medians and len(sooner) == len(medians) else
+             "partly" if sooner else "no")
+  measured = (f"ticket sooner (median > {SOME:g}x) on {len(sooner)} of {len(medians)} rows "
+              f"where something generalizes ({', '.join(sooner) or 'none'}); "
+              f"{len(flat)} rows where neither generalizes"
+              + (f"; {len(missing)} rows not measured yet" if missing else ""))
+  details = "\n".join(lines) + ("\n\nNot measured yet: " + ", ".join(missing) if missing else "")
+  return Finding(measured, verdict, f"every row where dense or ticket generalizes has a median "
+                 f"speed-up > {SOME:g}x: agrees; some: partly; none: no", details, ())

@@ -1,0 +1,136 @@
+"""The claims report: effect sizes, verdict rules, and launch/report.py end to end."""
+import importlib.util
+import json
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gtickets.experiment import claims
+from gtickets.training.trainer import METRICS
+
+ROOT = pathlib.Path(__file__).parents[1]
+_spec = importlib.util.spec_from_file_location("report", ROOT / "launch" / "report.py")
+report_cli = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(report_cli)
+
+
+def test_speedup_counts_not_reached_as_the_budget_and_says_so():
+  assert claims.speedup(25_500, 1_200, 30_000) == claims.Speedup(21.25)
+  assert claims.speedup(None, 1_000, 30_000) == claims.Speedup(30.0, ">=")
+  assert claims.speedup(3_000, None, 30_000) == claims.Speedup(0.1, "<=")
+  assert claims.speedup(None, None, 30_000).value is None
+  assert str(claims.speedup(None, 1_000, 30_000)) == ">=30x"
+  assert str(claims.speedup(None, None, 30_000)) == "n/a"
+
+
+def test_summarize_median_range_and_bounds():
+  med, text = claims.summarize([claims.Speedup(2.0), claims.Speedup(10.0),
+                                claims.Speedup(30.0, ">="), claims.Speedup(None)])
+  assert med == 10.0
+  assert text == ("median 10x (range 2x-30x; 1 lower bound: the slower run never reached it; "
+                  "1 seed(s) where neither reached it)")
+  assert claims.summarize([claims.Speedup(None)])[0] is None
+
+
+def _phase(directory, rows, steps=(0, 100, 200)):
+  directory.mkdir(parents=True)
+  (directory / "summary.json").write_text(json.dumps(rows))
+  n = len(rows)
+  np.savez(directory / "curves.npz", steps=np.array(steps),
+           **{k: np.zeros((n, len(steps)), np.float32) for k in METRICS})
+
+
+def _row(variant, seed, t_gen, **kw):
+  return {"run": 0, "variant": variant, "seed": seed, "prune_ratio": kw.pop("k", 0.6),
+          "t_gen": t_gen, "t_mem": kw.pop("t_mem", 100), "tau_grok": kw.pop("tau", None),
+          "final_test_acc": kw.pop("final", 1.0), "mask_step": kw.pop("mask_step", None),
+          "base_run": kw.pop("base_run", seed), **kw}
+
+
+class _Root(dict):
+  task_rows = []
+
+
+def test_c1_per_seed_speedups_and_verdict(tmp_path):
+  _phase(tmp_path / "dense", [_row("dense", 0, 20_000), _row("dense", 1, None),
+                              _row("dense", 2, 15_000)], steps=(0, 15_000, 30_000))
+  _phase(tmp_path / "tickets", [_row("grokked", 0, 1_000), _row("grokked", 1, 3_000),
+                                _row("grokked", 2, 15_000), _row("random", 0, None)],
+         steps=(0, 15_000, 30_000))
+  f = claims.main_speedup(_Root(modadd=claims.Results(str(tmp_path))), str(tmp_path))
+  # speed-ups 20, >=10 (dense never reached: budget 30,000 / 3,000), 1: median 10
+  assert f.measured.endswith("median 10x (range 1x-20x; 1 lower bound: the slower run "
+                             "never reached it)")
+  assert f.verdict == "agrees"
+  assert "| 1 | - | 3,000 | 100 |  | >=10x |" in f.details
+  assert (tmp_path / "claim_c1.png").exists()
+  # the same numbers with a median of 2: only "partly"
+  (tmp_path / "tickets" / "summary.json").write_text(json.dumps(
+      [_row("grokked", 0, 10_000), _row("grokked", 1, 30_000), _row("grokked", 2, 7_500)]))
+  assert claims.main_speedup(_Root(modadd=claims.Results(str(tmp_path))),
+                             str(tmp_path)).verdict == "partly"
+
+
+def test_c5_verdict_rule(tmp_path):
+  rows = []
+  for k, taus in {0.3: (40, 50), 0.6: (20, 30), 0.9: (None, None)}.items():
+    for s, tau in enumerate(taus):
+      rows.append(_row("grokked", s, None if tau is None else tau * 100, k=k, tau=tau))
+  _phase(tmp_path / "prune_ratio", rows)
+  root = _Root(modadd_ablations=claims.Results(str(tmp_path)))
+  f = claims.prune_ratio(root, str(tmp_path))
+  assert f.verdict == "agrees"
+  assert f.measured == "smallest mean tau_grok at k = 0.6 (25); k = 0.9 fails on every seed"
+  rows[-1]["t_gen"], rows[-1]["tau_grok"] = 9_000, 90  # k = 0.9 generalizes on seed 1
+  (tmp_path / "prune_ratio" / "summary.json").write_text(json.dumps(rows))
+  assert claims.prune_ratio(root, str(tmp_path)).verdict == "partly"
+
+
+def test_missing_results_are_not_measured():
+  root = _Root(modadd=claims.Results("/nonexistent"))
+  with pytest.raises(claims.NotMeasured):
+    claims.main_speedup(root, "/tmp")
+
+
+def test_every_claim_is_registered_once():
+  ids = [c.id for c in claims.CLAIMS]
+  assert len(ids) == len(set(ids))
+  assert {"C1", "C2", "C3", "C4", "C5", "C9", "C10", "P1"} <= set(ids)
+
+
+def test_report_end_to_end_on_a_quick_workdir(tmp_path):
+  workdirs = tmp_path / "workdirs"
+  subprocess.run([sys.executable, str(ROOT / "launch" / "main.py"),
+                  "--config=configs/modadd.py:quick", f"--workdir={workdirs / 'modadd'}",
+                  "--noprogress"], cwd=ROOT, check=True, capture_output=True)
+  readme = tmp_path / "README.md"
+  readme.write_text("intro\n<!-- claims:begin -->\nold table\n<!-- claims:end -->\nrest\n")
+  jobs = tmp_path / "jobs.txt"
+  jobs.write_text("modadd --config=configs/modadd.py\n")
+  out = subprocess.run(
+      [sys.executable, str(ROOT / "launch" / "report.py"), f"--workdirs={workdirs}",
+       f"--results={tmp_path / 'results'}", f"--docs={tmp_path / 'docs'}",
+       f"--readme={readme}", f"--jobs={jobs}"],
+      cwd=ROOT, check=True, capture_output=True, text=True).stdout
+  assert "2 finished phases copied" in out
+  mirrored = sorted(p.relative_to(tmp_path / "results").as_posix()
+                    for p in (tmp_path / "results").rglob("*") if p.is_file())
+  assert "modadd/launches.jsonl" in mirrored and "modadd/tickets/curves.npz" in mirrored
+  assert not any("checkpoints" in p or "masks" in p or "metrics" in p for p in mirrored)
+  text = readme.read_text()
+  assert "old table" not in text and text.startswith("intro\n") and text.endswith("rest\n")
+  assert "`python launch/main.py --config=configs/modadd.py:quick` | 0, 1, 2 |" in text
+  md = (tmp_path / "docs" / "claims.md").read_text()
+  assert "## C2" in md and "Not measured yet" in md
+  assert (tmp_path / "docs" / "figures" / "claim_c1.png").exists()
+
+
+def test_report_refuses_a_readme_without_markers(tmp_path):
+  readme = tmp_path / "README.md"
+  readme.write_text("no markers\n")
+  with pytest.raises(SystemExit, match="markers"):
+    report_cli.update_readme(str(readme), "table")
+  assert readme.read_text() == "no markers\n"
