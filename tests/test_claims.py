@@ -31,7 +31,7 @@ def test_summarize_median_range_and_bounds():
                                 claims.Speedup(30.0, ">="), claims.Speedup(None)])
   assert med == 10.0
   assert text == ("median 10x (range 2x-30x; 1 lower bound: the slower run never reached it; "
-                  "1 seed(s) where neither reached it)")
+                  "1 with neither reaching it)")
   assert claims.summarize([claims.Speedup(None)])[0] is None
 
 
@@ -134,3 +134,67 @@ def test_report_refuses_a_readme_without_markers(tmp_path):
   with pytest.raises(SystemExit, match="markers"):
     report_cli.update_readme(str(readme), "table")
   assert readme.read_text() == "no markers\n"
+
+
+def test_c2_non_grokked_tickets_chosen_by_the_base_test_accuracy(tmp_path):
+  steps = (0, 100, 200, 300)
+  _phase(tmp_path / "dense", [_row("dense", 0, 300), _row("dense", 1, None)], steps=steps)
+  with np.load(tmp_path / "dense" / "curves.npz") as z:
+    curves = {k: z[k] for k in z.files}
+  curves["test_acc"] = np.array([[0.0, 0.05, 0.5, 0.96], [0.0, 0.0, 0.08, 0.2]], np.float32)
+  np.savez(tmp_path / "dense" / "curves.npz", **curves)
+  rows = [_row("grokked", s, t, mask_step=m, base_run=s)
+          for s, m, t in [(0, 100, 300), (0, 200, 100), (1, 100, None), (1, 200, 200)]]
+  _phase(tmp_path / "pruning_time", rows, steps=steps)
+  f = claims.non_grokked_tickets(_Root(modadd_ablations=claims.Results(str(tmp_path))),
+                                 str(tmp_path))
+  # non-grokked (base test acc <= 0.1): seed 0 @100 (1x), seed 1 @100 (n/a), seed 1 @200 (>=1.5x)
+  assert f.measured.startswith("3 tickets cut at base test acc <= 0.1 (steps 100-200): 2 reach")
+  assert "median 1.2x (range 1x-1.5x" in f.measured
+  assert f.verdict == "agrees"
+  assert "| 200 | 100 (0.50) | 200 (0.08) |" in f.details
+
+
+def test_c3_no_faster_than_dense_rule(tmp_path):
+  _phase(tmp_path / "dense", [_row("dense", 0, 1_000), _row("dense", 1, 2_000)])
+  _phase(tmp_path / "pai", [_row("grokked", 0, 100), _row("grokked", 1, 100),
+                            _row("random", 0, None), _row("random", 1, 4_000),
+                            _row("snip", 0, 500), _row("snip", 1, 500),
+                            _row("grasp", 0, 1_000), _row("grasp", 1, 2_000),
+                            _row("synflow", 0, None), _row("synflow", 1, None)],
+         steps=(0, 5_000, 10_000))
+  root = _Root(modadd_ablations=claims.Results(str(tmp_path)))
+  f = claims.pai_masks(root, str(tmp_path))
+  assert f.verdict == "partly"  # SNIP is 2x / 4x faster than dense, the others are not
+  assert "snip: over dense median 3x (range 2x-4x)" in f.measured
+  assert "random: over dense median 0.3x (range 0.1x-0.5x; 1 upper bound" in f.measured
+
+
+def test_c9_critical_ratio_rule(tmp_path):
+  (tmp_path / "critical_ratio.json").write_text(json.dumps(
+      {"critical_ratio": 0.8, "history": [{"step": 0.1, "ks": [0.7, 0.8, 0.9]}]}))
+  _phase(tmp_path / "critical_ratio_0",
+         [_row("dense", 0, None, k=0.0)]
+         + [_row("grokked", 0, t, k=k) for k, t in [(0.7, 900), (0.8, 1_000), (0.9, None)]])
+  f = claims.critical_ratio(_Root(modadd_ablations=claims.Results(str(tmp_path))),
+                            str(tmp_path))
+  assert f.verdict == "agrees"  # 0.8 is within 0.05 of 0.81 and dense fails
+  assert f.measured.startswith("critical k = 0.8 (every seed reaches 0.95 within 200 steps "
+                               "at k = 0.7, 0.8); dense at wd 0 reaches it on 0/1 seeds")
+
+
+def test_c10_rows_from_the_jobs_list(tmp_path):
+  for name, dense_t, ticket_t in [("mod_mul_mlp", 2_000, 500), ("mod_random_mlp", None, None)]:
+    _phase(tmp_path / name / "dense", [_row("dense", 0, dense_t)])
+    _phase(tmp_path / name / "tickets", [_row("grokked", 0, ticket_t)])
+    (tmp_path / name / "tickets" / "runs.json").write_text(json.dumps(
+        {"config": {"task": {"name": "modular"}, "train": {"cross_entropy": "exact"}}}))
+  root = report_cli.Root(str(tmp_path), [("mod_mul_mlp", "--config=configs/modular.py:mul"),
+                                         ("mod_random_mlp", "--config=configs/modular.py:random"),
+                                         ("parity", "--config=configs/parity.py")])
+  f = claims.other_tasks(root, str(tmp_path))
+  assert f.verdict == "agrees"
+  assert f.measured == ("ticket sooner (median > 1.25x) on 1 of 1 rows where something "
+                        "generalizes (mod_mul_mlp); 1 rows where neither generalizes; "
+                        "1 rows not measured yet")
+  assert "| (a * b) mod 67 | MLP | cross-entropy (exact) | 2,000; final 1.00 |" in f.details

@@ -160,7 +160,7 @@ def summarize(speedups):
   if upper:
     notes.append(f"{upper} upper bound{'s' * (upper > 1)}: the faster run never reached it")
   if len(vals) < len(speedups):
-    notes.append(f"{len(speedups) - len(vals)} seed(s) where neither reached it")
+    notes.append(f"{len(speedups) - len(vals)} with neither reaching it")
   text = f"median {med:.2g}x (range {v.min():.2g}x-{v.max():.2g}x"
   return med, text + ("; " + "; ".join(notes) if notes else "") + ")"
 
@@ -306,6 +306,16 @@ def _plot_pruning_time(path, rows, dense, d, base_acc, seeds, budget):
   plt.close(fig)
 
 
+def _no_faster_than_dense(res, phase_name, variants, figures, figure, norms=False):
+  """Finding: each variant's speed-up over dense (and the grokked ticket's over it)."""
+  seeds, cols, medians, parts = _variants_vs_dense(res, phase_name, variants, figures, figure,
+                                                   norms)
+  measured = "; ".join(f"{v}: over dense {t}, grokked ticket over it {tt}" for v, t, tt in parts)
+  return Finding(measured, _verdict_no_faster(medians.values()),
+                 f"every variant's median speed-up over dense <= {SOME:g}x: agrees; some: "
+                 "partly; none: no", seed_table(cols, seeds), (figure,))
+
+
 def _variants_vs_dense(res, phase_name, variants, figures, figure, norms=False):
   """Per-seed t_gen of ``variants`` beside dense and the grokked ticket of a phase."""
   dense, phase = res.phase("dense"), res.phase(phase_name)
@@ -337,25 +347,16 @@ def _variants_vs_dense(res, phase_name, variants, figures, figure, norms=False):
        "sparsity are no faster than the dense model (Fig. 5b)", [ABLATIONS],
        "python launch/main.py --config=configs/modadd_pai.py", "pai")
 def pai_masks(root, figures):
-  seeds, cols, medians, parts = _variants_vs_dense(
-      root[ABLATIONS], "pai", ("random", "snip", "grasp", "synflow"), figures, "claim_c3.png")
-  measured = "; ".join(f"{v}: over dense {t}, grokked ticket over it {tt}" for v, t, tt in parts)
-  return Finding(measured, _verdict_no_faster(medians.values()),
-                 f"every variant's median speed-up over dense <= {SOME:g}x: agrees; some: "
-                 "partly; none: no", seed_table(cols, seeds), ("claim_c3.png",))
+  return _no_faster_than_dense(root[ABLATIONS], "pai", ("random", "snip", "grasp", "synflow"),
+                               figures, "claim_c3.png")
 
 
 @claim("C4", "Dense models started from theta_0 scaled to the ticket's L1 or L2 norm are no "
        "faster than the dense model, much slower than the ticket (Figs. 5a, 6)", [ABLATIONS],
        "python launch/main.py --config=configs/modadd_norm_controls.py", "norm_controls")
 def norm_controls(root, figures):
-  seeds, cols, medians, parts = _variants_vs_dense(
-      root[ABLATIONS], "norm_controls", ("l1_matched", "l2_matched"), figures, "claim_c4.png",
-      norms=True)
-  measured = "; ".join(f"{v}: over dense {t}, grokked ticket over it {tt}" for v, t, tt in parts)
-  return Finding(measured, _verdict_no_faster(medians.values()),
-                 f"each control's median speed-up over dense <= {SOME:g}x: agrees; one: "
-                 "partly; none: no", seed_table(cols, seeds), ("claim_c4.png",))
+  return _no_faster_than_dense(root[ABLATIONS], "norm_controls", ("l1_matched", "l2_matched"),
+                               figures, "claim_c4.png", norms=True)
 
 
 @claim("C5", "tau_grok = t_gen / t_mem of grokked tickets is smallest near k = 0.7; at "
@@ -459,41 +460,6 @@ def critical_ratio(root, figures, paper_value=0.81):
                  "\n".join(lines), ("claim_c9.png",))
 
 
-@claim("P1", "Finding of this project (not a claim of the paper): the speed-up depends on "
-       "the cross-entropy's precision; which phase needs it, the base (the mask) or the "
-       "ticket's own training?", ["modadd_precision"],
-       "python launch/main.py --config=configs/modadd_precision.py", "precision")
-def loss_precision(root, figures):
-  out = root["modadd_precision"].json("precision.json")
-  budget = root["modadd_precision"].phase(os.path.join("base_exact", "dense")).steps[-1]
-  dense = {r["base"]: {x["seed"]: x for x in r["runs"]} for r in out["rows"]
-           if r["ticket"] == "(dense)"}
-  cells = [r for r in out["rows"] if r["ticket"] != "(dense)"]
-  seeds = sorted(out["seeds"])
-  lines = ["| mask from base trained with | ticket trained with | ticket t_gen (seeds "
-           + " / ".join(map(str, seeds)) + ") | dense t_gen, same precision as the ticket "
-           "| speed-up over that dense |", "| --- | --- | --- | --- | --- |"]
-  parts = []
-  for r in cells:
-    t = {x["seed"]: x for x in r["runs"]}
-    ref = dense[r["ticket"]]
-    sp = [speedup(ref[s]["t_gen"], t[s]["t_gen"], int(budget)) for s in seeds]
-    _, text = summarize(sp)
-    lines.append(f"| {r['base']} | {r['ticket']} | "
-                 + " / ".join(steps(t[s]["t_gen"]) for s in seeds) + " | "
-                 + " / ".join(steps(ref[s]["t_gen"]) for s in seeds) + f" | {text} |")
-    parts.append(f"{r['base']} mask, {r['ticket']} training: {text.split(' (')[0]}")
-  src = os.path.join(root["modadd_precision"].directory, "precision.png")
-  figs = ()
-  if os.path.exists(src):
-    import shutil
-    shutil.copyfile(src, os.path.join(figures, "claim_p1.png"))
-    figs = ("claim_p1.png",)
-  return Finding("; ".join(parts), "finding", "descriptive: speed-up of each cell's "
-                 "grokked ticket over the dense model trained with the ticket's precision",
-                 "\n".join(lines), figs)
-
-
 # ---------------------------------------------------------------- other tasks (C10)
 
 _OPS = {"add": "a + b", "sub": "a - b", "mul": "a * b", "div": "a / b", "a2_b2": "a^2 + b^2",
@@ -561,3 +527,38 @@ def other_tasks(root, figures):
   details = "\n".join(lines) + ("\n\nNot measured yet: " + ", ".join(missing) if missing else "")
   return Finding(measured, verdict, f"every row where dense or ticket generalizes has a median "
                  f"speed-up > {SOME:g}x: agrees; some: partly; none: no", details, ())
+
+
+@claim("P1", "Finding of this project (not a claim of the paper): the speed-up depends on "
+       "the cross-entropy's precision; which phase needs it, the base (the mask) or the "
+       "ticket's own training?", ["modadd_precision"],
+       "python launch/main.py --config=configs/modadd_precision.py", "precision")
+def loss_precision(root, figures):
+  out = root["modadd_precision"].json("precision.json")
+  budget = root["modadd_precision"].phase(os.path.join("base_exact", "dense")).steps[-1]
+  dense = {r["base"]: {x["seed"]: x for x in r["runs"]} for r in out["rows"]
+           if r["ticket"] == "(dense)"}
+  cells = [r for r in out["rows"] if r["ticket"] != "(dense)"]
+  seeds = sorted(out["seeds"])
+  lines = ["| mask from base trained with | ticket trained with | ticket t_gen (seeds "
+           + " / ".join(map(str, seeds)) + ") | dense t_gen, same precision as the ticket "
+           "| speed-up over that dense |", "| --- | --- | --- | --- | --- |"]
+  parts = []
+  for r in cells:
+    t = {x["seed"]: x for x in r["runs"]}
+    ref = dense[r["ticket"]]
+    sp = [speedup(ref[s]["t_gen"], t[s]["t_gen"], int(budget)) for s in seeds]
+    _, text = summarize(sp)
+    lines.append(f"| {r['base']} | {r['ticket']} | "
+                 + " / ".join(steps(t[s]["t_gen"]) for s in seeds) + " | "
+                 + " / ".join(steps(ref[s]["t_gen"]) for s in seeds) + f" | {text} |")
+    parts.append(f"{r['base']} mask, {r['ticket']} training: {text.split(' (')[0]}")
+  src = os.path.join(root["modadd_precision"].directory, "precision.png")
+  figs = ()
+  if os.path.exists(src):
+    import shutil
+    shutil.copyfile(src, os.path.join(figures, "claim_p1.png"))
+    figs = ("claim_p1.png",)
+  return Finding("; ".join(parts), "finding", "descriptive: speed-up of each cell's "
+                 "grokked ticket over the dense model trained with the ticket's precision",
+                 "\n".join(lines), figs)
