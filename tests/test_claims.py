@@ -65,7 +65,7 @@ def test_c1_per_seed_speedups_and_verdict(tmp_path):
   assert f.measured.endswith("median 10x (range 1x-20x; 1 lower bound: the slower run "
                              "never reached it)")
   assert f.verdict == "agrees"
-  assert "| 1 | - | 3,000 | 100 |  | >=10x |" in f.details
+  assert "| 1 | - | 3,000 | 100 |  | >=10x | 1.000 / 1.000 / - |" in f.details
   assert (tmp_path / "claim_c1.png").exists()
   # the same numbers with a median of 2: only "partly"
   (tmp_path / "tickets" / "summary.json").write_text(json.dumps(

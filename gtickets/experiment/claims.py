@@ -224,7 +224,10 @@ def main_speedup(root, figures):
       ("grokked ticket t_gen", {s: steps(g[s]["t_gen"]) for s in seeds}),
       ("grokked t_mem", {s: steps(g[s]["t_mem"]) for s in seeds}),
       ("random ticket t_gen", {s: steps(rnd[s]["t_gen"]) if s in rnd else "" for s in seeds}),
-      ("speed-up dense / grokked", {s: str(sp[s]) for s in seeds})], seeds)
+      ("speed-up dense / grokked", {s: str(sp[s]) for s in seeds}),
+      ("final test acc: dense / grokked / random", {s: " / ".join(
+          f"{x[s]['final_test_acc']:.3f}" if s in x else "-" for x in (d, g, rnd))
+          for s in seeds})], seeds)
   measured = (f"grokked t_gen {' / '.join(steps(g[s]['t_gen']) for s in seeds)} vs dense "
               f"{' / '.join(steps(d[s]['t_gen']) for s in seeds)}: {text}")
   return Finding(measured, verdict, f"median speed-up >= {MUCH:g}x: agrees; > {SOME:g}x: "
