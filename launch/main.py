@@ -11,6 +11,8 @@ workdir skips finished phases and resumes an interrupted one from its last
 checkpoint.
 """
 import datetime
+import errno
+import fcntl
 import json
 import os
 import platform
@@ -109,19 +111,50 @@ def _stop_on_sigterm(signum, frame):
   raise KeyboardInterrupt(f"signal {signum}")
 
 
+def _disk_full(e):
+  """Whether an exception (or one it was raised from) is a full disk."""
+  while e is not None:
+    if (isinstance(e, OSError) and e.errno == errno.ENOSPC) or "No space left" in str(e):
+      return True
+    e = e.__cause__ or e.__context__
+  return False
+
+
+def lock_workdir(workdir):
+  """Holds an exclusive lock on the workdir for this process's life (one launcher
+  per workdir), or exits with one line if another launcher holds it."""
+  handle = open(os.path.join(workdir, ".lock"), "a")
+  try:
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+  except BlockingIOError:
+    sys.exit(f"error: another launcher is running on {workdir}; wait for it to finish "
+             "(rerunning then resumes or reads back its results) or use another --workdir")
+  return handle
+
+
+def write_config(workdir, config):
+  """The resolved config beside the results, written once the experiment ran
+  (a refused launch leaves the workdir's files as they were)."""
+  from gtickets import storage
+  name = ("config.json" if config.experiment == "main"
+          else f"{config.ticket.phase}_config.json")
+  storage.write_json(os.path.join(workdir, name), config.to_dict())
+
+
 def main(argv):
   config = load_config(argv)
-  from gtickets.config import ConfigError, validate
+  from gtickets.config import ConfigError
+  from gtickets.experiment import experiments
   try:
-    config = validate(config)
+    config = experiments.validate(config)
   except ConfigError as e:
     sys.exit(f"config error: {e}")
   import jax
   jax.config.update("jax_default_matmul_precision", config.matmul_precision)
 
-  from gtickets.experiment.experiments import EXPERIMENTS
   from gtickets.experiment.phase import WorkdirMismatch
   from gtickets.experiment.pipeline import make_setup
+  from gtickets.storage import CorruptFile
   from gtickets.tasks.mnist import DataError
   try:  # data files and settings that need the data, before any workdir or compute
     make_setup(config)
@@ -130,21 +163,27 @@ def main(argv):
 
   workdir = os.path.abspath(_WORKDIR.value or os.path.join("workdirs", config.name))
   os.makedirs(workdir, exist_ok=True)
-  config_file = ("config.json" if config.experiment == "main"
-                 else f"{config.ticket.phase}_config.json")
-  with open(os.path.join(workdir, config_file), "w") as f:
-    json.dump(config.to_dict(), f, indent=1)
+  lock = lock_workdir(workdir)
   print(f"workdir: {workdir}  experiment: {config.experiment}")
   started = datetime.datetime.now()
   signal.signal(signal.SIGTERM, _stop_on_sigterm)  # a time limit (timeout) is recorded too
   try:
-    text, files = EXPERIMENTS[config.experiment](config, workdir, progress=_PROGRESS.value)
-  except (WorkdirMismatch, FileNotFoundError, DataError) as e:
+    text, files = experiments.EXPERIMENTS[config.experiment](config, workdir,
+                                                             progress=_PROGRESS.value)
+  except (WorkdirMismatch, FileNotFoundError, DataError, CorruptFile) as e:
     sys.exit(f"error: {e}")
   except KeyboardInterrupt:
     record_launch(workdir, config, argv, started, "interrupted")
+    write_config(workdir, config)
     sys.exit("interrupted: rerun the same command to resume from the last checkpoint")
+  except Exception as e:  # pylint: disable=broad-except
+    if _disk_full(e):
+      sys.exit(f"error: the disk is full (writing in {workdir}); free some space and rerun "
+               "the same command: it resumes from the last complete checkpoint")
+    raise
   record_launch(workdir, config, argv, started, "finished")
+  write_config(workdir, config)
+  lock.close()
   print(f"threshold {config.threshold}; steps are evaluated every "
         f"{config.train.eval_every}; mean +- std over seeds {list(config.seeds)}")
   print(text)

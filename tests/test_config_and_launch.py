@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from gtickets.config import ConfigError, default_config, validate
+from gtickets.config import ConfigError, default_config
+from gtickets.experiment.experiments import validate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--config.seeds=(0,1)", "--config.task.p=11", "--config.model.d_embed=16",
@@ -41,6 +42,9 @@ def launch(*args, workdir):
     ("train.eval_every", -5, "positive integer"),
     ("train.ckpt_every", 150, "multiple of train.eval_every"),
     ("train.num_steps", 30050, "multiple of train.eval_every"),
+    ("task.train_fraction", 0.0002, "0 of the 2211 examples for training"),
+    ("task.train_fraction", 0.9999, "0 for testing"),
+    ("seeds", (0, 2 ** 32), "[0, 2^32)"),
 ])
 def test_invalid_values_name_the_field(field, value, words):
   c = default_config()
@@ -52,6 +56,14 @@ def test_invalid_values_name_the_field(field, value, words):
     validate(c)
   msg = str(e.value)
   assert f"config.{field}=" in msg and words in msg and "\n" not in msg
+
+
+def test_a_split_without_test_examples_is_a_config_error():
+  c = default_config()
+  c.task.p = 2  # one pair (1, 0): nothing is left to test on
+  with pytest.raises(ConfigError, match="config.task.train_fraction=0.4 is invalid: leaves "
+                     "0 of the 1 examples for training and 1 for testing"):
+    validate(c)
 
 
 def test_defaults_are_valid_and_the_papers():
@@ -100,7 +112,6 @@ def test_tiny_end_to_end_launch_writes_summary_and_resumes(tmp_path):
 
 
 def test_model_must_read_what_the_task_gives():
-  from gtickets.config import ConfigError, default_config, validate
   c = default_config(task="parity", model="mlp")
   with pytest.raises(ConfigError, match="reads tokens but task 'parity' gives features.*feature_mlp"):
     validate(c)
@@ -109,7 +120,6 @@ def test_model_must_read_what_the_task_gives():
 
 
 def test_task_named_on_the_command_line_without_its_fields_is_refused():
-  from gtickets.config import ConfigError, default_config, validate
   c = default_config()
   c.task.name = "polynomial"   # still the modular task's fields
   with pytest.raises(ConfigError, match="config.task.name='polynomial'.*default_config"):
@@ -120,7 +130,6 @@ def test_task_named_on_the_command_line_without_its_fields_is_refused():
     ("accuracy", 0.95, True), ("accuracy", 1.5, False), ("loss", 1.5, True),
     ("loss", 0.0, False), ("auc", 0.5, False)])
 def test_threshold_depends_on_what_it_is_on(on, threshold, ok):
-  from gtickets.config import ConfigError, default_config, validate
   c = default_config()
   c.threshold_on, c.threshold = on, threshold
   if ok:

@@ -120,7 +120,7 @@ def test_every_variant_starts_as_defined(tiny_config, tmp_path):
   from gtickets.experiment.variants import VARIANTS, norm_ratio
   c = tiny_config
   c.seeds = (0,)
-  c.ticket.variants = VARIANTS
+  c.ticket.variants = tuple(VARIANTS)
   c.ticket.phase = "controls"
   c.ticket.weight_decay = 0.0
   c.ticket.synflow_rounds = 5

@@ -14,11 +14,11 @@ phase(s), table (``<phase>/report.md``/``.json``) and PNG figure into the workdi
   precision       base-phase x ticket-phase cross-entropy precision (issue 10)
 """
 import dataclasses
-import json
 import os
 
-from gtickets import tasks
-from gtickets.experiment import report
+from gtickets import config as config_lib
+from gtickets import storage, tasks
+from gtickets.experiment import report, variants
 from gtickets.experiment.pipeline import make_setup, run_dense, run_main, run_tickets
 
 
@@ -30,8 +30,7 @@ def _measure_series(table, xs, x_of, keys):
 
 
 def _write(directory, name, payload):
-  with open(os.path.join(directory, f"{name}.json"), "w") as f:
-    json.dump(payload, f, indent=1)
+  storage.write_json(os.path.join(directory, f"{name}.json"), payload)
 
 
 def main(config, workdir, progress=True):
@@ -192,3 +191,15 @@ def precision(config, workdir, progress=True):
 
 EXPERIMENTS = {f.__name__: f for f in (main, pruning_time, prune_ratio, norm_controls,
                                        pai, critical_ratio, precision)}
+
+
+def validate(config):
+  """``gtickets.config.validate``, then the names this layer defines: the
+  experiment and the ticket variants (registries: EXPERIMENTS, variants.VARIANTS)."""
+  config_lib.validate(config)
+  if config.experiment not in EXPERIMENTS:
+    config_lib.fail("experiment", config.experiment, f"must be one of {tuple(EXPERIMENTS)}")
+  names, known = config.ticket.variants, tuple(variants.VARIANTS)
+  if not names or len(set(names)) != len(names) or any(v not in known for v in names):
+    config_lib.fail("ticket.variants", names, f"distinct, each one of {known}")
+  return config

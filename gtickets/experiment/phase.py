@@ -2,8 +2,12 @@
 
 Files under ``workdir/<phase>/``:
   runs.json          run index -> settings, plus the config that trained them
+                     (the phase's identity; its short digest, the phase id, is
+                     also stored in every metrics file and in the checkpoints'
+                     digests.json, so a deleted or garbled runs.json is restored
+                     only for the same config)
   checkpoints/       orbax training states (all runs) at step 0, every
-                     ``ckpt_every`` steps and at the end
+                     ``ckpt_every`` steps and at the end, with their digests
   metrics/           curves of each finished chunk (npz), written before the
                      chunk's checkpoint, so a checkpoint always has its curves
   curves.npz         the full curves: ``steps`` and one [run, eval] array per metric
@@ -11,10 +15,12 @@ Files under ``workdir/<phase>/``:
   progress.jsonl     a log line per checkpoint: the step and each run's last metrics
                      (append-only; a resumed phase logs its redone chunk again)
 
-A phase with ``curves.npz`` is finished and is read back, not retrained. An
-interrupted phase resumes from its latest checkpoint; training is deterministic,
-so the result equals an uninterrupted run. A workdir whose ``runs.json`` records
-different runs or config is refused rather than mixed.
+A phase with a readable ``curves.npz`` of its own id is finished and read back,
+not retrained (no checkpoint is needed for that). Otherwise it resumes from the
+newest checkpoint that matches its digest and whose metrics chunks are all
+readable (saying so when that is not the newest one); training is deterministic,
+so the result equals an uninterrupted run. A workdir whose phase holds runs of
+another config is refused rather than mixed.
 """
 import csv
 import dataclasses
@@ -24,6 +30,7 @@ import os
 import numpy as np
 from tqdm.auto import tqdm
 
+from gtickets import storage
 from gtickets.tickets.checkpoints import StateCheckpoints
 from gtickets.training.measures import run_measures
 from gtickets.training.sharding import run_sharding, shard_runs
@@ -56,43 +63,132 @@ def chunk_ends(num_steps, ckpt_every):
   return list(range(ckpt_every, num_steps, ckpt_every)) + [num_steps]
 
 
-def _atomic_savez(path, **arrays):
-  tmp = path + ".tmp.npz"
-  np.savez(tmp, **arrays)
-  os.replace(tmp, path)
+def _note(msg):
+  tqdm.write(f"note: {msg}")
 
 
-def _write_json(path, obj):
-  tmp = path + ".tmp"
-  with open(tmp, "w") as f:
-    json.dump(obj, f, indent=1)
-  os.replace(tmp, path)
+def _stored_phase_ids(directory):
+  """Phase ids stored in a phase folder's curves, metrics chunks and checkpoints."""
+  mdir = os.path.join(directory, "metrics")
+  files = [os.path.join(directory, "curves.npz")] + (
+      [os.path.join(mdir, f) for f in sorted(os.listdir(mdir)) if f.endswith(".npz")]
+      if os.path.isdir(mdir) else [])
+  ids = set()
+  for path in files:
+    if os.path.exists(path):
+      try:
+        ids.add(str(storage.load_npz(path, ["phase_id"])["phase_id"]))
+      except storage.CorruptFile:
+        pass
+  digests = os.path.join(directory, "checkpoints", "digests.json")
+  if os.path.exists(digests):
+    try:
+      ids.add(storage.read_json(digests).get("phase_id"))
+    except storage.CorruptFile:
+      pass
+  return ids - {None}
+
+
+def _has_results(directory):
+  return any(os.path.exists(os.path.join(directory, p)) and (
+      not os.path.isdir(os.path.join(directory, p)) or os.listdir(os.path.join(directory, p)))
+             for p in ("curves.npz", "metrics", "checkpoints"))
 
 
 def claim_directory(name, workdir, runs, manifest_config):
-  """The phase folder, after checking (or writing) its ``runs.json``.
+  """The phase folder and its id, after checking (or writing) its ``runs.json``.
 
-  Raises WorkdirMismatch if the folder holds runs of another run table or config.
+  Raises WorkdirMismatch if the folder holds runs of another run table or config
+  (also when runs.json is gone or garbled: the id stored with the results tells).
   Call it before writing anything else of the phase there.
   """
   directory = os.path.abspath(os.path.join(workdir, name))
-  os.makedirs(os.path.join(directory, "metrics"), exist_ok=True)
-  manifest = json.loads(json.dumps({"runs": runs, "config": manifest_config}))
+  manifest = json.loads(json.dumps(storage.strict({"runs": runs, "config": manifest_config})))
+  phase_id = storage.json_digest(manifest)
   path = os.path.join(directory, "runs.json")
+  refuse = (f"{directory} holds runs of a different config or run table; use another "
+            "--workdir (or delete that folder to retrain it)")
+  old = None
   if os.path.exists(path):
-    with open(path) as f:
-      old = json.load(f)
+    try:
+      old = storage.read_json(path)
+    except storage.CorruptFile:
+      old = None
+  if old is not None:
     if old != manifest:
+      raise WorkdirMismatch(refuse)
+  elif os.path.isdir(directory) and _has_results(directory):
+    stored = _stored_phase_ids(directory)
+    if stored != {phase_id}:
       raise WorkdirMismatch(
-          f"{directory} holds runs of a different config or run table; "
-          "use another --workdir (or delete that folder to retrain it)")
-  else:
-    _write_json(path, manifest)
-  return directory
+          f"{directory} holds results but its runs.json is missing or garbled, and they are "
+          + ("of another config" if stored else "of unknown config")
+          + "; use another --workdir (or delete that folder to retrain it)")
+    _note(f"{path} was missing or garbled; rewritten from the phase's stored id")
+  os.makedirs(os.path.join(directory, "metrics"), exist_ok=True)
+  if old is None:
+    storage.write_json(path, manifest)
+  return directory, phase_id
 
 
 def _to_host(metrics):
   return {k: np.asarray(v) for k, v in metrics.items()}
+
+
+def _chunk_path(directory, end):
+  return os.path.join(directory, "metrics", f"upto_{end:08d}.npz")
+
+
+def _read_chunk(directory, end, phase_id):
+  """A metrics chunk, or None if it is missing, unreadable or of another phase."""
+  path = _chunk_path(directory, end)
+  if not os.path.exists(path):
+    return None
+  try:
+    z = storage.load_npz(path, ("steps", "phase_id") + METRICS)
+  except storage.CorruptFile:
+    return None
+  return z if str(z["phase_id"]) == phase_id else None
+
+
+def _readable_curves(path, phase_id):
+  if not os.path.exists(path):
+    return None
+  try:
+    z = storage.load_npz(path, ("steps", "phase_id") + METRICS)
+  except storage.CorruptFile:
+    _note(f"{path} is unreadable; rebuilding it from the metrics chunks")
+    return None
+  if str(z["phase_id"]) != phase_id:
+    _note(f"{path} belongs to another config; rebuilding it")
+    return None
+  return z
+
+
+def _resume_point(directory, ckpts, ends, phase_id, name):
+  """(step to resume from or None, whether its checkpoint is needed): the newest
+  step whose checkpoint matches its digest and whose metrics chunks up to it are
+  all readable. The final step needs no checkpoint when every chunk is there."""
+  first_bad = next((e for e in [0] + ends if _read_chunk(directory, e, phase_id) is None), None)
+  if first_bad is None:
+    return ends[-1], False  # every chunk is there: only the curves are to be gathered
+  newest, corrupt = ckpts.latest_step(), []
+  for s in reversed(ckpts.steps()):
+    if s >= first_bad:
+      continue
+    if not ckpts.valid(s):
+      corrupt.append(s)
+      continue
+    if corrupt:
+      _note(f"{name}: the checkpoint at step {corrupt[0]} does not match its digest "
+            f"(corrupt); resuming from step {s}")
+    elif s != newest:
+      _note(f"{name}: {_chunk_path(directory, first_bad)} is missing or unreadable; "
+            f"resuming from step {s}")
+    return s, True
+  if corrupt or newest is not None:
+    _note(f"{name}: no usable checkpoint; training from step 0")
+  return None, False
 
 
 def run_phase(name, workdir, trainer, data, runs, params, masks, config,
@@ -101,49 +197,72 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config,
 
   ``manifest_config``: a JSON-able dict of the settings that determine the
   result, checked against an existing workdir (default: the whole config).
+  ``params``/``masks`` may be a callable returning them, called only if the
+  phase has to train (a finished phase is read back without them).
   """
   if manifest_config is None:
     manifest_config = config.to_dict()
-  directory = claim_directory(name, workdir, runs, manifest_config)
+  directory, phase_id = claim_directory(name, workdir, runs, manifest_config)
   runs = json.loads(json.dumps(runs))
   curves_path = os.path.join(directory, "curves.npz")
   threshold = (config.threshold, config.threshold_on)
-  if os.path.exists(curves_path):
-    with np.load(curves_path) as z:
-      steps, curves = z["steps"], {k: z[k] for k in METRICS}
-    return _finish(name, directory, runs, steps, curves, threshold)
+  z = _readable_curves(curves_path, phase_id)
+  if z is not None:
+    return _finish(name, directory, runs, z["steps"], {k: z[k] for k in METRICS}, threshold)
 
   train = config.train
+  ends = chunk_ends(train.num_steps, train.ckpt_every)
   ckpts = StateCheckpoints(os.path.join(directory, "checkpoints"))
-  sharding = run_sharding(len(runs))
-  params, masks = shard_runs((params, masks), sharding)
-  state = trainer.init_state(params, masks)
-  start = ckpts.latest_step()
-  if start is None:
-    start = 0
-    _atomic_savez(os.path.join(directory, "metrics", f"upto_{0:08d}.npz"),
-                  steps=np.array([0]),
-                  **{k: v[:, None] for k, v in _to_host(
-                      trainer.evaluate(state, masks, data)).items()})
-    ckpts.save(0, state)
-  else:
-    state = shard_runs(ckpts.restore(start, like=state), sharding)
+  start, need_state = _resume_point(directory, ckpts, ends, phase_id, name)
+  if start != train.num_steps or need_state:
+    if callable(params):
+      params, masks = params()
+    sharding = run_sharding(len(runs))
+    params, masks = shard_runs((params, masks), sharding)
+    state = trainer.init_state(params, masks)
+    if start is None:
+      start = 0
+      _save_chunk(directory, 0, phase_id, np.array([0]), {
+          k: v[:, None] for k, v in _to_host(trainer.evaluate(state, masks, data)).items()})
+      _save_checkpoint(ckpts, 0, state, phase_id)
+    else:
+      state = shard_runs(ckpts.restore(start, like=state), sharding)
+    _train(name, directory, phase_id, trainer, data, runs, state, masks, start, ends, train,
+           ckpts, progress)
+  ckpts.close()
 
-  ends = [e for e in chunk_ends(train.num_steps, train.ckpt_every) if e > start]
+  steps, curves = _gather_chunks(directory, ends, phase_id)
+  storage.save_npz(curves_path, steps=steps, phase_id=np.array(phase_id), **curves)
+  return _finish(name, directory, runs, steps, curves, threshold)
+
+
+def _save_chunk(directory, end, phase_id, steps, metrics):
+  storage.save_npz(_chunk_path(directory, end), steps=steps, phase_id=np.array(phase_id),
+                   **metrics)
+
+
+def _save_checkpoint(ckpts, step, state, phase_id):
+  ckpts.save(step, state)
+  digests = storage.read_json(ckpts._digests_path)
+  if digests.get("phase_id") != phase_id:
+    storage.write_json(ckpts._digests_path, {**digests, "phase_id": phase_id})
+
+
+def _train(name, directory, phase_id, trainer, data, runs, state, masks, start, ends, train,
+           ckpts, progress):
   bar = tqdm(total=train.num_steps, initial=start, desc=name, unit="step",
              disable=not progress, dynamic_ncols=True)
   diverged = set()
-  for end in ends:
+  for end in [e for e in ends if e > start]:
     n_evals = (end - start) // train.eval_every
     state, metrics = trainer.train_chunk(state, masks, data, n_evals)
     metrics = _to_host(metrics)
-    steps = start + train.eval_every * np.arange(1, n_evals + 1)
-    _atomic_savez(os.path.join(directory, "metrics", f"upto_{end:08d}.npz"),
-                  steps=steps, **metrics)
-    ckpts.save(end, state)
+    _save_chunk(directory, end, phase_id, start + train.eval_every * np.arange(1, n_evals + 1),
+                metrics)
+    _save_checkpoint(ckpts, end, state, phase_id)
     with open(os.path.join(directory, "progress.jsonl"), "a") as f:
-      f.write(json.dumps({"step": end, **{k: v[:, -1].tolist() for k, v in metrics.items()}})
-              + "\n")
+      f.write(json.dumps(storage.strict(
+          {"step": end, **{k: v[:, -1].tolist() for k, v in metrics.items()}})) + "\n")
     bad = set(np.flatnonzero(~np.isfinite(metrics["train_loss"]).all(axis=1)).tolist())
     for i in sorted(bad - diverged):
       tqdm.write(f"warning: {name} run {i} ({runs[i]}) diverged by step {end} "
@@ -154,31 +273,20 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config,
                     test_acc=f"{metrics['test_acc'][:, -1].mean():.3f}")
     start = end
   bar.close()
-  ckpts.close()
-
-  steps, curves = _gather_chunks(directory, train.num_steps)
-  _atomic_savez(curves_path, steps=steps, **curves)
-  return _finish(name, directory, runs, steps, curves, threshold)
 
 
-def _gather_chunks(directory, num_steps):
-  """Concatenates the chunk files of step 0 .. num_steps in order."""
-  mdir = os.path.join(directory, "metrics")
-  files = sorted(f for f in os.listdir(mdir)
-                 if f.startswith("upto_") and f.endswith(".npz") and ".tmp" not in f)
+def _gather_chunks(directory, ends, phase_id):
+  """Concatenates the chunk files of step 0 .. the last end, checked complete."""
   steps, parts = [], {k: [] for k in METRICS}
-  for f in files:
-    if int(f[5:13]) > num_steps:
-      continue
-    with np.load(os.path.join(mdir, f)) as z:
-      steps.append(z["steps"])
-      for k in METRICS:
-        parts[k].append(z[k])
-  steps = np.concatenate(steps)
-  expected = np.unique(steps)
-  if len(expected) != len(steps) or steps[-1] != num_steps:
-    raise RuntimeError(f"metrics in {mdir} are incomplete or duplicated")
-  return steps, {k: np.concatenate(v, axis=1) for k, v in parts.items()}
+  for end in [0] + ends:
+    z = _read_chunk(directory, end, phase_id)
+    if z is None:
+      raise storage.CorruptFile(f"{_chunk_path(directory, end)} is missing or unreadable; "
+                                "rerun to train that chunk again")
+    steps.append(z["steps"])
+    for k in METRICS:
+      parts[k].append(z[k])
+  return np.concatenate(steps), {k: np.concatenate(v, axis=1) for k, v in parts.items()}
 
 
 def _finish(name, directory, runs, steps, curves, threshold):
@@ -186,16 +294,23 @@ def _finish(name, directory, runs, steps, curves, threshold):
 
   Also when a finished phase is read back: the threshold is not part of the
   training, so the summaries always follow the config they were last read with.
+  A run marked ``base_diverged`` (its base run was non-finite where its mask or
+  weights were taken) counts as diverged.
   """
-  measures = [run_measures(steps, {k: v[i] for k, v in curves.items()}, *threshold)
-              for i in range(len(runs))]
+  measures = []
+  for i, run in enumerate(runs):
+    m = run_measures(steps, {k: v[i] for k, v in curves.items()}, *threshold)
+    if run.get("base_diverged"):
+      m["diverged"] = True
+    measures.append(m)
   result = PhaseResult(name, directory, runs, steps, curves, measures)
   rows = result.rows()
-  _write_json(os.path.join(directory, "summary.json"), rows)
+  storage.write_json(os.path.join(directory, "summary.json"), rows)
   with open(os.path.join(directory, "summary.csv"), "w", newline="") as f:
     w = csv.DictWriter(f, fieldnames=list(rows[0]))
     w.writeheader()
-    w.writerows([{k: ("" if v is None else v) for k, v in r.items()} for r in rows])
+    w.writerows([{k: ("" if v is None else v) for k, v in storage.strict(r).items()}
+                 for r in rows])
   return result
 
 
@@ -210,13 +325,21 @@ def add_checkpoints(result, steps, trainer, data, params, masks, eval_every):
   ckpts = StateCheckpoints(result.checkpoint_dir)
   have = ckpts.steps()
   missing = sorted(set(steps) - set(have))
-  bad = [s for s in missing if s % eval_every or s > max(have)]
+  if not missing:
+    ckpts.close()
+    return []
+  if any(s % eval_every for s in missing):
+    raise ValueError(f"cannot add checkpoints at {missing}: steps must be multiples of "
+                     f"eval_every={eval_every}")
+  bad = [s for s in missing if not have or s > max(have)]
   if bad:
-    raise ValueError(f"cannot add checkpoints at {bad}: steps must be multiples of "
-                     f"eval_every={eval_every} within the trained {max(have)} steps")
+    raise FileNotFoundError(
+        f"{result.checkpoint_dir} lacks checkpoints at {bad}, which cannot be added by "
+        "training forward (nothing later is saved): delete that phase folder and rerun")
   sharding = run_sharding(len(result.runs))
   params, masks = shard_runs((params, masks), sharding)
   like = trainer.init_state(params, masks)
+  phase_id = storage.read_json(ckpts._digests_path).get("phase_id")
   state, at = None, None
   for step in tqdm(missing, desc=f"{result.name}: adding checkpoints", disable=len(missing) < 2):
     start = max(s for s in have if s < step)
@@ -224,6 +347,6 @@ def add_checkpoints(result, steps, trainer, data, params, masks, eval_every):
       state, at = shard_runs(ckpts.restore(start, like=like), sharding), start
     state, _ = trainer.train_chunk(state, masks, data, (step - at) // eval_every)
     at = step
-    ckpts.save(step, state)
+    _save_checkpoint(ckpts, step, state, phase_id)
   ckpts.close()
   return missing

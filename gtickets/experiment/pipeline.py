@@ -6,8 +6,8 @@ prune ratio k, variant, mask step and seed, one run whose mask and starting
 weights come from the base run of that seed (``experiment/variants.py``):
 by default ``grokked`` (magnitude mask of the final base weights, rewound to
 theta_0, read back from orbax) and ``random`` (random mask, same k). All runs of
-a phase train together in one batched program; masks are saved with orbax in
-``<phase>/masks``. ``ticket.weight_decay`` >= 0 overrides the base's weight decay
+a phase train together in one batched program; their starting weights and masks
+are saved with orbax in ``<phase>/masks`` and ``<phase>/start_params``. ``ticket.weight_decay`` >= 0 overrides the base's weight decay
 for the ticket phase (the critical-ratio experiment trains without it), and a
 non-empty ``ticket.cross_entropy`` the base's loss precision (the precision
 experiment).
@@ -16,12 +16,13 @@ import dataclasses
 import os
 
 import jax
-import jax.numpy as jnp
+import numpy as np
+from tqdm.auto import tqdm
 
+from gtickets import storage
 from gtickets.config import resolve_step
 from gtickets.experiment import variants
-from gtickets.experiment.phase import (PhaseResult, add_checkpoints, claim_directory,
-                                       run_phase)
+from gtickets.experiment.phase import PhaseResult, add_checkpoints, claim_directory, run_phase
 from gtickets.models import make_model
 from gtickets.tasks import make_task
 from gtickets.tickets import checkpoints
@@ -46,14 +47,18 @@ def make_setup(config):
 
 
 def _training_config(config):
-  """The config fields that determine a phase's training (checked on resume)."""
+  """The config fields that determine a base phase's results (checked on resume)."""
   d = config.to_dict()
-  return {k: d[k] for k in ("task", "model", "optim", "train")}
+  return {**{k: d[k] for k in ("task", "model", "optim", "train")},
+          "matmul_precision": d["matmul_precision"]}
 
 
-def _stack_runs(trees):
-  """One tree per run -> one tree with a leading run axis."""
-  return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
+def ticket_identity(config):
+  """The config fields that determine a ticket phase's results: the training
+  config, every ticket field (masks, rewinding, PaI settings, overrides) and the
+  seeds of the base runs."""
+  d = config.to_dict()
+  return {**_training_config(config), "ticket": d["ticket"], "seeds": list(config.seeds)}
 
 
 def _dense_start(setup):
@@ -65,9 +70,9 @@ def run_dense(setup, workdir, progress=True) -> PhaseResult:
   c = setup.config
   runs = [{"run": i, "variant": "dense", "seed": s, "prune_ratio": 0.0,
            "data_seed": c.task.data_seed} for i, s in enumerate(c.seeds)]
-  params, masks = _dense_start(setup)
-  return run_phase("dense", workdir, setup.trainer, setup.data, runs, params, masks,
-                   c, manifest_config=_training_config(c), progress=progress)
+  return run_phase("dense", workdir, setup.trainer, setup.data, runs,
+                   lambda: _dense_start(setup), None, c, manifest_config=_training_config(c),
+                   progress=progress)
 
 
 def ticket_runs(config):
@@ -84,7 +89,8 @@ def ticket_runs(config):
     for variant in config.ticket.variants:
       if variant == "dense" and k != config.ticket.prune_ratios[0]:
         continue  # dense prunes nothing: one run per seed, recorded with k = 0
-      for mask_step in (mask_steps if variant in variants.USES_MASK_STEP else [None]):
+      uses_mask_step = variants.VARIANTS[variant].uses_mask_step
+      for mask_step in (mask_steps if uses_mask_step else [None]):
         for base, seed in enumerate(config.seeds):
           runs.append({
               "run": len(runs), "variant": variant, "seed": seed,
@@ -115,38 +121,51 @@ def ensure_base_checkpoints(setup, dense: PhaseResult, steps):
 
 
 def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResult:
-  """Trains the ticket phase ``config.ticket.phase`` from the base runs of ``dense``."""
+  """Trains the ticket phase ``config.ticket.phase`` from the base runs of ``dense``.
+
+  A finished ticket phase is read back without touching the base checkpoints.
+  Otherwise the base checkpoints the runs need are added if missing, and the
+  starting weights and masks are built batched (variants.build_starts), saved
+  with orbax in ``<phase>/masks`` and ``<phase>/start_params`` and read back
+  (verified) on a resume.
+  """
   c = ticket_config(setup.config)
-  runs = ticket_runs(c)
-  # the base's own trainer (its weight decay) adds any base checkpoint still missing
-  ensure_base_checkpoints(setup, dense, {r[k] for r in runs for k in ("mask_step", "rewind_step")
-                                         if r[k] is not None})
-  if _training_config(c) != _training_config(setup.config):  # the ticket overrides
-    setup = make_setup(c)
-  base_params = {}
+  runs = [{**r, "base_diverged": _base_diverged(dense, r)} for r in ticket_runs(c)]
+  ticket_setup = make_setup(c) if _training_config(c) != _training_config(setup.config) \
+      else setup  # the ticket overrides (weight decay, cross-entropy)
+  directory, _ = claim_directory(c.ticket.phase, workdir, runs, ticket_identity(c))
+  mask_dir, params_dir = (os.path.join(directory, n) for n in ("masks", "start_params"))
 
-  def base_at(step):  # params of all base runs at `step`, from orbax, cached
-    if step not in base_params:
-      base_params[step] = checkpoints.restore_params(dense.checkpoint_dir, step)
-    return base_params[step]
-
-  manifest = {**_training_config(c), "seeds": list(c.seeds)}
-  directory = claim_directory(c.ticket.phase, workdir, runs, manifest)
-  if os.path.exists(os.path.join(directory, "curves.npz")):  # finished: read it back
-    return run_phase(c.ticket.phase, workdir, setup.trainer, setup.data, runs, None, None,
-                     c, manifest_config=manifest, progress=progress)
-  mask_dir = os.path.join(directory, "masks")
-  starts = [variants.run_start(
-      r, lambda s, b=r["base_run"]: jax.tree.map(lambda x: x[b], base_at(s)), setup,
-      c.ticket) for r in runs]
-  params = _stack_runs([s[0] for s in starts])
-  if os.path.exists(mask_dir):
-    masks = checkpoints.load_tree(mask_dir)
-  else:
-    masks = _stack_runs([s[1] for s in starts])
+  def starts():
+    if checkpoints.tree_saved(mask_dir) and checkpoints.tree_saved(params_dir):
+      try:
+        return checkpoints.load_tree(params_dir), checkpoints.load_tree(mask_dir)
+      except storage.CorruptFile as e:
+        tqdm.write(f"note: {e}; building the starting weights and masks again")
+    # the base's own trainer (its weight decay) adds any base checkpoint still missing
+    ensure_base_checkpoints(setup, dense, {r[k] for r in runs
+                                           for k in ("mask_step", "rewind_step")
+                                           if r[k] is not None})
+    cache = {}
+    def base_at(step):  # params of all base runs at `step`, from orbax (verified), cached
+      if step not in cache:
+        cache[step] = checkpoints.restore_params(dense.checkpoint_dir, step)
+      return cache[step]
+    params, masks = variants.build_starts(runs, base_at, ticket_setup, c.ticket)
+    checkpoints.save_tree(params_dir, params)
     checkpoints.save_tree(mask_dir, masks)
-  return run_phase(c.ticket.phase, workdir, setup.trainer, setup.data, runs, params,
-                   masks, c, manifest_config=manifest, progress=progress)
+    return params, masks
+
+  return run_phase(c.ticket.phase, workdir, ticket_setup.trainer, ticket_setup.data, runs,
+                   starts, None, c, manifest_config=ticket_identity(c), progress=progress)
+
+
+def _base_diverged(dense, run):
+  """Whether the base run's loss was non-finite at or before the steps a ticket
+  run takes its mask and weights from (such a ticket is marked diverged)."""
+  last = max(s for s in (run["mask_step"], run["rewind_step"]) if s is not None)
+  loss = dense.curves["train_loss"][run["base_run"], dense.steps <= last]
+  return bool(not np.all(np.isfinite(loss)))
 
 
 def run_main(config, workdir, progress=True):

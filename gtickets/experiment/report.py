@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 
+from gtickets import storage
 from gtickets.training.measures import mean_std
 
 
@@ -26,26 +27,31 @@ def group_key(run):
 
 
 def group_rows(results):
-  """Rows of all phases grouped by ``group_key``, in order of appearance."""
+  """Rows grouped by (phase, ``group_key``), in order of appearance: runs of
+  different phases (e.g. the base dense runs and a ticket phase's ``dense``
+  variant) are never merged."""
   groups = {}
   for res in results:
     for row in res.rows():
-      groups.setdefault(group_key(row), []).append(row)
+      groups.setdefault((res.name,) + group_key(row), []).append(row)
   return groups
 
 
 def summary_table(results):
-  """One row per group: t_mem, t_gen, tau_grok, finals (mean +- std over seeds)."""
+  """One row per group: t_mem, t_gen, tau_grok, finals (mean +- std over seeds).
+
+  Diverged runs (non-finite loss, or cut from a diverged base run) are left out
+  of the means; ``diverged`` counts them."""
   out = []
-  for (variant, k, mask_step), rows in group_rows(results).items():
-    n = len(rows)
-    entry = {"variant": variant, "prune_ratio": k, "mask_step": mask_step, "n_runs": n,
-             "seeds": [r["seed"] for r in rows]}
+  for (phase, variant, k, mask_step), rows in group_rows(results).items():
+    ok = [r for r in rows if not r["diverged"]]
+    entry = {"phase": phase, "variant": variant, "prune_ratio": k, "mask_step": mask_step,
+             "n_runs": len(ok), "seeds": [r["seed"] for r in rows],
+             "diverged": len(rows) - len(ok)}
     for key in ("t_mem", "t_gen", "tau_grok", "final_train_acc", "final_test_acc",
                 "final_test_loss"):
-      m, s, got = mean_std([r[key] for r in rows])
+      m, s, got = mean_std([r[key] for r in ok])
       entry[key] = {"mean": m, "std": s, "n": got}
-    entry["diverged"] = sum(r["diverged"] for r in rows)
     out.append(entry)
   return out
 
@@ -56,8 +62,10 @@ def format_table(table):
   lines = []
   for e in table:
     n = e["n_runs"]
+    name = e["variant"] + (f" ({e['phase']})" if e["variant"] == "dense"
+                           and e.get("phase", "dense") != "dense" else "")
     lines.append([
-        e["variant"] + (f" ({e['diverged']} diverged)" if e["diverged"] else ""),
+        name + (f" ({e['diverged']} diverged, left out)" if e["diverged"] else ""),
         f"{e['prune_ratio']:.2f}",
         "-" if e["mask_step"] is None else str(e["mask_step"]),
         _fmt(e["t_mem"]["mean"], e["t_mem"]["std"], e["t_mem"]["n"], n),
@@ -75,9 +83,9 @@ def format_table(table):
 def write_summary(directory, results, config, name="summary"):
   """Writes ``<name>.json`` (table + every run) and ``<name>.md``; returns the table text."""
   table = summary_table(results)
-  with open(os.path.join(directory, f"{name}.json"), "w") as f:
-    json.dump({"threshold": config.threshold, "seeds": list(config.seeds), "table": table,
-               "runs": {r.name: r.rows() for r in results}}, f, indent=1)
+  storage.write_json(os.path.join(directory, f"{name}.json"),
+                     {"threshold": config.threshold, "seeds": list(config.seeds),
+                      "table": table, "runs": {r.name: r.rows() for r in results}})
   text = format_table(table)
   with open(os.path.join(directory, f"{name}.md"), "w") as f:
     f.write(text + "\n")

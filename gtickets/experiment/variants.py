@@ -1,8 +1,11 @@
 """How each kind of run of a ticket phase starts: its mask and its weights.
 
-A ticket-phase run is derived from a base (dense) run: ``base_at(step)`` gives
-that base run's params at a checkpointed step (read back from orbax). Each
-variant maps (run settings, base_at, context) -> (params, mask):
+A ticket-phase run is derived from a base (dense) run. ``VARIANTS`` maps each
+variant name to a :class:`Variant`: whether its runs take a ``mask_step`` and
+``start(group)``, which builds the starting weights and masks of a whole group
+of runs (same variant, mask step and rewind step) at once, vmapped over the
+runs: ``group.theta`` holds their base runs' params at the rewind step and
+``group.base(step)`` at any other checkpointed step, stacked in run order.
 
   dense       all weights kept, from theta_0 (retrains the base under the
               ticket phase's settings, e.g. weight decay 0)
@@ -15,18 +18,57 @@ variant maps (run settings, base_at, context) -> (params, mask):
   l1_matched, l2_matched
               dense, from r_p * theta_0 with r_p = ||theta_0 * m||_p / ||theta_0||_p
               and m the grokked mask (the paper's norm controls)
+
+Add a variant with ``@variant(name)`` on its start function.
 """
+import dataclasses
+from typing import Callable
+
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from gtickets import models
 from gtickets.tickets import masks as masks_lib
 from gtickets.tickets import pai
 
-MASKED = ("grokked", "random", "snip", "grasp", "synflow")
-NORM_MATCHED = {"l1_matched": 1, "l2_matched": 2}
-VARIANTS = ("dense",) + MASKED + tuple(NORM_MATCHED)
-USES_MASK_STEP = ("grokked",) + tuple(NORM_MATCHED)
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+  start: Callable          # Group -> (params, masks), stacked over the group's runs
+  uses_mask_step: bool     # its runs take a mask from the base at ``mask_step``
+
+
+VARIANTS = {}
+
+
+def variant(name, uses_mask_step=False):
+  def register(fn):
+    VARIANTS[name] = Variant(fn, uses_mask_step)
+    return fn
+  return register
+
+
+@dataclasses.dataclass
+class Group:
+  """Runs of one variant sharing (mask step, rewind step, scope)."""
+  runs: list
+  theta: dict               # params at the rewind step, [n, ...]
+  base: Callable            # step -> params of the group's base runs at step, [n, ...]
+  setup: object
+  ticket_config: object
+
+  @property
+  def ks(self):
+    return jnp.asarray([r["prune_ratio"] for r in self.runs], jnp.float32)
+
+  @property
+  def scope(self):
+    return self.runs[0]["scope"]
+
+  @property
+  def prunable(self):
+    return models.prunable(self.setup.model, self.theta)
 
 
 def norm_ratio(theta0, mask, p, prunable=None):
@@ -38,35 +80,97 @@ def norm_ratio(theta0, mask, p, prunable=None):
   return jnp.linalg.norm(kept, ord=p) / jnp.linalg.norm(flat, ord=p)
 
 
-def run_start(run, base_at, setup, ticket_config):
-  """(params, mask) at step 0 of one ticket-phase run."""
-  variant, k, scope = run["variant"], run["prune_ratio"], run["scope"]
-  theta = base_at(run["rewind_step"])
-  model = setup.model
-  prunable = models.prunable(model, theta)
-  if variant == "dense":
-    return theta, masks_lib.ones_like(theta)
-  if variant in NORM_MATCHED:
-    grokked = masks_lib.magnitude_mask(base_at(run["mask_step"]), k, scope, prunable)
-    r = norm_ratio(theta, grokked, NORM_MATCHED[variant], prunable)
-    return (jax.tree.map(lambda w, u: r * w if u else w, theta, prunable),
-            masks_lib.ones_like(theta))
-  if variant == "grokked":
-    return theta, masks_lib.magnitude_mask(base_at(run["mask_step"]), k, scope, prunable)
-  if variant == "random":
-    key = jax.random.fold_in(jax.random.key(run["seed"]), 1)
-    return theta, masks_lib.random_mask(key, theta, k, scope, prunable)
-  data, task = setup.data, setup.task
-  if variant in ("snip", "grasp"):
-    t = ticket_config.grasp_temperature if variant == "grasp" else 1.0
-    loss = lambda p: task.loss(model.apply({"params": p}, data["x_train"]) / t,
-                               data["y_train"])
-    rule = pai.snip_mask if variant == "snip" else pai.grasp_mask
-    with task.loss_context():
-      return theta, rule(loss, theta, k, scope, prunable)
-  if variant == "synflow":
-    ones = model.synflow_inputs()
-    forward = lambda p: model.apply({"params": p}, ones, method=model.from_inputs)
-    return theta, pai.synflow_mask(forward, theta, k, ticket_config.synflow_rounds, scope,
-                                   prunable)
-  raise ValueError(f"unknown variant {variant!r}; known: {VARIANTS}")
+def _batched(fn):
+  return jax.jit(jax.vmap(fn))
+
+
+@variant("dense")
+def _dense(g):
+  return g.theta, jax.vmap(masks_lib.ones_like)(g.theta)
+
+
+def _grokked_masks(g):
+  scope, prunable = g.scope, g.prunable
+  return _batched(lambda w, k: masks_lib.magnitude_mask(w, k, scope, prunable))(
+      g.base(g.runs[0]["mask_step"]), g.ks)
+
+
+@variant("grokked", uses_mask_step=True)
+def _grokked(g):
+  return g.theta, _grokked_masks(g)
+
+
+@variant("random")
+def _random(g):
+  scope, prunable = g.scope, g.prunable
+  keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.key(s), 1))(
+      jnp.asarray([r["seed"] for r in g.runs], jnp.uint32))
+  return g.theta, _batched(lambda key, w, k: masks_lib.random_mask(key, w, k, scope, prunable))(
+      keys, g.theta, g.ks)
+
+
+def _norm_matched(p):
+  def start(g):
+    prunable = g.prunable
+    def scaled(theta, mask):
+      r = norm_ratio(theta, mask, p, prunable)
+      return jax.tree.map(lambda w, u: r * w if u else w, theta, prunable)
+    return _batched(scaled)(g.theta, _grokked_masks(g)), jax.vmap(masks_lib.ones_like)(g.theta)
+  return start
+
+
+variant("l1_matched", uses_mask_step=True)(_norm_matched(1))
+variant("l2_matched", uses_mask_step=True)(_norm_matched(2))
+
+
+def _pai_loss(g, temperature):
+  task, model, data = g.setup.task, g.setup.model, g.setup.data
+  return lambda p: task.loss(model.apply({"params": p}, data["x_train"]) / temperature,
+                             data["y_train"])
+
+
+def _gradient_rule(rule, temperature):
+  def start(g):
+    loss, scope, prunable = _pai_loss(g, temperature(g)), g.scope, g.prunable
+    with g.setup.task.loss_context():
+      masks = _batched(lambda w, k: rule(loss, w, k, scope, prunable))(g.theta, g.ks)
+    return g.theta, masks
+  return start
+
+
+variant("snip")(_gradient_rule(pai.snip_mask, lambda g: 1.0))
+variant("grasp")(_gradient_rule(pai.grasp_mask, lambda g: g.ticket_config.grasp_temperature))
+
+
+@variant("synflow")
+def _synflow(g):
+  model, scope, prunable = g.setup.model, g.scope, g.prunable
+  rounds = g.ticket_config.synflow_rounds
+  ones = model.synflow_inputs()
+  forward = lambda p: model.apply({"params": p}, ones, method=model.from_inputs)
+  return g.theta, _batched(lambda w, k: pai.synflow_mask(forward, w, k, rounds, scope,
+                                                         prunable))(g.theta, g.ks)
+
+
+def build_starts(runs, base_at, setup, ticket_config):
+  """(params, masks) at step 0 of every run, stacked in run order.
+
+  ``base_at(step)`` gives all base runs' params at a checkpointed step (leading
+  axis = base run). Runs are built in groups (one vmapped call per variant, mask
+  step, rewind step and scope).
+  """
+  groups = {}
+  for i, r in enumerate(runs):
+    groups.setdefault((r["variant"], r["mask_step"], r["rewind_step"], r["scope"]), []).append(i)
+  parts, order = [], []
+  for (name, _, rewind_step, _), idx in groups.items():
+    if name not in VARIANTS:
+      raise ValueError(f"unknown variant {name!r}; known: {tuple(VARIANTS)}")
+    base_idx = np.asarray([runs[i]["base_run"] for i in idx])
+    take = lambda tree: jax.tree.map(lambda x: x[base_idx], tree)
+    group = Group([runs[i] for i in idx], take(base_at(rewind_step)),
+                  lambda step: take(base_at(step)), setup, ticket_config)
+    parts.append(VARIANTS[name].start(group))
+    order += idx
+  inverse = np.argsort(np.asarray(order))
+  return jax.tree.map(lambda *xs: jnp.concatenate(xs)[inverse], *parts)

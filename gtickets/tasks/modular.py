@@ -52,6 +52,14 @@ def check(c):
     yield "pairs", c.pairs, f"must be one of {PAIR_SETS}"
   if not 0 < c.train_fraction < 1:
     yield "train_fraction", c.train_fraction, "must be in (0, 1)"
+  elif (isinstance(c.p, int) and c.p >= 2 and c.operation in OPERATIONS
+        and c.pairs in PAIR_SETS):
+    n = len(make_pairs(c.p, c.pairs, c.operation))
+    n_train = int(round(c.train_fraction * n))
+    if not 1 <= n_train <= n - 1:
+      yield ("train_fraction", c.train_fraction,
+             f"leaves {n_train} of the {n} examples for training and {n - n_train} for "
+             "testing; both need at least one")
 
 
 def _mod_div(a, b, p):

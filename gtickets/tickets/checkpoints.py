@@ -1,17 +1,37 @@
-"""orbax-checkpoint storage for training states, initial weights and masks.
+"""orbax-checkpoint storage for training states, initial weights and masks, verified.
 
 Checkpoints hold a batch of runs (leading run axis). Paths are made absolute
 (orbax needs that) and every save is waited for before returning, so a
-checkpoint on disk is complete when the next line of the caller runs.
+checkpoint on disk is complete when the next line of the caller runs. After
+each save the sha256 of its files is recorded (``digests.json`` beside the
+steps; ``<folder>.digest`` beside a saved tree) and every read checks it: a
+flipped or truncated byte raises :class:`storage.CorruptFile` (one line)
+instead of training on garbage. A step saved but not yet digested (killed in
+between) counts as not there.
 """
 import os
 
 import jax
 import orbax.checkpoint as ocp
 
+from gtickets import storage
+
 
 def _abstract(tree):
   return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), tree)
+
+
+def _restore_or_corrupt(what, fn):
+  """Runs an orbax restore; any failure to read becomes a one-line CorruptFile."""
+  try:
+    return fn()
+  except storage.CorruptFile:
+    raise
+  except Exception as e:  # tensorstore/orbax errors of unreadable files are many kinds
+    last = [l for l in str(e).splitlines() if l.strip()]
+    raise storage.CorruptFile(
+        f"{what} is unreadable ({type(e).__name__}{': ' + last[0][:120] if last else ''}); "
+        "delete it and rerun") from None
 
 
 class StateCheckpoints:
@@ -21,23 +41,59 @@ class StateCheckpoints:
     self.directory = os.path.abspath(directory)
     self._manager = ocp.CheckpointManager(
         self.directory, options=ocp.CheckpointManagerOptions(create=True))
+    self._digests_path = os.path.join(self.directory, "digests.json")
+
+  def _digests(self):
+    if not os.path.exists(self._digests_path):
+      return {}
+    try:
+      return storage.read_json(self._digests_path)
+    except storage.CorruptFile:
+      return {}  # every step then counts as unverified: training redoes them
 
   def steps(self):
-    return sorted(self._manager.all_steps())
+    """The saved and digested steps."""
+    have = self._digests()
+    return sorted(s for s in self._manager.all_steps() if str(s) in have)
 
   def latest_step(self):
-    return self._manager.latest_step()
+    steps = self.steps()
+    return steps[-1] if steps else None
+
+  def path(self, step):
+    return os.path.join(self.directory, str(step))
+
+  def valid(self, step):
+    """Whether the files of ``step`` match the digest written with them."""
+    want = self._digests().get(str(step))
+    return want is not None and os.path.isdir(self.path(step)) and \
+        storage.digest(self.path(step)) == want
 
   def save(self, step, state):
+    """Saves ``step`` (replacing a corrupt or undigested one there) and its digest."""
+    if step in self._manager.all_steps():
+      self._manager.delete(step)
     self._manager.save(step, args=ocp.args.StandardSave(state), force=True)
     self._manager.wait_until_finished()
+    digests = self._digests()
+    digests[str(step)] = storage.digest(self.path(step))
+    storage.write_json(self._digests_path, digests)
 
-  def restore(self, step, like):
-    """Restores the state saved at ``step``; ``like`` gives structure and dtypes."""
-    if step not in self._manager.all_steps():
+  def _check(self, step):
+    if step not in self.steps():
       raise FileNotFoundError(
           f"no checkpoint at step {step} in {self.directory} (have {self.steps()})")
-    return self._manager.restore(step, args=ocp.args.StandardRestore(_abstract(like)))
+    if not self.valid(step):
+      raise storage.CorruptFile(
+          f"checkpoint {self.path(step)} does not match the digest written with it "
+          "(corrupt); delete that folder and rerun")
+
+  def restore(self, step, like=None):
+    """The state saved at ``step``, verified; ``like`` gives structure and dtypes."""
+    self._check(step)
+    target = _abstract(like) if like is not None else None
+    return _restore_or_corrupt(f"checkpoint {self.path(step)}", lambda: self._manager.restore(
+        step, args=ocp.args.StandardRestore(target)))
 
   def close(self):
     self._manager.close()
@@ -47,28 +103,46 @@ def restore_params(directory, step):
   """The params of every run saved at ``step`` in a phase's checkpoints.
 
   This is rewinding: a ticket's weights are its base run's params at the
-  rewind step, read back bit for bit from the base phase's checkpoint.
+  rewind step, read back bit for bit (and verified) from the base phase.
   """
   ckpts = StateCheckpoints(directory)
   try:
-    if step not in ckpts.steps():
-      raise FileNotFoundError(
-          f"no checkpoint at step {step} in {ckpts.directory} (have {ckpts.steps()})")
-    return ckpts._manager.restore(step, args=ocp.args.StandardRestore())["params"]
+    return ckpts.restore(step)["params"]
   finally:
     ckpts.close()
 
 
+def _digest_path(path):
+  return os.path.abspath(path) + ".digest"
+
+
 def save_tree(path, tree):
-  """Saves a pytree (e.g. a batch of masks) to its own orbax folder."""
+  """Saves a pytree (e.g. a batch of masks) to its own orbax folder, with a digest."""
+  path = os.path.abspath(path)
+  if os.path.exists(_digest_path(path)):
+    os.remove(_digest_path(path))
   with ocp.StandardCheckpointer() as ckptr:
-    ckptr.save(os.path.abspath(path), tree, force=True)
+    ckptr.save(path, tree, force=True)
     ckptr.wait_until_finished()
+  with open(_digest_path(path), "w") as f:
+    f.write(storage.digest(path))
+
+
+def tree_saved(path):
+  """Whether a tree was saved completely at ``path`` (its digest written)."""
+  return os.path.exists(_digest_path(path)) and os.path.isdir(path)
 
 
 def load_tree(path, like=None):
+  """A tree saved by ``save_tree``, verified against its digest."""
   path = os.path.abspath(path)
-  if not os.path.exists(path):
+  if not tree_saved(path):
     raise FileNotFoundError(f"no saved tree at {path}")
-  with ocp.StandardCheckpointer() as ckptr:
-    return ckptr.restore(path, _abstract(like) if like is not None else None)
+  with open(_digest_path(path)) as f:
+    if f.read().strip() != storage.digest(path):
+      raise storage.CorruptFile(f"{path} does not match the digest written with it "
+                                "(corrupt); delete it and rerun")
+  def restore():
+    with ocp.StandardCheckpointer() as ckptr:
+      return ckptr.restore(path, _abstract(like) if like is not None else None)
+  return _restore_or_corrupt(path, restore)

@@ -1,0 +1,84 @@
+"""Files of a workdir: atomic writes, strict JSON, digests, and one-line errors.
+
+Everything a phase writes goes through here or through orbax with a digest
+(``tickets/checkpoints.py``), so what is read back is either what was written
+or a :class:`CorruptFile` whose message is one line naming the file and what
+to do. JSON is strict (a NaN or infinity is written as null).
+"""
+import hashlib
+import json
+import math
+import os
+import zipfile
+import zlib
+
+import numpy as np
+
+
+class CorruptFile(RuntimeError):
+  """A file of a workdir is unreadable or does not match its digest (one line)."""
+
+
+def strict(obj):
+  """``obj`` with every non-finite float replaced by None (for strict JSON)."""
+  if isinstance(obj, float) and not math.isfinite(obj):
+    return None
+  if isinstance(obj, dict):
+    return {k: strict(v) for k, v in obj.items()}
+  if isinstance(obj, (list, tuple)):
+    return [strict(v) for v in obj]
+  return obj
+
+
+def write_json(path, obj):
+  """Writes strict JSON atomically (a reader sees the old file or the new one)."""
+  tmp = path + ".tmp"
+  with open(tmp, "w") as f:
+    json.dump(strict(obj), f, indent=1, allow_nan=False)
+  os.replace(tmp, path)
+
+
+def read_json(path, what_to_do="delete it and rerun"):
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    raise CorruptFile(f"{path} is not valid JSON ({e.msg if hasattr(e, 'msg') else e}): "
+                      f"{what_to_do}") from None
+
+
+def save_npz(path, **arrays):
+  tmp = path + ".tmp.npz"
+  np.savez(tmp, **arrays)
+  os.replace(tmp, path)
+
+
+def load_npz(path, keys, what_to_do="delete it and rerun"):
+  """{key: array} from an npz file; zip CRCs catch flipped or missing bytes."""
+  try:
+    with np.load(path) as z:
+      return {k: np.asarray(z[k]) for k in keys}
+  except (zipfile.BadZipFile, zlib.error, ValueError, KeyError, EOFError, OSError) as e:
+    if isinstance(e, FileNotFoundError):
+      raise
+    raise CorruptFile(f"{path} is unreadable or truncated ({type(e).__name__}): "
+                      f"{what_to_do}") from None
+
+
+def digest(path):
+  """sha256 over the relative names and contents of the files under ``path``."""
+  h = hashlib.sha256()
+  files = [path] if os.path.isfile(path) else sorted(
+      os.path.join(d, f) for d, _, fs in os.walk(path) for f in fs)
+  for name in files:
+    h.update(os.path.relpath(name, path).encode())
+    with open(name, "rb") as f:
+      for block in iter(lambda: f.read(1 << 20), b""):
+        h.update(block)
+  return h.hexdigest()
+
+
+def json_digest(obj):
+  """A short stable id of a JSON-able object (a phase's identity)."""
+  text = json.dumps(strict(obj), sort_keys=True, separators=(",", ":"))
+  return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,240 @@
+"""Faults in a workdir end in the same results or one clear line (issue 11)."""
+import fcntl
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gtickets import storage
+from gtickets.experiment import phase as phase_lib
+from gtickets.experiment import report
+from gtickets.experiment.pipeline import make_setup, run_dense, run_main, run_tickets
+from gtickets.tickets import checkpoints
+
+ROOT = pathlib.Path(__file__).parents[1]
+TINY = ["--config=configs/modadd.py:quick", "--config.seeds=(0,1)", "--config.task.p=11",
+        "--config.model.d_embed=16", "--config.model.d_hidden=8",
+        "--config.train.num_steps=40", "--config.train.eval_every=10",
+        "--config.train.ckpt_every=20"]
+
+
+def launch(*args, workdir, env=None):
+  return subprocess.run([sys.executable, str(ROOT / "launch" / "main.py"), *args,
+                         f"--workdir={workdir}", "--noprogress"], capture_output=True,
+                        text=True, cwd=ROOT, timeout=300, env=env)
+
+
+def snapshot(directory):
+  return {str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime_ns)
+          for p in pathlib.Path(directory).rglob("*") if p.is_file()}
+
+
+def one_line_error(result, words):
+  err = result.stderr.strip().splitlines()
+  assert result.returncode != 0 and err and words in err[-1], result.stderr
+  assert "Traceback" not in result.stderr, result.stderr
+
+
+def flip_byte(path, offset=-20):
+  data = bytearray(path.read_bytes())
+  data[offset] ^= 0xFF
+  path.write_bytes(bytes(data))
+
+
+def biggest_file(directory):
+  return max((p for p in pathlib.Path(directory).rglob("*") if p.is_file()),
+             key=lambda p: p.stat().st_size)
+
+
+def test_refused_launch_writes_nothing(tmp_path):
+  assert launch(*TINY, workdir=tmp_path).returncode == 0
+  before = snapshot(tmp_path)
+  config_before = (tmp_path / "config.json").read_text()
+  r = launch(*TINY, "--config.optim.lr=0.01", workdir=tmp_path)
+  one_line_error(r, "holds runs of a different config")
+  assert snapshot(tmp_path) == before
+  assert (tmp_path / "config.json").read_text() == config_before
+
+
+def test_second_launcher_on_a_workdir_stops_with_one_line(tmp_path):
+  with open(tmp_path / ".lock", "a") as held:
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    r = launch(*TINY, workdir=tmp_path)
+  one_line_error(r, "another launcher is running on")
+  assert not (tmp_path / "dense").exists()
+
+
+def test_full_disk_is_one_line_and_resuming_after_works(tmp_path):
+  # a sitecustomize that makes the 4th npz write fail with ENOSPC, as a full disk does
+  hook = tmp_path / "hook"
+  hook.mkdir()
+  (hook / "sitecustomize.py").write_text(
+      "import errno, numpy as np\n_real, _n = np.savez, [0]\n"
+      "def savez(*a, **k):\n  _n[0] += 1\n"
+      "  if _n[0] == 4: raise OSError(errno.ENOSPC, 'No space left on device')\n"
+      "  return _real(*a, **k)\nnp.savez = savez\n")
+  env = {**os.environ, "PYTHONPATH": f"{hook}{os.pathsep}{ROOT}"}
+  r = launch(*TINY, workdir=tmp_path / "w", env=env)
+  one_line_error(r, "the disk is full")
+  assert launch(*TINY, workdir=tmp_path / "w").returncode == 0
+  assert launch(*TINY, workdir=tmp_path / "clean").returncode == 0
+  a = json.loads((tmp_path / "w" / "summary.json").read_text())["table"]
+  assert a == json.loads((tmp_path / "clean" / "summary.json").read_text())["table"]
+
+
+def _curves(res):
+  return {k: np.asarray(v) for k, v in res.curves.items()}
+
+
+def _assert_same(a, b):
+  for k in a.curves:
+    np.testing.assert_array_equal(a.curves[k], b.curves[k])
+
+
+def test_flipped_byte_in_newest_checkpoint_falls_back_to_a_valid_one(tiny_config, tmp_path,
+                                                                     capsys):
+  s = make_setup(tiny_config)
+  full = run_dense(s, str(tmp_path), progress=False)
+  d = tmp_path / "dense"
+  (d / "curves.npz").unlink()
+  (d / "metrics" / "upto_00000060.npz").unlink()  # the phase must resume from a checkpoint
+  flip_byte(biggest_file(d / "checkpoints" / "40"))
+  again = run_dense(s, str(tmp_path), progress=False)
+  out = capsys.readouterr()
+  assert "checkpoint at step 40 does not match its digest (corrupt); resuming from step 20" \
+      in out.out + out.err
+  _assert_same(again, full)
+
+
+def test_missing_or_truncated_metrics_chunks_are_retrained_not_skipped(tiny_config, tmp_path):
+  s = make_setup(tiny_config)
+  full = run_dense(s, str(tmp_path), progress=False)
+  d = tmp_path / "dense"
+  (d / "curves.npz").unlink()
+  (d / "metrics" / "upto_00000040.npz").unlink()  # a gap in the middle
+  _assert_same(run_dense(s, str(tmp_path), progress=False), full)
+  (d / "curves.npz").unlink()
+  chunk = d / "metrics" / "upto_00000020.npz"
+  chunk.write_bytes(chunk.read_bytes()[:100])  # truncated
+  _assert_same(run_dense(s, str(tmp_path), progress=False), full)
+
+
+def test_truncated_curves_are_rebuilt_from_the_chunks(tiny_config, tmp_path):
+  s = make_setup(tiny_config)
+  full = run_dense(s, str(tmp_path), progress=False)
+  curves = tmp_path / "dense" / "curves.npz"
+  curves.write_bytes(curves.read_bytes()[:200])
+  _assert_same(run_dense(s, str(tmp_path), progress=False), full)
+
+
+def test_corrupt_base_checkpoint_is_one_line_not_garbage_masks(tiny_config, tmp_path):
+  c = tiny_config
+  c.ticket.variants = ("grokked",)
+  s = make_setup(c)
+  dense = run_dense(s, str(tmp_path), progress=False)
+  flip_byte(biggest_file(tmp_path / "dense" / "checkpoints" / "60"))
+  with pytest.raises(storage.CorruptFile, match="checkpoints/60 does not match the digest"):
+    run_tickets(s, str(tmp_path), dense, progress=False)
+  assert not (tmp_path / "tickets" / "masks").exists()
+
+
+def test_corrupt_saved_masks_are_built_again(tiny_config, tmp_path, capsys):
+  c = tiny_config
+  c.ticket.variants = ("grokked",)
+  dense, first = run_main(c, str(tmp_path), progress=False)
+  t = tmp_path / "tickets"
+  (t / "curves.npz").unlink()
+  for f in (t / "metrics").iterdir():
+    f.unlink()
+  flip_byte(biggest_file(t / "masks"))
+  again = run_tickets(make_setup(c), str(tmp_path), dense, progress=False)
+  assert "building the starting weights and masks again" in "".join(capsys.readouterr())
+  _assert_same(again, first)
+
+
+def test_truncated_checkpoint_is_one_line_from_orbax_too(tiny_config, tmp_path):
+  s = make_setup(tiny_config)
+  run_dense(s, str(tmp_path), progress=False)
+  ck = checkpoints.StateCheckpoints(str(tmp_path / "dense" / "checkpoints"))
+  victim = biggest_file(tmp_path / "dense" / "checkpoints" / "20")
+  victim.write_bytes(victim.read_bytes()[:10])
+  with pytest.raises(storage.CorruptFile) as e:
+    ck.restore(20)
+  assert "\n" not in str(e.value)
+
+
+def test_runs_json_garbled_or_deleted(tiny_config, tmp_path, capsys):
+  s = make_setup(tiny_config)
+  full = run_dense(s, str(tmp_path), progress=False)
+  runs_json = tmp_path / "dense" / "runs.json"
+  text = runs_json.read_text()
+  runs_json.write_text(text[:30])  # garbled: the same config restores it
+  _assert_same(run_dense(s, str(tmp_path), progress=False), full)
+  assert "was missing or garbled; rewritten" in "".join(capsys.readouterr())
+  assert runs_json.read_text() != text[:30]
+  runs_json.unlink()  # deleted: another config must not adopt the results
+  tiny_config.optim.lr = 1e-2
+  with pytest.raises(phase_lib.WorkdirMismatch, match="runs.json is missing or garbled, and "
+                     "they are of another config"):
+    run_dense(make_setup(tiny_config), str(tmp_path), progress=False)
+
+
+def test_every_ticket_field_and_the_matmul_precision_are_part_of_a_phase(tiny_config,
+                                                                         tmp_path):
+  c = tiny_config
+  c.ticket.variants = ("synflow",)
+  c.ticket.synflow_rounds = 3
+  dense, _ = run_main(c, str(tmp_path), progress=False)
+  c.ticket.synflow_rounds = 4
+  with pytest.raises(phase_lib.WorkdirMismatch):
+    run_tickets(make_setup(c), str(tmp_path), dense, progress=False)
+  c.ticket.synflow_rounds = 3
+  c.matmul_precision = "default"
+  with pytest.raises(phase_lib.WorkdirMismatch):
+    run_dense(make_setup(c), str(tmp_path), progress=False)
+
+
+def test_finished_workdir_reports_without_its_final_base_checkpoint(tiny_config, tmp_path):
+  c = tiny_config
+  dense, tickets = run_main(c, str(tmp_path), progress=False)
+  import shutil
+  shutil.rmtree(tmp_path / "dense" / "checkpoints" / "60")
+  d2, t2 = run_main(c, str(tmp_path), progress=False)
+  _assert_same(t2, tickets)
+
+
+def test_diverged_base_marks_its_tickets_and_means_leave_them_out(tiny_config, tmp_path):
+  c = tiny_config
+  c.optim.lr = 1e30  # the base runs blow up
+  c.ticket.variants = ("grokked", "dense")
+  dense, tickets = run_main(c, str(tmp_path), progress=False)
+  assert all(r["diverged"] for r in dense.rows())
+  assert all(r["base_diverged"] and r["diverged"] for r in tickets.rows()
+             if r["variant"] == "grokked")
+  text = (tmp_path / "tickets" / "summary.json").read_text()
+  assert "NaN" not in text and "Infinity" not in text
+  json.loads(text, parse_constant=lambda t: pytest.fail(f"non-strict JSON token {t}"))
+  table = report.summary_table([dense, tickets])
+  assert [(e["phase"], e["variant"]) for e in table] == [
+      ("dense", "dense"), ("tickets", "grokked"), ("tickets", "dense")]
+  assert table[1]["diverged"] == 2 and table[1]["n_runs"] == 0
+  assert "grokked (2 diverged, left out)" in report.format_table(table)
+  assert "dense (tickets)" in report.format_table(table)
+
+
+def test_resume_reads_the_saved_starts_instead_of_building_them(tiny_config, tmp_path,
+                                                                monkeypatch):
+  c = tiny_config
+  dense, first = run_main(c, str(tmp_path), progress=False)
+  t = tmp_path / "tickets"
+  (t / "curves.npz").unlink()
+  for f in (t / "metrics").iterdir():
+    f.unlink()
+  from gtickets.experiment import variants
+  monkeypatch.setattr(variants, "build_starts",
+                      lambda *a: pytest.fail("starts were built again on a resume"))
+  _assert_same(run_tickets(make_setup(c), str(tmp_path), dense, progress=False), first)
