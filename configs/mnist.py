@@ -4,11 +4,12 @@ MLP 784 -> 200 -> 200 -> 10, ReLU, no biases, init scale kappa = 8; MSE on
 one-hot targets; AdamW lr 1e-3, weight decay 0.1; full batch (set
 ``train.batch_size`` for minibatches). t_mem / t_gen threshold: 0.85, not 0.95:
 with 1000 training images MNIST test accuracy levels off near 0.9 (Omnigrok;
-here 0.89 at 20k steps), so 0.95 would never be reached. Data: the IDX files in
-``task.data_dir`` (default ../shared/data/mnist, 10,000 real digits: 1000
-train, 9000 test); for the official files pass
-``--config.task.data_dir=DIR --config.task.images_file=train-images-idx3-ubyte.gz
---config.task.labels_file=train-labels-idx1-ubyte.gz``.
+here 0.89 at 20k steps), so 0.95 would never be reached. Data:
+``task.data_dir="auto"`` reads ../shared/data/mnist where it exists (10,000 real
+digits: 1000 train, 9000 test), else the official training files that
+``python launch/fetch_mnist.py`` downloads (and checks) into
+~/.cache/gtickets/mnist (1000 train, 59,000 test); or name any folder with
+``--config.task.data_dir=DIR`` (``images_file`` / ``labels_file``).
 
   python launch/main.py --config=configs/mnist.py
 """

@@ -144,5 +144,13 @@ def test_launcher_names_missing_mnist_files_before_making_a_workdir(tmp_path):
              workdir=tmp_path / "w")
   assert r.returncode != 0
   lines = r.stderr.strip().splitlines()
-  assert len(lines) == 1 and "mnist10k-images-idx3-ubyte.gz" in lines[0] and "not found" in lines[0]
+  assert len(lines) == 1 and "train-images-idx3-ubyte.gz" in lines[0] and "not found" in lines[0]
   assert not (tmp_path / "w").exists()
+
+
+def test_config_layer_imports_nothing_from_the_experiment_layer():
+  code = ("import sys, gtickets.config, gtickets.training.trainer, gtickets.tickets.pai; "
+          "print(sorted(m for m in sys.modules if m.startswith('gtickets.experiment')))")
+  out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                       check=True).stdout.strip()
+  assert out == "[]"

@@ -6,6 +6,7 @@ import pathlib
 import subprocess
 import sys
 
+import chex
 import numpy as np
 import pytest
 
@@ -86,13 +87,8 @@ def test_full_disk_is_one_line_and_resuming_after_works(tmp_path):
   assert a == json.loads((tmp_path / "clean" / "summary.json").read_text())["table"]
 
 
-def _curves(res):
-  return {k: np.asarray(v) for k, v in res.curves.items()}
-
-
 def _assert_same(a, b):
-  for k in a.curves:
-    np.testing.assert_array_equal(a.curves[k], b.curves[k])
+  chex.assert_trees_all_equal(a.curves, b.curves)
 
 
 def test_flipped_byte_in_newest_checkpoint_falls_back_to_a_valid_one(tiny_config, tmp_path,

@@ -78,3 +78,12 @@ def test_kept_fractions_per_matrix_and_run():
   assert sorted(f) == ["a", "b/c"]
   np.testing.assert_allclose(f["a"], [0.5, 0.25])
   np.testing.assert_allclose(f["b/c"], [1.0, 0.0])
+
+
+def test_apply_refuses_a_mask_of_other_shapes():
+  import chex
+  params = {"a": np.ones((2, 3), np.float32)}
+  with pytest.raises(AssertionError):
+    masks.apply(params, {"a": np.ones((3, 2), bool)})
+  chex.assert_trees_all_equal(masks.apply(params, {"a": np.eye(2, 3, dtype=bool)}),
+                              {"a": np.eye(2, 3, dtype=np.float32)})

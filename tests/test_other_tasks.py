@@ -1,3 +1,4 @@
+import os
 import gzip
 
 import numpy as np
@@ -106,3 +107,72 @@ def test_mismatched_counts_are_rejected(tmp_path):
   mnist.write_idx(str(tmp_path / "lab-idx1-ubyte.gz"), np.zeros(29, np.uint8))
   with pytest.raises(mnist.DataError, match="disagree"):
     make_task(_mnist_config(tmp_path))
+
+
+def _serve(directory):
+  """An HTTP server on 127.0.0.1 serving ``directory``; returns (server, base URL)."""
+  import functools
+  import http.server
+  import threading
+  handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+  handler.log_message = lambda *a: None
+  server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+  threading.Thread(target=server.serve_forever, daemon=True).start()
+  return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def _closed_port_url():
+  import socket
+  with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    return f"http://127.0.0.1:{s.getsockname()[1]}/"
+
+
+def test_fetch_mnist_downloads_checks_and_is_read_by_auto(tmp_path, monkeypatch):
+  import hashlib
+  served = tmp_path / "served"
+  served.mkdir()
+  _write_fixture(served, n=30)
+  files = {f: hashlib.md5((served / f).read_bytes()).hexdigest()
+           for f in ("img-idx3-ubyte.gz", "lab-idx1-ubyte.gz")}
+  server, url = _serve(served)
+  try:
+    dest = tmp_path / "cache"
+    logs = []
+    # the first mirror is offline, the second serves the files
+    mnist.fetch(str(dest), files, mirrors=(_closed_port_url(), url), log=logs.append)
+    assert all((dest / f).read_bytes() == (served / f).read_bytes() for f in files)
+    assert all("checksum ok" in l for l in logs) and len(logs) == 2
+    mnist.fetch(str(dest), files, mirrors=(url,), log=logs.append)  # present: kept
+    assert logs[-1].endswith("present, checksum ok")
+    # a file that does not match its sum is refused and not kept
+    bad = {"img-idx3-ubyte.gz": "0" * 32}
+    with pytest.raises(mnist.DataError, match="does not match its MD5"):
+      mnist.fetch(str(tmp_path / "other"), bad, mirrors=(url,))
+    assert not (tmp_path / "other" / "img-idx3-ubyte.gz").exists()
+  finally:
+    server.shutdown()
+  with pytest.raises(mnist.DataError, match=r"cannot download .*offline.*by hand") as e:
+    mnist.fetch(str(tmp_path / "x"), files, mirrors=(_closed_port_url(),), timeout=5)
+  assert "\n" not in str(e.value)
+  # data_dir="auto" finds the first source with its files
+  monkeypatch.setattr(mnist, "AUTO_SOURCES", (
+      (str(tmp_path / "nowhere"), "a", "b"),
+      (str(dest), "img-idx3-ubyte.gz", "lab-idx1-ubyte.gz")))
+  c = default_config(task="mnist").task
+  c.num_train = 20
+  assert make_task(c).x_train.shape == (20, 28 * 28)
+  monkeypatch.setattr(mnist, "AUTO_SOURCES", ((str(tmp_path / "nowhere"), "a", "b"),))
+  with pytest.raises(mnist.DataError, match="launch/fetch_mnist.py"):
+    make_task(c)
+
+
+def test_fetch_mnist_command_offline_is_one_line(tmp_path):
+  import subprocess
+  import sys
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  r = subprocess.run([sys.executable, os.path.join(root, "launch", "fetch_mnist.py"),
+                      f"--dir={tmp_path}", f"--mirror={_closed_port_url()}"],
+                     capture_output=True, text=True, timeout=120)
+  assert r.returncode == 1 and "Traceback" not in r.stderr
+  assert r.stderr.strip().startswith("error: cannot download train-images-idx3-ubyte.gz")

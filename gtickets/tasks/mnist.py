@@ -6,11 +6,20 @@ labels file (IDX, magic 2049: uint8 [n]), gzip'd or not; their names are
 images are shuffled once with ``data_seed``; the first ``num_train`` train and
 all the rest test (the authors' code swaps the two; this does not). Pixels are
 scaled to [0, 1] and flattened. Loss: MSE against one-hot targets; accuracy:
-argmax. The official files work as well as the 10,000-digit set in
-``../shared/data/mnist`` (set ``images_file=train-images-idx3-ubyte`` etc.).
+argmax.
+
+``data_dir="auto"`` (the default) uses the first of ``AUTO_SOURCES`` that has its
+two files: the 10,000 real digits of this workplace (``../shared/data/mnist``),
+then the official training files in ``CACHE_DIR``, which
+``python launch/fetch_mnist.py`` downloads and checks (:func:`fetch`); with
+"auto", ``images_file`` / ``labels_file`` are those of the source found. Any
+other ``data_dir`` is read with ``images_file`` / ``labels_file``.
 """
 import gzip
+import hashlib
 import os
+import urllib.error
+import urllib.request
 
 import ml_collections
 import numpy as np
@@ -28,12 +37,85 @@ class DataError(ValueError):
   """A missing or malformed data file; the message is one line naming it."""
 
 
+CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "gtickets", "mnist")
+# The official MNIST files and their MD5 sums (as torchvision checks them).
+OFFICIAL_FILES = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
+           "https://storage.googleapis.com/cvdf-datasets/mnist/")
+AUTO_SOURCES = (  # (directory, images file, labels file), first found wins
+    ("../shared/data/mnist", "mnist10k-images-idx3-ubyte.gz", "mnist10k-labels-idx1-ubyte.gz"),
+    (CACHE_DIR, "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+)
+
+
+def _md5(path):
+  h = hashlib.md5()
+  with open(path, "rb") as f:
+    for block in iter(lambda: f.read(1 << 20), b""):
+      h.update(block)
+  return h.hexdigest()
+
+
+def fetch(directory=CACHE_DIR, files=None, mirrors=MIRRORS, timeout=30, log=print):
+  """Downloads ``files`` ({name: md5}, default the official ones) into ``directory``
+  from the first mirror that has each, checking every file's MD5. Files already
+  there with the right sum are kept. Raises DataError (one line) when no mirror
+  answers (offline) or a download does not match its sum. Returns the directory."""
+  files = OFFICIAL_FILES if files is None else files
+  os.makedirs(directory, exist_ok=True)
+  for name, md5 in files.items():
+    path = os.path.join(directory, name)
+    if os.path.exists(path) and _md5(path) == md5:
+      log(f"{path}: present, checksum ok")
+      continue
+    errors = []
+    for mirror in mirrors:
+      tmp = path + ".part"
+      try:
+        with urllib.request.urlopen(mirror + name, timeout=timeout) as r, open(tmp, "wb") as f:
+          for block in iter(lambda: r.read(1 << 20), b""):
+            f.write(block)
+      except (urllib.error.URLError, OSError) as e:
+        errors.append(f"{mirror}: {getattr(e, 'reason', e)}")
+        continue
+      if _md5(tmp) != md5:
+        os.remove(tmp)
+        raise DataError(f"{mirror + name} does not match its MD5 {md5}: not the official "
+                        "MNIST file; try again later or copy the files into "
+                        f"{directory} by hand")
+      os.replace(tmp, path)
+      log(f"{path}: downloaded from {mirror}, checksum ok")
+      break
+    else:
+      raise DataError(f"cannot download {name} (offline?): {'; '.join(errors)}; copy the "
+                      f"official MNIST IDX files into {directory} by hand")
+  return directory
+
+
+def resolve(config):
+  """(data_dir, images_file, labels_file) to read; "auto" picks from AUTO_SOURCES."""
+  if config.data_dir != "auto":
+    return config.data_dir, config.images_file, config.labels_file
+  for directory, images, labels in AUTO_SOURCES:
+    if all(os.path.isfile(os.path.join(directory, f)) for f in (images, labels)):
+      return directory, images, labels
+  raise DataError("no MNIST files found (task.data_dir='auto' looks in "
+                  + " and ".join(repr(d) for d, _, _ in AUTO_SOURCES)
+                  + "): run `python launch/fetch_mnist.py` to download and check them, or "
+                  "set --config.task.data_dir")
+
+
 def default_config():
   c = ml_collections.ConfigDict()
   c.name = "mnist"
-  c.data_dir = "../shared/data/mnist"   # relative paths: from the working directory
-  c.images_file = "mnist10k-images-idx3-ubyte.gz"
-  c.labels_file = "mnist10k-labels-idx1-ubyte.gz"
+  c.data_dir = "auto"   # see AUTO_SOURCES; relative paths: from the working directory
+  c.images_file = "train-images-idx3-ubyte.gz"   # for an explicit data_dir
+  c.labels_file = "train-labels-idx1-ubyte.gz"
   c.num_train = 1000
   c.data_seed = 0   # the shuffle that picks the training images
   return c
@@ -95,13 +177,14 @@ def write_idx(path, array):
 
 def load(config):
   """(images float32 [n, rows * cols] in [0, 1], labels int32 [n])."""
-  images = read_idx(find_file(config.data_dir, config.images_file), IMAGES_MAGIC)
-  labels = read_idx(find_file(config.data_dir, config.labels_file), LABELS_MAGIC)
+  data_dir, images_file, labels_file = resolve(config)
+  images = read_idx(find_file(data_dir, images_file), IMAGES_MAGIC)
+  labels = read_idx(find_file(data_dir, labels_file), LABELS_MAGIC)
   if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-    raise DataError(f"MNIST files in {config.data_dir!r} disagree: images {images.shape}, "
+    raise DataError(f"MNIST files in {data_dir!r} disagree: images {images.shape}, "
                     f"labels {labels.shape} (want [n, rows, cols] and [n])")
   if labels.max(initial=0) > 9:
-    raise DataError(f"MNIST labels in {config.data_dir!r} go up to {labels.max()}, want 0-9")
+    raise DataError(f"MNIST labels in {data_dir!r} go up to {labels.max()}, want 0-9")
   return (images.reshape(len(images), -1).astype(np.float32) / 255.0,
           labels.astype(np.int32))
 

@@ -9,6 +9,7 @@ removed, ties broken by position, over all weights together
 (``scope="global"``) or in each matrix separately (``scope="layer"``). ``k`` may
 be a traced value, so a batch of ratios can be vmapped.
 """
+import chex
 import jax
 import jax.numpy as jnp
 
@@ -75,7 +76,9 @@ def ones_like(params):
 
 
 def apply(params, mask):
-  """params * mask, leaf by leaf (mask leaves are bool)."""
+  """params * mask, leaf by leaf (mask leaves are bool, of the params' shapes:
+  checked when traced, so a mask of another model fails here, not later)."""
+  chex.assert_trees_all_equal_shapes(params, mask)
   return jax.tree.map(lambda p, m: p * m.astype(p.dtype), params, mask)
 
 
