@@ -138,8 +138,8 @@ def load_tree(path, like=None):
   path = os.path.abspath(path)
   if not tree_saved(path):
     raise FileNotFoundError(f"no saved tree at {path}")
-  with open(_digest_path(path)) as f:
-    if f.read().strip() != storage.digest(path):
+  with open(_digest_path(path), "rb") as f:
+    if f.read().decode("utf-8", "replace").strip() != storage.digest(path):
       raise storage.CorruptFile(f"{path} does not match the digest written with it "
                                 "(corrupt); delete it and rerun")
   def restore():
