@@ -198,3 +198,30 @@ def test_c10_rows_from_the_jobs_list(tmp_path):
                         "generalizes (mod_mul_mlp); 1 rows where neither generalizes; "
                         "1 rows not measured yet")
   assert "| (a * b) mod 67 | MLP | cross-entropy (exact) | 2,000; final 1.00 |" in f.details
+
+
+def test_p1_precision_cells_against_the_dense_of_the_tickets_precision(tmp_path):
+  modes = ["float32", "exact"]
+  dense_t = {"float32": [20_000, None], "exact": [10_000, 12_000]}
+  ticket_t = {("float32", "float32"): [10_000, None], ("float32", "exact"): [None, None],
+              ("exact", "float32"): [1_000, 500], ("exact", "exact"): [1_000, 400]}
+  rows = [{"base": m, "ticket": "(dense)", "runs": [_row("dense", s, t) for s, t in
+                                                    enumerate(dense_t[m])]} for m in modes]
+  rows += [{"base": b, "ticket": t, "runs": [_row("grokked", s, x) for s, x in enumerate(v)]}
+           for (b, t), v in ticket_t.items()]
+  (tmp_path / "precision.json").write_text(json.dumps({"seeds": [0, 1], "modes": modes,
+                                                       "rows": rows}))
+  for b in modes:
+    _phase(tmp_path / f"base_{b}" / "dense", rows[modes.index(b)]["runs"],
+           steps=(0, 15_000, 30_000))
+    for t in modes:
+      _phase(tmp_path / f"base_{b}" / f"ticket_{t}",
+             [_row("grokked", s, x) for s, x in enumerate(ticket_t[b, t])],
+             steps=(0, 15_000, 30_000))
+  f = claims.loss_precision(_Root(modadd_precision=claims.Results(str(tmp_path))),
+                            str(tmp_path))
+  # exact mask, float32 training: 20,000 / 1,000 = 20x and >= 30,000 / 500 = 60x: median 40x
+  assert f.measured == ("float32 mask, float32 training: median 2x; float32 mask, exact "
+                        "training: median 0.37x; exact mask, float32 training: median 40x; "
+                        "exact mask, exact training: median 20x")
+  assert (tmp_path / "claim_p1.png").exists()

@@ -556,12 +556,13 @@ def loss_precision(root, figures):
                  + " / ".join(steps(t[s]["t_gen"]) for s in seeds) + " | "
                  + " / ".join(steps(ref[s]["t_gen"]) for s in seeds) + f" | {text} |")
     parts.append(f"{r['base']} mask, {r['ticket']} training: {text.split(' (')[0]}")
-  src = os.path.join(root["modadd_precision"].directory, "precision.png")
-  figs = ()
-  if os.path.exists(src):
-    import shutil
-    shutil.copyfile(src, os.path.join(figures, "claim_p1.png"))
-    figs = ("claim_p1.png",)
+  res = root["modadd_precision"]
+  modes = out["modes"]
+  bases = {m: res.phase(os.path.join(f"base_{m}", "dense")) for m in modes}
+  grid = [(b, t, res.phase(os.path.join(f"base_{b}", f"ticket_{t}"))) for b in modes
+          for t in modes]
+  report.plot_precision(os.path.join(figures, "claim_p1.png"), bases, grid)
+  figs = ("claim_p1.png",)
   return Finding("; ".join(parts), "finding", "descriptive: speed-up of each cell's "
                  "grokked ticket over the dense model trained with the ticket's precision",
                  "\n".join(lines), figs)
