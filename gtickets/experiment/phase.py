@@ -95,6 +95,12 @@ def _has_results(directory):
              for p in ("curves.npz", "metrics", "checkpoints"))
 
 
+def phase_manifest(runs, manifest_config):
+  """(runs.json content, phase id) of a phase."""
+  manifest = json.loads(json.dumps(storage.strict({"runs": runs, "config": manifest_config})))
+  return manifest, storage.json_digest(manifest)
+
+
 def claim_directory(name, workdir, runs, manifest_config):
   """The phase folder and its id, after checking (or writing) its ``runs.json``.
 
@@ -103,8 +109,7 @@ def claim_directory(name, workdir, runs, manifest_config):
   Call it before writing anything else of the phase there.
   """
   directory = os.path.abspath(os.path.join(workdir, name))
-  manifest = json.loads(json.dumps(storage.strict({"runs": runs, "config": manifest_config})))
-  phase_id = storage.json_digest(manifest)
+  manifest, phase_id = phase_manifest(runs, manifest_config)
   path = os.path.join(directory, "runs.json")
   refuse = (f"{directory} holds runs of a different config or run table; use another "
             "--workdir (or delete that folder to retrain it)")

@@ -66,10 +66,14 @@ def _dense_start(setup):
   return params, jax.vmap(masks_lib.ones_like)(params)
 
 
+def dense_runs(config):
+  return [{"run": i, "variant": "dense", "seed": s, "prune_ratio": 0.0,
+           "data_seed": config.task.data_seed} for i, s in enumerate(config.seeds)]
+
+
 def run_dense(setup, workdir, progress=True) -> PhaseResult:
   c = setup.config
-  runs = [{"run": i, "variant": "dense", "seed": s, "prune_ratio": 0.0,
-           "data_seed": c.task.data_seed} for i, s in enumerate(c.seeds)]
+  runs = dense_runs(c)
   return run_phase("dense", workdir, setup.trainer, setup.data, runs,
                    lambda: _dense_start(setup), None, c, manifest_config=_training_config(c),
                    progress=progress)
@@ -130,7 +134,7 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResul
   (verified) on a resume.
   """
   c = ticket_config(setup.config)
-  runs = [{**r, "base_diverged": _base_diverged(dense, r)} for r in ticket_runs(c)]
+  runs = ticket_phase_runs(c, dense)
   ticket_setup = make_setup(c) if _training_config(c) != _training_config(setup.config) \
       else setup  # the ticket overrides (weight decay, cross-entropy)
   directory, _ = claim_directory(c.ticket.phase, workdir, runs, ticket_identity(c))
@@ -158,6 +162,12 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResul
 
   return run_phase(c.ticket.phase, workdir, ticket_setup.trainer, ticket_setup.data, runs,
                    starts, None, c, manifest_config=ticket_identity(c), progress=progress)
+
+
+def ticket_phase_runs(config, dense):
+  """The ticket runs of ``config`` (resolved by ticket_config), each marked with
+  whether its base run had diverged (``base_diverged``)."""
+  return [{**r, "base_diverged": _base_diverged(dense, r)} for r in ticket_runs(config)]
 
 
 def _base_diverged(dense, run):
