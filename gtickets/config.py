@@ -68,6 +68,15 @@ def default_config(task="modular", model="mlp"):
   c.critical = ml_collections.ConfigDict()
   c.critical.levels = (0.1, 0.01)  # grid steps of the coarse-to-fine search
 
+  c.analysis = ml_collections.ConfigDict()  # the structural analyses (gtickets/analysis)
+  c.analysis.jaccard_every = 500       # dense checkpoints the mask trajectory uses
+  c.analysis.jaccard_from = 2_000      # the largest change is looked for after this step
+  c.analysis.nongrokked_mask_step = 2_000  # a mask cut while the base only memorizes
+  c.analysis.fourier_steps = (0, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000)
+  c.analysis.heatmap_steps = (0, 1_000, 30_000)  # W and its spectrum drawn (first seed)
+  c.analysis.early_step = 1_000        # where "periodic early" is compared (claim C7)
+  c.analysis.graph_variants = ("grokked", "random", "snip", "grasp", "synflow")
+
   c.precision = ml_collections.ConfigDict()
   c.precision.modes = ("float32", "exact")  # base x ticket cross-entropy grid
   return c

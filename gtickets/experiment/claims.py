@@ -463,6 +463,105 @@ def critical_ratio(root, figures, paper_value=0.81):
                  "\n".join(lines), ("claim_c9.png",))
 
 
+# ---------------------------------------------------------------- structure (C6, C7, G1)
+
+@claim("C6", "The dense model's magnitude mask changes fastest when its test accuracy "
+       "jumps (Fig. 4b)", ["modadd"], "python launch/main.py --config=configs/modadd_jaccard.py",
+       "jaccard")
+def mask_changes(root, figures):
+  """Inside the jump: the step ending the largest consecutive-mask change lies
+  between the steps where test accuracy first reaches 0.1 and 0.9 (one interval
+  of slack either side); seeds whose test accuracy never reaches 0.5 have no jump."""
+  payload = root["modadd"].json("jaccard.json")
+  grid = payload["steps"]
+  every, end = grid[1] - grid[0], grid[-1]
+  trans = report.jaccard_transitions(payload)
+  jumps = [t for t in trans if t["acc_0.5"] is not None]
+  inside = [t for t in jumps if t["acc_0.1"] - every <= t["largest"]
+            <= (t["acc_0.9"] if t["acc_0.9"] is not None else end) + every]
+  verdict = ("agrees" if jumps and len(inside) == len(jumps) else
+             "partly" if inside else "no")
+  report.plot_jaccard(os.path.join(figures, "claim_c6.png"), payload)
+  names = [n for n in payload["consecutive"] if n != "all"]
+  start = payload.get("from", 0)
+  per_matrix = [{"seed": seed, **{n: f"{report.largest_change(grid[1:], payload['consecutive'][n][r], start)[0]:,}"
+                                  for n in names}} for r, seed in enumerate(payload["seeds"])]
+  details = (report.markdown_table(report.jaccard_rows(payload))
+             + f"\n\nStep ending the largest change after step {start:,} per matrix "
+             f"(every {every}):\n\n"
+             + report.markdown_table(per_matrix))
+  measured = (f"largest mask change after step {start:,} (k = {payload['k']:g}, every "
+              f"{every} steps) inside the "
+              f"test-accuracy jump on {len(inside)} of {len(jumps)} seeds with a jump ("
+              + "; ".join(f"seed {t['seed']}: {t['largest']:,} vs acc 0.5 at "
+                          f"{steps(t['acc_0.5'])}" for t in trans) + ")")
+  return Finding(measured, verdict, "largest change between the steps where test accuracy "
+                 f"reaches 0.1 and 0.9 (+- {every}) on every seed with a jump: agrees; some: "
+                 "partly; none: no", details, ("claim_c6.png",))
+
+
+@claim("C7", "The grokked ticket's input weights are periodic early: lower Fourier entropy "
+       "than the dense model, random and non-grokked tickets (Fig. 7)", ["modadd"],
+       "python launch/main.py --config=configs/modadd_fourier.py", "fourier")
+def periodic_early(root, figures):
+  """Per seed, at ``analysis.early_step``: is the grokked ticket's Fourier entropy
+  the lowest of the four networks?"""
+  payload = root["modadd"].json("fourier.json")
+  i = payload["steps"].index(payload["early_step"])
+  at = {label: dict(zip(d["seeds"], np.asarray(d["entropy"])[:, i].tolist()))
+        for label, d in payload["series"].items()}
+  g = at["grokked ticket"]
+  others = [label for label in at if label != "grokked ticket"]
+  seeds = sorted(g)
+  lowest = [s for s in seeds if all(g[s] < at[o][s] for o in others)]
+  margin = [min(at[o][s] for o in others) - g[s] for s in seeds]
+  verdict = ("agrees" if len(lowest) == len(seeds) else
+             "partly" if 2 * len(lowest) >= len(seeds) else "no")
+  cols = [(label, {s: f"{at[label][s]:.3f}" for s in seeds}) for label in at]
+  cols.append(("margin (lowest other - grokked)", {s: f"{m:+.3f}" for s, m in zip(seeds, margin)}))
+  report.plot_fourier(os.path.join(figures, "claim_c7.png"), payload)
+  report.plot_fourier_heatmaps(os.path.join(figures, "claim_c7_heatmaps.png"), payload)
+  details = (f"Fourier entropy (nats; flat spectrum {payload['max_entropy']:.3f}) at step "
+             f"{payload['early_step']:,}:\n\n" + seed_table(cols, seeds)
+             + "\n\nMean +- std over seeds at each step:\n\n"
+             + report.markdown_table(report.fourier_rows(payload)))
+  measured = (f"at step {payload['early_step']:,} the grokked ticket's entropy is the lowest "
+              f"on {len(lowest)} of {len(seeds)} seeds (margin to the lowest other: median "
+              f"{np.median(margin):+.3f} nats, range {min(margin):+.3f} to {max(margin):+.3f})")
+  return Finding(measured, verdict, "lowest on every seed: agrees; on at least half: partly; "
+                 "else no", details, ("claim_c7.png", "claim_c7_heatmaps.png"))
+
+
+@claim("G1", "Grokked tickets have distinctive graph properties among masks of the same "
+       "sparsity (App. J/K)", ["modadd"], "python launch/main.py --config=configs/modadd_graphs.py",
+       "graphs")
+def graph_measures(root, figures):
+  """A measure separates the grokked mask when its mean +- std over seeds overlaps
+  with no other mask's (non-grokked, random, PaI; the dense network is shown only)."""
+  payload = root["modadd"].json("graphs.json")
+  rows = payload["rows"]
+  kinds = [k for k in dict.fromkeys(r["kind"] for r in rows) if k not in ("dense", "grokked")]
+  def band(kind, m):
+    v = np.asarray([r[m] for r in rows if r["kind"] == kind], float)
+    return v.mean() - v.std(), v.mean() + v.std(), v.mean()
+  separating = []
+  for m in report.GRAPH_MEASURES[:4]:
+    lo, hi, mean = band("grokked", m)
+    others = [band(k, m) for k in kinds]
+    if all(hi < o[0] for o in others):
+      separating.append(f"{m} (lowest)")
+    elif all(lo > o[1] for o in others):
+      separating.append(f"{m} (highest)")
+  report.plot_graphs(os.path.join(figures, "claim_g1.png"), payload)
+  verdict = "agrees" if separating else "no"
+  measured = (f"k = {payload['k']:g}, {len(payload['seeds'])} seeds: the grokked mask is "
+              + (f"separated from every other mask by {', '.join(separating)}" if separating
+                 else "not separated from the other masks by any measure"))
+  return Finding(measured, verdict, "some measure whose mean +- std for the grokked mask "
+                 "overlaps no other mask's: agrees; none: no",
+                 report.markdown_table(report.graph_rows(payload)), ("claim_g1.png",))
+
+
 # ---------------------------------------------------------------- other tasks (C10)
 
 _OPS = {"add": "a + b", "sub": "a - b", "mul": "a * b", "div": "a / b", "a2_b2": "a^2 + b^2",

@@ -12,14 +12,28 @@ phase(s), table (``<phase>/report.md``/``.json``) and PNG figure into the workdi
   pai             random, SNIP, GraSP, SynFlow at the ticket's k (Fig. 5b)
   critical_ratio  largest k that still generalizes without weight decay (Sec. 4)
   precision       base-phase x ticket-phase cross-entropy precision (issue 10)
+  jaccard         how fast the dense model's magnitude mask moves (Fig. 4b)
+  fourier         periodicity of the input weights over training (Fig. 7)
+  graphs          graph measures of grokked and other masks (App. J/K)
 """
 import dataclasses
 import os
 
+import jax
+import numpy as np
+from tqdm.auto import tqdm
+
 from gtickets import config as config_lib
-from gtickets import storage, tasks
+from gtickets import models, storage, tasks
+from gtickets.analysis import fourier as fourier_lib
+from gtickets.analysis import graphs as graphs_lib
+from gtickets.analysis import jaccard as jaccard_lib
 from gtickets.experiment import report, variants
-from gtickets.experiment.pipeline import make_setup, run_dense, run_main, run_tickets
+from gtickets.experiment.pipeline import (ensure_base_checkpoints, ensure_phase_checkpoints,
+                                          make_setup, run_dense, run_main, run_tickets,
+                                          ticket_config)
+from gtickets.tickets import checkpoints
+from gtickets.tickets import masks as masks_lib
 
 
 def _measure_series(table, xs, x_of, keys):
@@ -189,8 +203,162 @@ def precision(config, workdir, progress=True):
   return text, ["precision.md", "precision.json", "precision.png"]
 
 
+# ---------------------------------------------------------------- structural analyses
+
+def _analysis_steps(config, steps):
+  n, every = config.train.num_steps, config.train.eval_every
+  return sorted({min(int(s), n) for s in steps if s % every == 0})
+
+
+def jaccard(config, workdir, progress=True):
+  """Mask trajectory of the dense runs (paper Fig. 4b; claim C6): magnitude masks
+  (ratio k = ticket.prune_ratios[0]) of the dense weights every
+  ``analysis.jaccard_every`` steps (checkpoints added by training forward), the
+  Jaccard distance between consecutive ones and to the final one, per matrix and
+  over all, beside the test accuracy at the same steps. The largest change is
+  looked for after ``analysis.jaccard_from``: the first steps, where the network
+  memorizes, move the mask most of all and are not the transition the paper means
+  (its curve starts at 2k)."""
+  setup = make_setup(config)
+  dense = run_dense(setup, workdir, progress)
+  every, n = config.analysis.jaccard_every, config.train.num_steps
+  steps = list(range(0, n + 1, every))
+  ensure_base_checkpoints(setup, dense, steps)
+  k, scope = config.ticket.prune_ratios[0], config.ticket.scope
+  theta = checkpoints.restore_params(dense.checkpoint_dir, 0)
+  prunable = models.prunable(setup.model, jax.tree.map(lambda x: x[0], theta))
+  cut = jax.jit(jax.vmap(lambda w: masks_lib.magnitude_mask(w, k, scope, prunable)))
+  masks = [cut(checkpoints.restore_params(dense.checkpoint_dir, s)) for s in steps]
+  jd = jax.jit(jax.vmap(lambda a, b: (jaccard_lib.jaccard_per_leaf(a, b),
+                                      jaccard_lib.jaccard_distance(a, b, prunable))))
+  def series(pairs):
+    out = [jd(a, b) for a, b in pairs]
+    return {"all": np.stack([o[1] for o in out], 1).tolist(),
+            **{name: np.stack([o[0][name] for o in out], 1).tolist() for name in out[0][0]}}
+  coarse = [i for i, s in enumerate(steps) if s % config.train.ckpt_every == 0 or s == n]
+  index = {s: i for i, s in enumerate(dense.steps.tolist())}
+  payload = {
+      "k": k, "scope": scope, "seeds": list(config.seeds), "steps": steps,
+      "from": config.analysis.jaccard_from,
+      "test_acc": dense.curves["test_acc"][:, [index[s] for s in steps]].tolist(),
+      "consecutive": series(zip(masks[:-1], masks[1:])),
+      "to_final": series((m, masks[-1]) for m in masks),
+      "coarse_steps": [steps[i] for i in coarse],
+      "coarse_consecutive": series((masks[a], masks[b]) for a, b in zip(coarse[:-1], coarse[1:])),
+  }
+  _write(workdir, "jaccard", payload)
+  report.plot_jaccard(os.path.join(workdir, "jaccard.png"), payload)
+  rows = report.jaccard_rows(payload)
+  text = report.markdown_table(rows)
+  with open(os.path.join(workdir, "jaccard.md"), "w") as f:
+    f.write(text + "\n")
+  return text, ["jaccard.md", "jaccard.json", "jaccard.png"]
+
+
+def _phase_masks(result):
+  return checkpoints.load_tree(os.path.join(result.directory, "masks"))
+
+
+def fourier(config, workdir, progress=True):
+  """Fourier entropy of the effective input weights over training (paper Fig. 7;
+  claim C7) for the dense runs, the grokked and random tickets of the main
+  experiment and a non-grokked ticket (mask at ``analysis.nongrokked_mask_step``,
+  its own phase ``nongrokked``), at ``analysis.fourier_steps``; W and its
+  spectrum at ``analysis.heatmap_steps`` for the first seed."""
+  setup = make_setup(config)
+  dense, tickets = run_main(config, workdir, progress)
+  c = config.copy_and_resolve_references()
+  c.ticket.phase, c.ticket.variants = "nongrokked", ("grokked",)
+  c.ticket.mask_steps = (config.analysis.nongrokked_mask_step,)
+  nongrokked = run_tickets(dataclasses.replace(setup, config=c), workdir, dense, progress)
+  steps = _analysis_steps(config, config.analysis.fourier_steps)
+  ticket_setup = make_setup(ticket_config(config))
+  kinds = [("dense", dense, None, setup), ("grokked ticket", tickets, "grokked", ticket_setup),
+           ("random ticket", tickets, "random", ticket_setup),
+           ("non-grokked ticket", nongrokked, "grokked", ticket_setup)]
+  entropy = jax.jit(jax.vmap(lambda p, m: (
+      fourier_lib.fourier_entropy(fourier_lib.effective_input_weights(p, m)),
+      fourier_lib.authors_entropy(fourier_lib.effective_input_weights(p, m)))))
+  draw = set(_analysis_steps(config, config.analysis.heatmap_steps))
+  series, heatmaps = {}, {}
+  for label, res, variant, s in kinds:
+    ensure_phase_checkpoints(s, res, steps + sorted(draw))
+    runs = [i for i, r in enumerate(res.runs) if variant is None or r["variant"] == variant]
+    masks = None if variant is None else jax.tree.map(lambda x: x[np.asarray(runs)],
+                                                      _phase_masks(res))
+    ent, authors = [], []
+    for step in steps:
+      p = jax.tree.map(lambda x: x[np.asarray(runs)],
+                       checkpoints.restore_params(res.checkpoint_dir, step))
+      m = masks if masks is not None else jax.vmap(masks_lib.ones_like)(p)
+      e, a = entropy(p, m)
+      ent.append(np.asarray(e))
+      authors.append(np.asarray(a))
+      if step in draw:
+        w = fourier_lib.effective_input_weights(jax.tree.map(lambda x: x[0], p),
+                                                jax.tree.map(lambda x: x[0], m))
+        heatmaps.setdefault(label, {})[str(step)] = {
+            "w": np.asarray(w).tolist(), "spectrum": np.asarray(fourier_lib.spectrum(w)).tolist()}
+    series[label] = {"seeds": [res.runs[i]["seed"] for i in runs],
+                     "entropy": np.stack(ent, 1).tolist(),
+                     "authors": np.stack(authors, 1).tolist()}
+  payload = {"steps": steps, "early_step": config.analysis.early_step,
+             "nongrokked_mask_step": config.analysis.nongrokked_mask_step,
+             "max_entropy": float(np.log((config.task.p - 1) // 2)),
+             "series": series, "heatmaps": heatmaps}
+  _write(workdir, "fourier", payload)
+  report.plot_fourier(os.path.join(workdir, "fourier.png"), payload)
+  report.plot_fourier_heatmaps(os.path.join(workdir, "fourier_heatmaps.png"), payload)
+  text = report.markdown_table(report.fourier_rows(payload))
+  with open(os.path.join(workdir, "fourier.md"), "w") as f:
+    f.write(text + "\n")
+  return text, ["fourier.md", "fourier.json", "fourier.png", "fourier_heatmaps.png"]
+
+
+def graphs(config, workdir, progress=True):
+  """Graph measures (paper App. J/K) of masks at the same k from each seed:
+  the grokked mask (final weights), a non-grokked one (``analysis.nongrokked_mask_step``),
+  random and the pruning-at-initialization masks of ``analysis.graph_variants``,
+  and the dense network; every graph weighted by theta_0 * mask (analysis/graphs.py)."""
+  setup = make_setup(config)
+  dense = run_dense(setup, workdir, progress)
+  c = ticket_config(config)
+  final, early = config.train.num_steps, config.analysis.nongrokked_mask_step
+  kinds = [("dense", "dense", None)] + [
+      ("grokked" if v == "grokked" else v, v, final if v == "grokked" else None)
+      for v in config.analysis.graph_variants]
+  if "grokked" in config.analysis.graph_variants:
+    kinds.insert(2, ("non-grokked", "grokked", early))
+  k = config.ticket.prune_ratios[0]
+  runs = [{"variant": v, "kind": label, "seed": s, "base_run": b,
+           "prune_ratio": 0.0 if v == "dense" else k, "mask_step": ms, "rewind_step": 0,
+           "scope": config.ticket.scope}
+          for label, v, ms in kinds for b, s in enumerate(config.seeds)]
+  ensure_base_checkpoints(setup, dense, {final, early, 0})
+  params, masks = variants.build_starts(
+      runs, lambda step: checkpoints.restore_params(dense.checkpoint_dir, step), setup,
+      c.ticket)
+  theta = checkpoints.restore_params(dense.checkpoint_dir, 0)
+  rows = []
+  for i, r in enumerate(tqdm(runs, desc="graphs", disable=not progress)):
+    w = jax.tree.map(lambda x: np.asarray(x[r["base_run"]]), theta)
+    m = jax.tree.map(lambda x: np.asarray(x[i]), masks)
+    rows.append({"kind": r["kind"], "seed": r["seed"], "prune_ratio": r["prune_ratio"],
+                 "mask_step": r["mask_step"], **graphs_lib.mlp_measures(w, m)})
+  payload = {"k": k, "seeds": list(config.seeds), "rows": rows}
+  _write(workdir, "graphs", payload)
+  report.plot_graphs(os.path.join(workdir, "graphs.png"), payload)
+  text = report.markdown_table(report.graph_rows(payload))
+  with open(os.path.join(workdir, "graphs.md"), "w") as f:
+    f.write(text + "\n")
+  return text, ["graphs.md", "graphs.json", "graphs.png"]
+
+
+ANALYSES = ("jaccard", "fourier", "graphs")
+
+
 EXPERIMENTS = {f.__name__: f for f in (main, pruning_time, prune_ratio, norm_controls,
-                                       pai, critical_ratio, precision)}
+                                       pai, critical_ratio, precision, jaccard, fourier, graphs)}
 
 
 def validate(config):
@@ -202,4 +370,27 @@ def validate(config):
   names, known = config.ticket.variants, tuple(variants.VARIANTS)
   if not names or len(set(names)) != len(names) or any(v not in known for v in names):
     config_lib.fail("ticket.variants", names, f"distinct, each one of {known}")
+  if config.experiment in ANALYSES:
+    _validate_analysis(config)
   return config
+
+
+def _validate_analysis(config):
+  a, t = config.analysis, config.train
+  def on_grid(field, steps):
+    if not steps or any(not isinstance(s, int) or not 0 <= s <= t.num_steps
+                        or s % t.eval_every for s in steps):
+      config_lib.fail(f"analysis.{field}", steps, "steps in [0, train.num_steps], multiples "
+                      f"of train.eval_every={t.eval_every}")
+  on_grid("jaccard_every", (a.jaccard_every,))
+  if a.jaccard_every <= 0:
+    config_lib.fail("analysis.jaccard_every", a.jaccard_every, "must be > 0")
+  on_grid("jaccard_from", (a.jaccard_from,))
+  on_grid("nongrokked_mask_step", (a.nongrokked_mask_step,))
+  on_grid("fourier_steps", a.fourier_steps)
+  on_grid("heatmap_steps", a.heatmap_steps)
+  if a.early_step not in a.fourier_steps:
+    config_lib.fail("analysis.early_step", a.early_step, "must be one of analysis.fourier_steps")
+  known = tuple(v for v in variants.VARIANTS if v not in ("dense", "l1_matched", "l2_matched"))
+  if not a.graph_variants or any(v not in known for v in a.graph_variants):
+    config_lib.fail("analysis.graph_variants", a.graph_variants, f"each one of {known}")

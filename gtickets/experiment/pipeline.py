@@ -124,6 +124,17 @@ def ensure_base_checkpoints(setup, dense: PhaseResult, steps):
                          setup.config.train.eval_every)
 
 
+def ensure_phase_checkpoints(setup, result, steps):
+  """Checkpoints at ``steps`` for a finished phase, dense or ticket (``setup``: the
+  one it trained with), added by training forward where missing."""
+  if result.name == "dense":
+    return ensure_base_checkpoints(setup, result, steps)
+  params = checkpoints.restore_params(result.checkpoint_dir, 0)
+  masks = checkpoints.load_tree(os.path.join(result.directory, "masks"))
+  return add_checkpoints(result, steps, setup.trainer, setup.data, params, masks,
+                         setup.config.train.eval_every)
+
+
 def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResult:
   """Trains the ticket phase ``config.ticket.phase`` from the base runs of ``dense``.
 

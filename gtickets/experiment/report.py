@@ -206,3 +206,171 @@ def plot_precision(path, bases, cells):
   fig.tight_layout()
   fig.savefig(path, dpi=130)
   plt.close(fig)
+
+
+# ---------------------------------------------------------------- structural analyses
+
+def markdown_table(rows):
+  """Markdown for a list of dicts with the same keys (the keys are the header)."""
+  head = list(rows[0])
+  lines = ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
+  return "\n".join(lines + ["| " + " | ".join(str(r[h]) for h in head) + " |" for r in rows])
+
+
+def first_at_least(steps, values, level):
+  hit = [s for s, v in zip(steps, values) if v >= level]
+  return hit[0] if hit else None
+
+
+def largest_change(ends, jds, start):
+  """(step, JD) of the largest change among the intervals starting at >= ``start``
+  (``ends``: the step ending each interval)."""
+  starts = [0] + list(ends[:-1])
+  idx = [i for i, s in enumerate(starts) if s >= start] or list(range(len(ends)))
+  best = max(idx, key=lambda i: jds[i])
+  return ends[best], float(jds[best])
+
+
+def jaccard_transitions(payload):
+  """Per run: the step ending the largest consecutive-mask change after
+  ``payload["from"]`` (fine and coarse series), the steps where test accuracy
+  first reaches 0.1, 0.5 and 0.9."""
+  steps, out = payload["steps"], []
+  start = payload.get("from", 0)
+  for r, seed in enumerate(payload["seeds"]):
+    fine, fine_jd = largest_change(steps[1:], payload["consecutive"]["all"][r], start)
+    coarse, _ = largest_change(payload["coarse_steps"][1:],
+                               payload["coarse_consecutive"]["all"][r], start)
+    acc = payload["test_acc"][r]
+    out.append({"seed": seed, "largest": fine, "largest_jd": fine_jd, "largest_coarse": coarse,
+                "acc_0.1": first_at_least(steps, acc, 0.1),
+                "acc_0.5": first_at_least(steps, acc, 0.5),
+                "acc_0.9": first_at_least(steps, acc, 0.9)})
+  return out
+
+
+def jaccard_rows(payload):
+  every = payload["steps"][1] - payload["steps"][0]
+  fmt = lambda s: "-" if s is None else f"{s:,}"
+  return [{"seed": t["seed"],
+           f"largest mask change (every {every})": f"{fmt(t['largest'])} (JD {t['largest_jd']:.3f})",
+           "largest (every ckpt)": fmt(t["largest_coarse"]),
+           "test acc >= 0.1 / 0.5 / 0.9 at": " / ".join(fmt(t[k]) for k in
+                                                       ("acc_0.1", "acc_0.5", "acc_0.9"))}
+          for t in jaccard_transitions(payload)]
+
+
+def plot_jaccard(path, payload):
+  """Per seed: JD between consecutive masks (fine: solid, coarse: dots) and to the
+  final mask (dashed), with test accuracy on a second axis."""
+  plt = _pyplot()
+  seeds = payload["seeds"]
+  fig, axes = plt.subplots(1, len(seeds), figsize=(4.2 * len(seeds), 3.6), squeeze=False)
+  steps = payload["steps"]
+  for r, (ax, seed) in enumerate(zip(axes[0], seeds)):
+    ax.plot(steps[1:], payload["consecutive"]["all"][r], lw=1.2, label="JD to previous")
+    ax.plot(payload["coarse_steps"][1:], payload["coarse_consecutive"]["all"][r], "o",
+            ms=3, label="JD to previous (every ckpt)")
+    ax.plot(steps, payload["to_final"]["all"][r], "--", lw=1, label="JD to final")
+    ax.set_xlabel("step")
+    ax.set_ylabel(f"Jaccard distance (k = {payload['k']:g})")
+    ax2 = ax.twinx()
+    ax2.plot(steps, payload["test_acc"][r], color="k", lw=1, alpha=0.6)
+    ax2.set_ylim(-0.02, 1.02)
+    ax2.set_ylabel("test acc (black)")
+    ax.set_title(f"seed {seed}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6, loc="upper right")
+  fig.tight_layout()
+  fig.savefig(path, dpi=120)
+  plt.close(fig)
+
+
+def _mean_std(values):
+  v = np.asarray(values, float)
+  return f"{np.nanmean(v):.3f} +- {np.nanstd(v):.3f}"
+
+
+def fourier_rows(payload):
+  steps = payload["steps"]
+  return [{"network": label, **{f"{s:,}": _mean_std(np.asarray(d["entropy"])[:, i])
+                                for i, s in enumerate(steps)}}
+          for label, d in payload["series"].items()]
+
+
+def plot_fourier(path, payload):
+  """Fourier entropy (Shannon) of the effective input weights against the step."""
+  plt = _pyplot()
+  fig, ax = plt.subplots(figsize=(6.5, 4))
+  for label, d in payload["series"].items():
+    e = np.asarray(d["entropy"])
+    x = np.asarray(payload["steps"], float)
+    ax.plot(np.maximum(x, 10), e.mean(0), "o-", label=label)
+    ax.fill_between(np.maximum(x, 10), e.min(0), e.max(0), alpha=0.15)
+  ax.axhline(payload["max_entropy"], color="k", ls=":", lw=1, label="flat spectrum")
+  ax.set_xscale("log")
+  ax.set_xlabel("step (0 drawn at 10)")
+  ax.set_ylabel("Fourier entropy of W = embed @ w_in (nats)")
+  ax.set_title("mean over seeds, band = min-max")
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=7)
+  fig.tight_layout()
+  fig.savefig(path, dpi=130)
+  plt.close(fig)
+
+
+def plot_fourier_heatmaps(path, payload):
+  """W (tokens x neurons) and its spectrum (frequencies x neurons) of the first seed:
+  one row per network, a (W, spectrum) pair per drawn step; neurons sorted by their
+  main frequency. The "periodic weights" pictures."""
+  plt = _pyplot()
+  labels = list(payload["heatmaps"])
+  steps = list(payload["heatmaps"][labels[0]])
+  fig, axes = plt.subplots(len(labels), 2 * len(steps), squeeze=False,
+                           figsize=(1.9 * 2 * len(steps), 2.0 * len(labels)))
+  for i, label in enumerate(labels):
+    for j, step in enumerate(steps):
+      d = payload["heatmaps"][label][step]
+      w, s = np.asarray(d["w"]), np.asarray(d["spectrum"])
+      order = np.argsort(np.argmax(s, axis=0))
+      axes[i][2 * j].imshow(w[:, order], aspect="auto", cmap="RdBu")
+      axes[i][2 * j + 1].imshow(s[:, order], aspect="auto", cmap="viridis")
+      axes[i][2 * j].set_title(f"W, step {int(step):,}", fontsize=7)
+      axes[i][2 * j + 1].set_title(f"|DFT|, step {int(step):,}", fontsize=7)
+      for ax in axes[i][2 * j:2 * j + 2]:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[i][0].set_ylabel(label, fontsize=8)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+GRAPH_MEASURES = ("avg_path_length", "clustering", "spectral_gap", "ramanujan_gap",
+                  "connected_fraction")
+
+
+def graph_rows(payload):
+  kinds = list(dict.fromkeys(r["kind"] for r in payload["rows"]))
+  return [{"mask": kind, **{m: _mean_std([r[m] for r in payload["rows"] if r["kind"] == kind])
+                            for m in GRAPH_MEASURES}} for kind in kinds]
+
+
+def plot_graphs(path, payload):
+  """Each graph measure per kind of mask: one dot per seed, bar = mean."""
+  plt = _pyplot()
+  kinds = list(dict.fromkeys(r["kind"] for r in payload["rows"]))
+  fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
+  for ax, m in zip(axes, GRAPH_MEASURES[:4]):
+    for i, kind in enumerate(kinds):
+      v = [r[m] for r in payload["rows"] if r["kind"] == kind]
+      ax.bar(i, np.mean(v), color=f"C{i}", alpha=0.5)
+      ax.plot([i] * len(v), v, "k.", ms=4)
+    ax.set_xticks(range(len(kinds)))
+    ax.set_xticklabels(kinds, rotation=45, ha="right", fontsize=7)
+    ax.set_title(m)
+    ax.grid(alpha=0.3, axis="y")
+  fig.suptitle(f"graph measures of masks at k = {payload['k']:g} (weights theta_0 * mask)")
+  fig.tight_layout()
+  fig.savefig(path, dpi=120)
+  plt.close(fig)

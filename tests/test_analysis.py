@@ -1,0 +1,138 @@
+"""The structural analyses on hand-made inputs whose values are known."""
+import jax.numpy as jnp
+import networkx as nx
+import numpy as np
+import pytest
+
+from gtickets.analysis import fourier, graphs, jaccard
+
+
+def test_jaccard_distance_by_hand():
+  m1 = {"a": np.array([1, 1, 0, 0], bool), "b": np.array([[1, 0]], bool)}
+  m2 = {"a": np.array([1, 0, 1, 0], bool), "b": np.array([[1, 0]], bool)}
+  # a: |and| 1, |or| 3 -> 2/3; b: identical -> 0; together: |and| 2, |or| 4 -> 1/2
+  per = jaccard.jaccard_per_leaf(m1, m2)
+  assert float(per["a"]) == pytest.approx(2 / 3) and float(per["b"]) == 0.0
+  assert float(jaccard.jaccard_distance(m1, m2)) == pytest.approx(0.5)
+  assert float(jaccard.jaccard_distance(m1, m2, {"a": True, "b": False})) == pytest.approx(2 / 3)
+  empty = {"a": np.zeros(4, bool)}
+  assert float(jaccard.jaccard_distance(empty, empty)) == 0.0
+  assert float(jaccard.jaccard_distance({"a": ~empty["a"]}, empty)) == 1.0
+
+
+P = 67
+
+
+def test_a_pure_cosine_has_one_spike_and_zero_entropy():
+  t = np.arange(P)
+  w = np.stack([np.cos(2 * np.pi * 5 * t / P),              # frequency 5 only
+                np.cos(2 * np.pi * 3 * t / P) + np.sin(2 * np.pi * 7 * t / P),  # two, equal
+                np.zeros(P)], axis=1)                       # a dead neuron
+  s = np.asarray(fourier.spectrum(jnp.asarray(w)))
+  assert s.shape == (33, 3)
+  assert np.argmax(s[:, 0]) == 4 and s[4, 0] == pytest.approx(P / 2, rel=1e-4)
+  assert np.sum(s[:, 0] > 1e-3) == 1
+  ent, live = fourier.neuron_entropies(jnp.asarray(w))
+  assert list(np.asarray(live)) == [True, True, False]
+  assert float(ent[0]) == pytest.approx(0.0, abs=1e-4)
+  assert float(ent[1]) == pytest.approx(np.log(2), abs=1e-4)
+  # the mean skips the dead neuron
+  assert float(fourier.fourier_entropy(jnp.asarray(w))) == pytest.approx(np.log(2) / 2, abs=1e-4)
+  flat = np.zeros((P, 1))
+  flat[0] = 1.0  # a delta: flat spectrum, the largest entropy
+  assert float(fourier.fourier_entropy(jnp.asarray(flat))) == pytest.approx(np.log(33), abs=1e-5)
+  # the authors' measure is something else (not 0 for the pure cosine)
+  assert float(fourier.authors_entropy(jnp.asarray(w[:, :1]))) > 0.5
+
+
+def test_effective_input_weights_are_masked():
+  params = {"embed": np.ones((3, 2), np.float32), "w_in": np.ones((2, 4), np.float32)}
+  mask = {"embed": np.array([[1, 0]] * 3, bool), "w_in": np.ones((2, 4), bool)}
+  np.testing.assert_array_equal(fourier.effective_input_weights(params), 2 * np.ones((3, 4)))
+  np.testing.assert_array_equal(fourier.effective_input_weights(params, mask), np.ones((3, 4)))
+
+
+def test_complete_bipartite_graph_measures_by_hand():
+  g = graphs.layered_graph([np.ones((2, 2))])  # K_{2,2}: a 4-cycle
+  assert g.number_of_edges() == 4
+  apl, frac = graphs.average_path_length(g)
+  assert apl == pytest.approx(8 / 6) and frac == 1.0  # 4 pairs at 1 hop, 2 at 2
+  assert graphs.spectral_gap(g) == pytest.approx(2.0)  # eigenvalues 2, 0, 0, -2
+  # d = 2, mu = 0 (third-largest |eigenvalue|, bipartite): 2 sqrt(1) - 0
+  assert graphs.ramanujan_gap(g) == pytest.approx(2.0)
+  w = graphs.layered_graph([2 * np.ones((2, 2))])
+  assert graphs.spectral_gap(w) == pytest.approx(4.0)  # weights scale the spectrum
+
+
+def test_pruning_cuts_units_off_and_a_triangle_closes_in_the_projection():
+  g = graphs.layered_graph([np.array([[1.0, 0.0], [0.0, 0.0]]), np.array([[1.0], [0.0]])])
+  apl, frac = graphs.average_path_length(g)
+  assert frac == pytest.approx(3 / 5) and apl == pytest.approx((1 + 1 + 2) / 3)
+  # hidden neurons 0, 1, 2 share embedding unit 0 on their input side: a triangle
+  w_in = np.array([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
+  proj = graphs.hidden_projection(w_in, np.zeros((3, 2)))
+  assert sorted(proj.edges) == [(0, 1), (0, 2), (1, 2)]
+  assert graphs.clustering(proj) == pytest.approx(1.0)
+  # a path 0 - 1 - 2 (no shared unit between 0 and 2): no triangle
+  w_in = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]])
+  assert graphs.clustering(graphs.hidden_projection(w_in, np.zeros((3, 2)))) == 0.0
+  # a non-bipartite graph: mu is the second-largest |eigenvalue| (triangle: 2, -1, -1)
+  assert graphs.ramanujan_gap(nx.complete_graph(3)) == pytest.approx(2.0 - 1.0)
+
+
+def _tiny_analysis_config(tiny_config, experiment):
+  c = tiny_config
+  c.experiment = experiment
+  a = c.analysis
+  a.jaccard_every, a.jaccard_from, a.nongrokked_mask_step, a.early_step = 10, 20, 20, 10
+  a.fourier_steps, a.heatmap_steps = (0, 10, 30, 60), (0, 60)
+  a.graph_variants = ("grokked", "random", "snip")
+  return c
+
+
+def test_analysis_experiments_end_to_end(tiny_config, tmp_path):
+  import json
+  from gtickets.experiment import claims, experiments
+  c = experiments.validate(_tiny_analysis_config(tiny_config, "jaccard"))
+  experiments.jaccard(c, str(tmp_path), progress=False)
+  j = json.loads((tmp_path / "jaccard.json").read_text())
+  assert j["steps"] == [0, 10, 20, 30, 40, 50, 60] and j["from"] == 20
+  to_final = np.asarray(j["to_final"]["all"])
+  assert to_final.shape == (2, 7) and np.all(to_final[:, -1] == 0) and np.all(to_final[:, 0] > 0)
+  assert np.all((np.asarray(j["consecutive"]["w_in"]) >= 0) & (np.asarray(j["consecutive"]["w_in"]) <= 1))
+  assert j["coarse_steps"] == [0, 20, 40, 60]
+
+  c.experiment = "fourier"
+  experiments.fourier(c, str(tmp_path), progress=False)
+  f = json.loads((tmp_path / "fourier.json").read_text())
+  assert list(f["series"]) == ["dense", "grokked ticket", "random ticket", "non-grokked ticket"]
+  ent = np.asarray(f["series"]["dense"]["entropy"])
+  assert ent.shape == (2, 4) and np.all((ent > 0) & (ent <= f["max_entropy"] + 1e-6))
+  runs = json.loads((tmp_path / "nongrokked" / "runs.json").read_text())["runs"]
+  assert {r["mask_step"] for r in runs} == {20}
+  assert np.asarray(f["heatmaps"]["grokked ticket"]["60"]["w"]).shape == (11, 8)
+
+  c.experiment = "graphs"
+  experiments.graphs(c, str(tmp_path), progress=False)
+  g = json.loads((tmp_path / "graphs.json").read_text())
+  assert [r["kind"] for r in g["rows"]][::2] == ["dense", "grokked", "non-grokked", "random", "snip"]
+  dense = [r for r in g["rows"] if r["kind"] == "dense"][0]
+  assert dense["connected_fraction"] == 1.0
+  # dense: every layer fully connected -> 2 hops between units two layers apart
+  assert 1.0 < dense["avg_path_length"] < 4.0
+  root = type("R", (dict,), {"task_rows": []})(modadd=claims.Results(str(tmp_path)))
+  for fn in (claims.mask_changes, claims.periodic_early, claims.graph_measures):
+    assert fn(root, str(tmp_path)).verdict in ("agrees", "partly", "no")
+
+
+def test_analysis_fields_are_checked(tiny_config):
+  from gtickets.config import ConfigError
+  from gtickets.experiment import experiments
+  c = _tiny_analysis_config(tiny_config, "fourier")
+  c.analysis.fourier_steps = (0, 15)
+  with pytest.raises(ConfigError, match="config.analysis.fourier_steps"):
+    experiments.validate(c)
+  c = _tiny_analysis_config(tiny_config, "graphs")
+  c.analysis.graph_variants = ("grokked", "l1_matched")
+  with pytest.raises(ConfigError, match="config.analysis.graph_variants"):
+    experiments.validate(c)
