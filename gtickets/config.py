@@ -77,6 +77,14 @@ def default_config(task="modular", model="mlp"):
   c.analysis.early_step = 1_000        # where "periodic early" is compared (claim C7)
   c.analysis.graph_variants = ("grokked", "random", "snip", "grasp", "synflow")
 
+  c.edge_popup = ml_collections.ConfigDict()  # experiment "edge_popup" (paper Table 1)
+  c.edge_popup.base_lr = 1e-2        # the memorizing base: dense, this lr, ...
+  c.edge_popup.base_step = 1_000     # ... checkpoint at this step
+  c.edge_popup.prune_ratio = 0.5     # k removed per matrix by the learned masks
+  c.edge_popup.score_lr = 1e-3       # Adam on the scores
+  c.edge_popup.variants = ("wd", "ep", "ep_wd")
+  c.edge_popup.report_steps = (600, 1_000, 1_400, 2_000)
+
   c.precision = ml_collections.ConfigDict()
   c.precision.modes = ("float32", "exact")  # base x ticket cross-entropy grid
   return c

@@ -562,6 +562,38 @@ def graph_measures(root, figures):
                  report.markdown_table(report.graph_rows(payload)), ("claim_g1.png",))
 
 
+@claim("C8", "Edge-popup from memorizing weights reaches high test accuracy with the "
+       "weights frozen (Sec. 5.3, Table 1)", ["edge_popup"],
+       "python launch/main.py --config=configs/edge_popup.py", "edge_popup")
+def edge_popup(root, figures):
+  """EP w/o WD's mean test accuracy at the last report step: >= 0.9 agrees, >= 0.5
+  partly, else no (the paper: 0.92 +- 0.06 at 2,000 steps)."""
+  payload = root["edge_popup"].json("edge_popup.json")
+  last = payload["report_steps"][-1]
+  acc = np.asarray(payload["test_acc"])[:, payload["steps"].index(last)]
+  ep = [i for i, r in enumerate(payload["runs"]) if r["variant"] == "ep"]
+  mean = float(acc[ep].mean())
+  base = payload["base"]
+  verdict = "agrees" if mean >= 0.9 else "partly" if mean >= 0.5 else "no"
+  report.plot_edge_popup(os.path.join(figures, "claim_c8.png"), payload)
+  seeds = sorted({r["seed"] for r in payload["runs"]})
+  per_seed = [(label, {r["seed"]: f"{acc[i]:.3f}" for i, r in enumerate(payload["runs"])
+                       if r["variant"] == v})
+              for v, label in (("wd", "WD"), ("ep", "EP w/o WD"), ("ep_wd", "EP w/ WD"))]
+  per_seed.insert(0, ("base: train / test acc", {
+      r["seed"]: f"{r['final_train_acc']:.3f} / {r['final_test_acc']:.3f}" for r in base}))
+  details = (report.markdown_table(report.edge_popup_rows(payload))
+             + f"\n\nPer seed, test accuracy at step {last:,} (base: at step "
+             f"{payload['base_step']:,} of lr {payload['base_lr']:g}):\n\n"
+             + seed_table(per_seed, seeds))
+  measured = (f"EP w/o WD (weights bitwise frozen, k = {payload['k']:g} per matrix): test acc "
+              f"{mean:.2f} +- {acc[ep].std():.2f} at step {last:,} (paper 0.92 +- 0.06), from "
+              f"bases at train / test acc {np.mean([r['final_train_acc'] for r in base]):.2f} / "
+              f"{np.mean([r['final_test_acc'] for r in base]):.2f}")
+  return Finding(measured, verdict, "EP w/o WD mean test accuracy at the last step >= 0.9: "
+                 "agrees; >= 0.5: partly; else no", details, ("claim_c8.png",))
+
+
 # ---------------------------------------------------------------- other tasks (C10)
 
 _OPS = {"add": "a + b", "sub": "a - b", "mul": "a * b", "div": "a / b", "a2_b2": "a^2 + b^2",

@@ -15,6 +15,7 @@ phase(s), table (``<phase>/report.md``/``.json``) and PNG figure into the workdi
   jaccard         how fast the dense model's magnitude mask moves (Fig. 4b)
   fourier         periodicity of the input weights over training (Fig. 7)
   graphs          graph measures of grokked and other masks (App. J/K)
+  edge_popup      learning only a mask over memorizing weights (Sec. 5.3, Table 1)
 """
 import dataclasses
 import os
@@ -29,11 +30,13 @@ from gtickets.analysis import fourier as fourier_lib
 from gtickets.analysis import graphs as graphs_lib
 from gtickets.analysis import jaccard as jaccard_lib
 from gtickets.experiment import report, variants
+from gtickets.experiment.phase import run_phase
 from gtickets.experiment.pipeline import (ensure_base_checkpoints, ensure_phase_checkpoints,
                                           make_setup, run_dense, run_main, run_tickets,
                                           ticket_config)
 from gtickets.tickets import checkpoints
 from gtickets.tickets import masks as masks_lib
+from gtickets.training.edge_popup_trainer import make_edge_popup_trainer
 
 
 def _measure_series(table, xs, x_of, keys):
@@ -354,11 +357,72 @@ def graphs(config, workdir, progress=True):
   return text, ["graphs.md", "graphs.json", "graphs.png"]
 
 
+# ---------------------------------------------------------------- edge-popup (Table 1)
+
+# The paper's Table 1 (test accuracy, mean +- std; ../shared/reference/PAPER.md).
+PAPER_TABLE1 = {"wd": {600: (0.53, 0.31), 1000: (0.95, 0.03), 1400: (1.00, None), 2000: (1.00, None)},
+                "ep": {600: (0.68, 0.19), 1000: (0.80, 0.17), 1400: (0.84, 0.16), 2000: (0.92, 0.06)},
+                "ep_wd": {600: (0.82, 0.04), 1000: (0.96, 0.01), 1400: (0.99, None), 2000: (1.00, None)}}
+EDGE_POPUP_VARIANTS = {  # use_scores, train_weights, weight decay (from config.optim)
+    "wd": (0.0, 1.0, True), "ep": (1.0, 0.0, False), "ep_wd": (1.0, 1.0, True)}
+EDGE_POPUP_LABELS = {"wd": "WD", "ep": "EP w/o WD", "ep_wd": "EP w/ WD"}
+
+
+def edge_popup(config, workdir, progress=True):
+  """Edge-popup from memorizing weights (paper Sec. 5.3, Table 1; claim C8).
+
+  Base: dense runs (one per seed) trained with ``edge_popup.base_lr`` for
+  ``edge_popup.base_step`` steps (phase ``dense``: they memorize). From their
+  weights, for ``train.num_steps``: WD (dense training with weight decay), EP w/o WD
+  (weights frozen, only the scores learn) and EP w/ WD (scores and weights learn,
+  weight decay ``optim.weight_decay``); all variants and seeds in one batched phase
+  ``edge_popup`` (training/edge_popup_trainer.py).
+  """
+  ep = config.edge_popup
+  base = config.copy_and_resolve_references()
+  base.optim.lr = ep.base_lr
+  base.train.num_steps = base.train.ckpt_every = ep.base_step
+  dense = run_dense(make_setup(base), workdir, progress)
+  theta = checkpoints.restore_params(dense.checkpoint_dir, ep.base_step)
+  runs = [{"run": i, "variant": v, "seed": s, "base_run": b, "prune_ratio": ep.prune_ratio,
+           "data_seed": config.task.data_seed}
+          for i, (v, (b, s)) in enumerate((v, bs) for v in ep.variants
+                                          for bs in enumerate(config.seeds))]
+  settings = {
+      "seed": np.asarray([r["seed"] for r in runs], np.uint32),
+      "use_scores": np.asarray([EDGE_POPUP_VARIANTS[r["variant"]][0] for r in runs], np.float32),
+      "train_weights": np.asarray([EDGE_POPUP_VARIANTS[r["variant"]][1] for r in runs],
+                                  np.float32),
+      "weight_decay": np.asarray([config.optim.weight_decay * EDGE_POPUP_VARIANTS[
+          r["variant"]][2] for r in runs], np.float32)}
+  params = jax.tree.map(lambda x: x[np.asarray([r["base_run"] for r in runs])], theta)
+  setup = make_setup(config)
+  trainer = make_edge_popup_trainer(config, setup.task, setup.model)
+  d = config.to_dict()
+  identity = {**{k: d[k] for k in ("task", "model", "optim", "train", "matmul_precision",
+                                   "edge_popup")}, "seeds": list(config.seeds)}
+  res = run_phase("edge_popup", workdir, trainer, setup.data, runs, params, settings, config,
+                  manifest_config=identity, progress=progress)
+  payload = {"seeds": list(config.seeds), "k": ep.prune_ratio, "base_step": ep.base_step,
+             "base_lr": ep.base_lr, "report_steps": list(ep.report_steps),
+             "base": dense.rows(), "runs": res.rows(), "steps": res.steps.tolist(),
+             "test_acc": res.curves["test_acc"].tolist(),
+             "train_acc": res.curves["train_acc"].tolist(),
+             "paper": {v: {str(s): list(x) for s, x in t.items()} for v, t in PAPER_TABLE1.items()}}
+  _write(workdir, "edge_popup", payload)
+  report.plot_edge_popup(os.path.join(workdir, "edge_popup.png"), payload)
+  text = report.markdown_table(report.edge_popup_rows(payload))
+  with open(os.path.join(workdir, "edge_popup.md"), "w") as f:
+    f.write(text + "\n")
+  return text, ["edge_popup.md", "edge_popup.json", "edge_popup.png"]
+
+
 ANALYSES = ("jaccard", "fourier", "graphs")
 
 
 EXPERIMENTS = {f.__name__: f for f in (main, pruning_time, prune_ratio, norm_controls,
-                                       pai, critical_ratio, precision, jaccard, fourier, graphs)}
+                                       pai, critical_ratio, precision, jaccard, fourier, graphs,
+                                       edge_popup)}
 
 
 def validate(config):
@@ -372,7 +436,26 @@ def validate(config):
     config_lib.fail("ticket.variants", names, f"distinct, each one of {known}")
   if config.experiment in ANALYSES:
     _validate_analysis(config)
+  if config.experiment == "edge_popup":
+    _validate_edge_popup(config)
   return config
+
+
+def _validate_edge_popup(config):
+  ep, t = config.edge_popup, config.train
+  if not 0 < ep.prune_ratio < 1:
+    config_lib.fail("edge_popup.prune_ratio", ep.prune_ratio, "must be in (0, 1)")
+  for field in ("base_lr", "score_lr"):
+    if not ep[field] > 0:
+      config_lib.fail(f"edge_popup.{field}", ep[field], "must be > 0")
+  if not isinstance(ep.base_step, int) or ep.base_step <= 0 or ep.base_step % t.eval_every:
+    config_lib.fail("edge_popup.base_step", ep.base_step,
+                    f"a positive multiple of train.eval_every={t.eval_every}")
+  if not ep.variants or any(v not in EDGE_POPUP_VARIANTS for v in ep.variants):
+    config_lib.fail("edge_popup.variants", ep.variants, f"each one of {tuple(EDGE_POPUP_VARIANTS)}")
+  if any(s % t.eval_every or not 0 < s <= t.num_steps for s in ep.report_steps):
+    config_lib.fail("edge_popup.report_steps", ep.report_steps, "steps in (0, train.num_steps], "
+                    f"multiples of train.eval_every={t.eval_every}")
 
 
 def _validate_analysis(config):

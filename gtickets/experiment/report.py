@@ -374,3 +374,50 @@ def plot_graphs(path, payload):
   fig.tight_layout()
   fig.savefig(path, dpi=120)
   plt.close(fig)
+
+
+# ---------------------------------------------------------------- edge-popup
+
+def edge_popup_rows(payload):
+  """Test accuracy at the report steps, mean +- std over seeds, beside the paper's."""
+  steps = payload["steps"]
+  acc = np.asarray(payload["test_acc"])
+  rows = []
+  for v in dict.fromkeys(r["variant"] for r in payload["runs"]):
+    idx = [i for i, r in enumerate(payload["runs"]) if r["variant"] == v]
+    row = {"variant": {"wd": "WD", "ep": "EP w/o WD", "ep_wd": "EP w/ WD"}.get(v, v)}
+    for s in payload["report_steps"]:
+      a = acc[idx, steps.index(s)]
+      mean, std = payload["paper"].get(v, {}).get(str(s), (None, None))
+      paper = "-" if mean is None else f"{mean:.2f}" + (f" +- {std:.2f}" if std else "")
+      row[f"step {s:,}: here"] = f"{a.mean():.2f} +- {a.std():.2f}"
+      row[f"step {s:,}: paper"] = paper
+    rows.append(row)
+  return rows
+
+
+def plot_edge_popup(path, payload):
+  """Test (solid) and train (dashed) accuracy of each variant; seeds thin."""
+  plt = _pyplot()
+  fig, ax = plt.subplots(figsize=(7, 4.2))
+  steps = payload["steps"]
+  acc, tr = np.asarray(payload["test_acc"]), np.asarray(payload["train_acc"])
+  for c, v in enumerate(dict.fromkeys(r["variant"] for r in payload["runs"])):
+    idx = [i for i, r in enumerate(payload["runs"]) if r["variant"] == v]
+    label = {"wd": "WD", "ep": "EP w/o WD", "ep_wd": "EP w/ WD"}.get(v, v)
+    for i in idx:
+      ax.plot(steps, acc[i], color=f"C{c}", alpha=0.25, lw=0.8)
+    ax.plot(steps, acc[idx].mean(0), color=f"C{c}", lw=2, label=f"{label}: test")
+    ax.plot(steps, tr[idx].mean(0), color=f"C{c}", lw=1, ls="--", label=f"{label}: train")
+  for s in payload["report_steps"]:
+    ax.axvline(s, color="k", lw=0.5, alpha=0.3)
+  ax.set_xlabel(f"step (from the dense weights at step {payload['base_step']:,}, lr "
+                f"{payload['base_lr']:g})")
+  ax.set_ylabel("accuracy")
+  ax.set_ylim(-0.02, 1.02)
+  ax.set_title(f"edge-popup, k = {payload['k']:g} removed per matrix")
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=7)
+  fig.tight_layout()
+  fig.savefig(path, dpi=130)
+  plt.close(fig)

@@ -74,15 +74,7 @@ def make_trainer(config, task, model) -> Trainer:
     return model.apply({"params": masks_lib.apply(params, mask)}, x)
 
   def evaluate(state, mask, data):
-    w = masks_lib.apply(state["params"], mask)
-    flat = jnp.concatenate([l.ravel() for l in jax.tree.leaves(w)])
-    out = {"l1": jnp.sum(jnp.abs(flat)), "l2": jnp.sqrt(jnp.sum(flat * flat))}
-    for split in ("train", "test"):
-      logits = forward(state["params"], mask, data[f"x_{split}"])
-      y = data[f"y_{split}"]
-      out[f"{split}_loss"] = task.loss(logits, y)
-      out[f"{split}_acc"] = task.accuracy(logits, y)
-    return out
+    return evaluate_weights(task, model, masks_lib.apply(state["params"], mask), data)
 
   def step(state, mask, data):
     x, y = train_batch(data, state["step"])
@@ -91,20 +83,39 @@ def make_trainer(config, task, model) -> Trainer:
     return {"params": optax.apply_updates(state["params"], updates),
             "opt_state": opt_state, "step": state["step"] + 1}
 
-  def train_chunk(state, mask, data, n_evals):
-    def one_eval(state, _):
-      state, _ = jax.lax.scan(lambda s, _: (step(s, mask, data), None), state,
-                              None, length=config.train.eval_every)
-      return state, evaluate(state, mask, data)
-    state, metrics = jax.lax.scan(one_eval, state, None, length=n_evals)
-    return state, metrics
-
   def init_state(params, mask):
     params = masks_lib.apply(params, mask)
     return {"params": params, "opt_state": tx.init(params),
             "step": jnp.zeros((), jnp.int32)}
 
-  def in_loss_context(f):  # the loss's precision (x64 for a float64 cross-entropy)
+  return batched_trainer(task, init_params, init_state, evaluate, step,
+                         config.train.eval_every)
+
+
+def evaluate_weights(task, model, weights, data):
+  """Losses, scores (train and test) and L1 / L2 norms of the network ``weights``."""
+  flat = jnp.concatenate([l.ravel() for l in jax.tree.leaves(weights)])
+  out = {"l1": jnp.sum(jnp.abs(flat)), "l2": jnp.sqrt(jnp.sum(flat * flat))}
+  for split in ("train", "test"):
+    logits = model.apply({"params": weights}, data[f"x_{split}"])
+    y = data[f"y_{split}"]
+    out[f"{split}_loss"] = task.loss(logits, y)
+    out[f"{split}_acc"] = task.accuracy(logits, y)
+  return out
+
+
+def batched_trainer(task, init_params, init_state, evaluate, step, eval_every) -> Trainer:
+  """A Trainer from one run's functions: vmapped over runs and jit-compiled;
+  ``train_chunk`` scans ``step`` ``eval_every`` times per evaluation; the loss is
+  traced in the task's loss context (x64 for a float64 cross-entropy)."""
+  def train_chunk(state, mask, data, n_evals):
+    def one_eval(state, _):
+      state, _ = jax.lax.scan(lambda s, _: (step(s, mask, data), None), state,
+                              None, length=eval_every)
+      return state, evaluate(state, mask, data)
+    return jax.lax.scan(one_eval, state, None, length=n_evals)
+
+  def in_loss_context(f):
     def traced_in_context(*args):
       with task.loss_context():
         return f(*args)
@@ -116,8 +127,7 @@ def make_trainer(config, task, model) -> Trainer:
       evaluate=in_loss_context(jax.jit(jax.vmap(evaluate, in_axes=(0, 0, None)))),
       train_chunk=in_loss_context(jax.jit(
           jax.vmap(train_chunk, in_axes=(0, 0, None, None)), static_argnums=3)),
-      step=step,
-      eval_every=config.train.eval_every)
+      step=step, eval_every=eval_every)
 
 
 def init_keys(seeds):
