@@ -77,11 +77,15 @@ def default_config(task="modular", model="mlp"):
   c.analysis.early_step = 1_000        # where "periodic early" is compared (claim C7)
   c.analysis.graph_variants = ("grokked", "random", "snip", "grasp", "synflow")
 
+  c.sweep = ml_collections.ConfigDict()  # experiment "sweep" (experiment/sweep.py)
+  c.sweep.axes = ()  # ((field, values), ...): e.g. (("seed", (0, 1)), ("optim.lr", (1e-3, 3e-3)))
+
   c.edge_popup = ml_collections.ConfigDict()  # experiment "edge_popup" (paper Table 1)
   c.edge_popup.base_lr = 1e-2        # the memorizing base: dense, this lr, ...
   c.edge_popup.base_step = 1_000     # ... checkpoint at this step
-  c.edge_popup.prune_ratio = 0.5     # k removed per matrix by the learned masks
-  c.edge_popup.score_lr = 1e-3       # Adam on the scores
+  c.edge_popup.prune_ratio = 0.6     # k removed per matrix (the authors keep 0.4)
+  c.edge_popup.lr = 1e-2             # AdamW on weights and scores (the authors' lr)
+  c.edge_popup.score_weight_decay = 0.0  # decoupled decay of the scores
   c.edge_popup.variants = ("wd", "ep", "ep_wd")
   c.edge_popup.report_steps = (600, 1_000, 1_400, 2_000)
 

@@ -136,8 +136,8 @@ def write_config(workdir, config):
   """The resolved config beside the results, written once the experiment ran
   (a refused launch leaves the workdir's files as they were)."""
   from gtickets import storage
-  name = ("config.json" if config.experiment == "main"
-          else f"{config.ticket.phase}_config.json")
+  name = ("config.json" if config.experiment == "main" else "sweep_config.json"
+          if config.experiment == "sweep" else f"{config.ticket.phase}_config.json")
   storage.write_json(os.path.join(workdir, name), config.to_dict())
 
 

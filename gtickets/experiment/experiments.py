@@ -16,6 +16,7 @@ phase(s), table (``<phase>/report.md``/``.json``) and PNG figure into the workdi
   fourier         periodicity of the input weights over training (Fig. 7)
   graphs          graph measures of grokked and other masks (App. J/K)
   edge_popup      learning only a mask over memorizing weights (Sec. 5.3, Table 1)
+  sweep           the product of value lists over config fields (experiment/sweep.py)
 """
 import dataclasses
 import os
@@ -30,6 +31,7 @@ from gtickets.analysis import fourier as fourier_lib
 from gtickets.analysis import graphs as graphs_lib
 from gtickets.analysis import jaccard as jaccard_lib
 from gtickets.experiment import report, variants
+from gtickets.experiment import sweep as sweep_lib
 from gtickets.experiment.phase import run_phase
 from gtickets.experiment.pipeline import (ensure_base_checkpoints, ensure_phase_checkpoints,
                                           make_setup, run_dense, run_main, run_tickets,
@@ -423,6 +425,7 @@ ANALYSES = ("jaccard", "fourier", "graphs")
 EXPERIMENTS = {f.__name__: f for f in (main, pruning_time, prune_ratio, norm_controls,
                                        pai, critical_ratio, precision, jaccard, fourier, graphs,
                                        edge_popup)}
+EXPERIMENTS["sweep"] = sweep_lib.sweep
 
 
 def validate(config):
@@ -432,12 +435,17 @@ def validate(config):
   if config.experiment not in EXPERIMENTS:
     config_lib.fail("experiment", config.experiment, f"must be one of {tuple(EXPERIMENTS)}")
   names, known = config.ticket.variants, tuple(variants.VARIANTS)
-  if not names or len(set(names)) != len(names) or any(v not in known for v in names):
-    config_lib.fail("ticket.variants", names, f"distinct, each one of {known}")
+  if (not names and config.experiment != "sweep") or len(set(names)) != len(names) or any(
+      v not in known for v in names):
+    config_lib.fail("ticket.variants", names, f"distinct, each one of {known}"
+                    + (" (empty: a sweep of dense runs only)" if config.experiment == "sweep"
+                       else ""))
   if config.experiment in ANALYSES:
     _validate_analysis(config)
   if config.experiment == "edge_popup":
     _validate_edge_popup(config)
+  if config.experiment == "sweep":
+    sweep_lib.validate(config)
   return config
 
 
@@ -445,7 +453,9 @@ def _validate_edge_popup(config):
   ep, t = config.edge_popup, config.train
   if not 0 < ep.prune_ratio < 1:
     config_lib.fail("edge_popup.prune_ratio", ep.prune_ratio, "must be in (0, 1)")
-  for field in ("base_lr", "score_lr"):
+  if not ep.score_weight_decay >= 0:
+    config_lib.fail("edge_popup.score_weight_decay", ep.score_weight_decay, "must be >= 0")
+  for field in ("base_lr", "lr"):
     if not ep[field] > 0:
       config_lib.fail(f"edge_popup.{field}", ep[field], "must be > 0")
   if not isinstance(ep.base_step, int) or ep.base_step <= 0 or ep.base_step % t.eval_every:

@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 from gtickets import storage
 from gtickets.tickets.checkpoints import StateCheckpoints
 from gtickets.training.measures import run_measures
-from gtickets.training.sharding import run_sharding, shard_runs
+from gtickets.training.sharding import run_layout
 from gtickets.training.trainer import METRICS
 
 
@@ -136,10 +136,6 @@ def claim_directory(name, workdir, runs, manifest_config):
   return directory, phase_id
 
 
-def _to_host(metrics):
-  return {k: np.asarray(v) for k, v in metrics.items()}
-
-
 def _chunk_path(directory, end):
   return os.path.join(directory, "metrics", f"upto_{end:08d}.npz")
 
@@ -222,18 +218,18 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config,
   if start != train.num_steps or need_state:
     if callable(params):
       params, masks = params()
-    sharding = run_sharding(len(runs))
-    params, masks = shard_runs((params, masks), sharding)
+    layout = run_layout(len(runs))
+    params, masks = layout.place((params, masks))
     state = trainer.init_state(params, masks)
     if start is None:
       start = 0
       _save_chunk(directory, 0, phase_id, np.array([0]), {
-          k: v[:, None] for k, v in _to_host(trainer.evaluate(state, masks, data)).items()})
-      _save_checkpoint(ckpts, 0, state, phase_id)
+          k: v[:, None] for k, v in layout.to_host(trainer.evaluate(state, masks, data)).items()})
+      _save_checkpoint(ckpts, 0, layout.real(state), phase_id)
     else:
-      state = shard_runs(ckpts.restore(start, like=state), sharding)
+      state = layout.place(ckpts.restore(start, like=layout.real(state)))
     _train(name, directory, phase_id, trainer, data, runs, state, masks, start, ends, train,
-           ckpts, progress)
+           ckpts, progress, layout)
   ckpts.close()
 
   steps, curves = _gather_chunks(directory, ends, phase_id)
@@ -254,17 +250,17 @@ def _save_checkpoint(ckpts, step, state, phase_id):
 
 
 def _train(name, directory, phase_id, trainer, data, runs, state, masks, start, ends, train,
-           ckpts, progress):
+           ckpts, progress, layout):
   bar = tqdm(total=train.num_steps, initial=start, desc=name, unit="step",
              disable=not progress, dynamic_ncols=True)
   diverged = set()
   for end in [e for e in ends if e > start]:
     n_evals = (end - start) // train.eval_every
     state, metrics = trainer.train_chunk(state, masks, data, n_evals)
-    metrics = _to_host(metrics)
+    metrics = layout.to_host(metrics)
     _save_chunk(directory, end, phase_id, start + train.eval_every * np.arange(1, n_evals + 1),
                 metrics)
-    _save_checkpoint(ckpts, end, state, phase_id)
+    _save_checkpoint(ckpts, end, layout.real(state), phase_id)
     with open(os.path.join(directory, "progress.jsonl"), "a") as f:
       f.write(json.dumps(storage.strict(
           {"step": end, **{k: v[:, -1].tolist() for k, v in metrics.items()}})) + "\n")
@@ -341,17 +337,17 @@ def add_checkpoints(result, steps, trainer, data, params, masks, eval_every):
     raise FileNotFoundError(
         f"{result.checkpoint_dir} lacks checkpoints at {bad}, which cannot be added by "
         "training forward (nothing later is saved): delete that phase folder and rerun")
-  sharding = run_sharding(len(result.runs))
-  params, masks = shard_runs((params, masks), sharding)
-  like = trainer.init_state(params, masks)
+  layout = run_layout(len(result.runs))
+  params, masks = layout.place((params, masks))
+  like = layout.real(trainer.init_state(params, masks))
   phase_id = storage.read_json(ckpts._digests_path).get("phase_id")
   state, at = None, None
   for step in tqdm(missing, desc=f"{result.name}: adding checkpoints", disable=len(missing) < 2):
     start = max(s for s in have if s < step)
     if at is None or at < start:  # a nearer checkpoint than where we are
-      state, at = shard_runs(ckpts.restore(start, like=like), sharding), start
+      state, at = layout.place(ckpts.restore(start, like=like)), start
     state, _ = trainer.train_chunk(state, masks, data, (step - at) // eval_every)
     at = step
-    _save_checkpoint(ckpts, step, state, phase_id)
+    _save_checkpoint(ckpts, step, layout.real(state), phase_id)
   ckpts.close()
   return missing

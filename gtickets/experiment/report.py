@@ -421,3 +421,43 @@ def plot_edge_popup(path, payload):
   fig.tight_layout()
   fig.savefig(path, dpi=130)
   plt.close(fig)
+
+
+def plot_sweep(path, axes, rows, budget):
+  """Median t_gen over seeds against the first swept field that is not the seed
+  (log x when its values span > 10x), one line per point of the other fields,
+  one panel per variant; "not reached" drawn at the budget with an open marker."""
+  plt = _pyplot()
+  fields = [f for f in axes if f != "seed"]
+  variants_ = list(dict.fromkeys(r["variant"] for r in rows))
+  fig, panels = plt.subplots(1, len(variants_), figsize=(4.8 * len(variants_), 3.8),
+                             squeeze=False, sharey=True)
+  x_field, others = (fields[0], fields[1:]) if fields else (None, [])
+  for ax, v in zip(panels[0], variants_):
+    lines = {}
+    for r in rows:
+      if r["variant"] == v:
+        lines.setdefault(tuple(r.get(f) for f in others), {}).setdefault(
+            r.get(x_field, 0), []).append(budget if r["t_gen"] is None else r["t_gen"])
+    for key, pts in list(lines.items())[:12]:
+      xs = sorted(pts)
+      med = [float(np.median(pts[x])) for x in xs]
+      label = ", ".join(f"{f.split('.')[-1]}={k:g}" if isinstance(k, (int, float)) else
+                        f"{f.split('.')[-1]}={k}" for f, k in zip(others, key))
+      line, = ax.plot(xs, med, marker="o", label=label or None)
+      done = [(x, m) for x, m in zip(xs, med) if m >= budget]
+      if done:
+        ax.plot(*zip(*done), "o", mfc="white", color=line.get_color())
+    xs_all = [r.get(x_field, 0) for r in rows]
+    if x_field and min(xs_all) > 0 and max(xs_all) / min(xs_all) > 10:
+      ax.set_xscale("log")
+    ax.axhline(budget, color="gray", lw=0.8, ls=":")
+    ax.set_xlabel(x_field or "")
+    ax.set_title(v)
+    ax.grid(alpha=0.3)
+    if any(k for k in lines) and len(lines) > 1:
+      ax.legend(fontsize=7)
+  panels[0][0].set_ylabel(f"median t_gen (open: not reached in {budget:,})")
+  fig.tight_layout()
+  fig.savefig(path, dpi=130)
+  plt.close(fig)

@@ -10,8 +10,11 @@ train as one vmapped program:
   train_weights  1.0: the weights learn; 0.0: they stay bitwise as they are
   weight_decay   decoupled weight decay of the weights (AdamW)
 
-Weights: AdamW (``config.optim``'s lr and betas, the run's weight decay). Scores:
-Adam with ``config.edge_popup.score_lr``, no weight decay. Full batch.
+Weights: AdamW (``config.edge_popup.lr``, ``config.optim``'s betas and eps, the run's
+weight decay). Scores: AdamW with the same lr and ``edge_popup.score_weight_decay``
+(the authors' single AdamW decays the scores too; a decay scales every score
+alike, so it never reorders them, but it makes each Adam step count for more).
+Full batch.
 """
 import jax
 import jax.numpy as jnp
@@ -35,11 +38,11 @@ def make_edge_popup_trainer(config, task, model) -> Trainer:
   o, ep = config.optim, config.edge_popup
   k = ep.prune_ratio
   example = task.x_train[:1]
-  score_tx = optax.adam(ep.score_lr, b1=o.b1, b2=o.b2, eps=o.eps)
-
-  def weight_tx(weight_decay):
+  def adamw(weight_decay):
     return optax.chain(optax.scale_by_adam(b1=o.b1, b2=o.b2, eps=o.eps),
-                       optax.add_decayed_weights(weight_decay), optax.scale(-o.lr))
+                       optax.add_decayed_weights(weight_decay), optax.scale(-ep.lr))
+
+  score_tx, weight_tx = adamw(ep.score_weight_decay), adamw
 
   def init_params(key):
     return model.init(key, example)["params"]

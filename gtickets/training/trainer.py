@@ -50,8 +50,20 @@ def minibatch_indices(key, step, n, batch_size):
   return jax.lax.dynamic_slice(order, ((step % per_epoch) * batch_size,), (batch_size,))
 
 
-def make_trainer(config, task, model) -> Trainer:
+def make_trainer(config, task, model, per_run_optim=False) -> Trainer:
+  """The trainer of masked networks. With ``per_run_optim`` each run has its own
+  learning rate and weight decay (a sweep): the mask argument of every function is
+  then ``{"mask": mask, "lr": lr, "weight_decay": wd}`` (leading run axis), and
+  the optimizer is ``config.optim``'s AdamW with those two values traced."""
   tx = make_optimizer(config.optim)
+  o = config.optim
+  if per_run_optim:
+    def optimizer(mask):
+      return optax.adamw(mask["lr"], b1=o.b1, b2=o.b2, eps=o.eps,
+                         weight_decay=mask["weight_decay"]), mask["mask"]
+  else:
+    def optimizer(mask):
+      return tx, mask
   example = task.x_train[:1]
   batch_size = config.train.batch_size
   n_train = len(task.x_train)
@@ -74,9 +86,11 @@ def make_trainer(config, task, model) -> Trainer:
     return model.apply({"params": masks_lib.apply(params, mask)}, x)
 
   def evaluate(state, mask, data):
+    _, mask = optimizer(mask)
     return evaluate_weights(task, model, masks_lib.apply(state["params"], mask), data)
 
   def step(state, mask, data):
+    tx, mask = optimizer(mask)
     x, y = train_batch(data, state["step"])
     grads = jax.grad(lambda p: task.loss(forward(p, mask, x), y))(state["params"])
     updates, opt_state = tx.update(grads, state["opt_state"], state["params"])
@@ -84,6 +98,7 @@ def make_trainer(config, task, model) -> Trainer:
             "opt_state": opt_state, "step": state["step"] + 1}
 
   def init_state(params, mask):
+    tx, mask = optimizer(mask)
     params = masks_lib.apply(params, mask)
     return {"params": params, "opt_state": tx.init(params),
             "step": jnp.zeros((), jnp.int32)}

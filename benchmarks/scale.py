@@ -1,0 +1,187 @@
+"""Throughput of the modadd MLP against the machine's matmul limit, R = 1 ... 4096 runs.
+
+  python benchmarks/scale.py [--runs=1,4,16,64,256,1024,4096] [--steps=100]
+                             [--precisions=highest,default] [--sequential_upto=16]
+                             [--rss_runs=64] [--out=benchmarks/scale_<platform>.json]
+
+In one process, for each matmul precision (``jax_default_matmul_precision``, as
+``config.matmul_precision``):
+  * the device's matmul peak: best of several square float32 matmuls (n = 2048 on
+    CPU, 8192 on a GPU/TPU) at that precision, FLOP/s = 2 n^3 / time;
+  * for each R: R runs of the default config (different seeds, dense masks, full
+    batch) trained ``--steps`` steps as one jit-compiled, vmapped, scanned program,
+    the run axis padded and spread over every device as the launcher does
+    (training/sharding.py); best of ``--repeats`` after a warm-up. Reported:
+    run-steps/s, achieved FLOP/s (XLA's cost analysis of one run's step x
+    run-steps/s), that as a fraction of the matmul peak, the time per run-step
+    against the matmul limit (FLOPs / peak; "x limit" = how many times slower than
+    a machine that only did the matmuls at peak), XLA's memory analysis of the
+    compiled program per run, and, for R <= ``--sequential_upto``, the same R runs
+    one after another (the batching speed-up).
+R stops growing once a program does not fit (the error is recorded). With
+``--rss_runs`` R > 0, a child process trains an R-run batch for ``--steps`` steps
+and reports its peak resident memory (the "64-run sweep in <= 2 GB" goal).
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from configs.modadd import get_config  # noqa: E402
+from gtickets.experiment.pipeline import make_setup  # noqa: E402
+from gtickets.tickets import masks as masks_lib  # noqa: E402
+from gtickets.training.sharding import run_layout  # noqa: E402
+from gtickets.training.trainer import init_keys  # noqa: E402
+
+
+def best_time(fn, repeats):
+  jax.block_until_ready(fn())  # warm-up (compile)
+  best = float("inf")
+  for _ in range(repeats):
+    t0 = time.perf_counter()
+    jax.block_until_ready(fn())
+    best = min(best, time.perf_counter() - t0)
+  return best
+
+
+def matmul_peak(n, repeats=5):
+  """FLOP/s of an n x n float32 matmul at the current default precision, spread
+  over every device (one matmul per device)."""
+  layout = run_layout(len(jax.devices()))
+  keys = jax.random.split(jax.random.key(0), len(jax.devices()))
+  a = layout.place(jax.vmap(lambda k: jax.random.normal(k, (n, n), jnp.float32))(keys))
+  f = jax.jit(jax.vmap(lambda x: x @ x))
+  return 2 * n ** 3 * len(jax.devices()) / best_time(lambda: f(a), repeats)
+
+
+def batch(setup, r):
+  """(state, masks) of r runs, placed as the launcher places them."""
+  layout = run_layout(r)
+  params = setup.trainer.init_params(init_keys(list(range(r))))
+  masks = jax.vmap(masks_lib.ones_like)(params)
+  params, masks = layout.place((params, masks))
+  return setup.trainer.init_state(params, masks), masks, layout
+
+
+def flops_per_run_step(setup):
+  state, masks, _ = batch(setup, 1)
+  one = lambda t: jax.tree.map(lambda x: x[0], t)
+  cost = jax.jit(setup.trainer.step).lower(one(state), one(masks), setup.data).compile() \
+      .cost_analysis()
+  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+  return float(cost["flops"])
+
+
+def memory_per_run(setup, state, masks, r):
+  """Bytes per run of the compiled chunk (arguments + outputs + temporaries), from
+  XLA's memory analysis; None where the backend does not give it."""
+  try:
+    fn = jax.jit(jax.vmap(lambda s, m: setup.trainer.step(s, m, setup.data)))
+    m = fn.lower(state, masks).compile().memory_analysis()
+    total = m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes
+    return total / r
+  except Exception:  # pylint: disable=broad-except
+    return None
+
+
+def rss_child(runs, steps):
+  """Peak resident memory (bytes) of a fresh process training ``runs`` runs."""
+  code = (f"import sys; sys.argv=['x']; sys.path.insert(0, {ROOT!r});"
+          "import benchmarks.scale as s, jax, resource;"
+          "from configs.modadd import get_config;"
+          "from gtickets.experiment.pipeline import make_setup;"
+          f"c = get_config(); c.train.eval_every = {steps}; setup = make_setup(c);"
+          f"st, m, _ = s.batch(setup, {runs});"
+          "jax.block_until_ready(setup.trainer.train_chunk(st, m, setup.data, 1));"
+          "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")
+  out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=ROOT, timeout=1800)
+  if out.returncode:
+    return {"runs": runs, "error": out.stderr.strip().splitlines()[-1]}
+  return {"runs": runs, "steps": steps, "peak_rss_bytes": int(out.stdout.split()[-1])}
+
+
+def main():
+  ap = argparse.ArgumentParser()
+  ap.add_argument("--runs", default="1,4,16,64,256,1024,4096")
+  ap.add_argument("--steps", type=int, default=100)
+  ap.add_argument("--repeats", type=int, default=3)
+  ap.add_argument("--precisions", default="highest,default")
+  ap.add_argument("--sequential_upto", type=int, default=16)
+  ap.add_argument("--rss_runs", type=int, default=64)
+  ap.add_argument("--max_seconds", type=float, default=120,
+                  help="stop growing R once one timed call takes longer than this")
+  ap.add_argument("--out", default=None)
+  args = ap.parse_args()
+  backend = jax.default_backend()
+  out = args.out or os.path.join(ROOT, "benchmarks", f"scale_{backend}.json")
+  n = 2048 if backend == "cpu" else 8192
+
+  config = get_config()
+  config.train.eval_every = args.steps  # one chunk = `steps` steps + one evaluation
+  info = {"device": f"{len(jax.devices())} x {jax.devices()[0].device_kind}",
+          "backend": backend, "platform": platform.platform(), "cpu_count": os.cpu_count(),
+          "jax": jax.__version__, "steps": args.steps, "tables": []}
+  for precision in args.precisions.split(","):
+    with jax.default_matmul_precision(precision):
+      setup = make_setup(config)
+      peak = matmul_peak(n)
+      flops = flops_per_run_step(setup)
+      print(f"[{precision}] matmul peak {peak / 1e9:.1f} GFLOP/s (n={n}); "
+            f"{flops / 1e6:.1f} MFLOP per run-step", flush=True)
+      rows = []
+      for r in [int(x) for x in args.runs.split(",")]:
+        try:
+          state, masks, layout = batch(setup, r)
+          t = best_time(lambda: setup.trainer.train_chunk(state, masks, setup.data, 1)[1],
+                        args.repeats)
+        except Exception as e:  # pylint: disable=broad-except
+          rows.append({"runs": r, "error": str(e).splitlines()[0][:300]})
+          print(f"R={r}: does not fit ({rows[-1]['error'][:100]})", flush=True)
+          break
+        rate = r * args.steps / t
+        row = {"runs": r, "padded_runs": layout.n_padded, "seconds": t,
+               "run_steps_per_s": rate, "gflops": flops * rate / 1e9,
+               "fraction_of_peak": flops * rate / peak,
+               "ms_per_run_step": 1e3 / rate, "limit_ms_per_run_step": 1e3 * flops / peak,
+               "x_limit": peak / (flops * rate),
+               "bytes_per_run": memory_per_run(setup, state, masks, r)}
+        if r <= args.sequential_upto:
+          singles = [jax.tree.map(lambda x, i=i: x[i:i + 1], (state, masks)) for i in range(r)]
+          seq = best_time(lambda: [setup.trainer.train_chunk(s, m, setup.data, 1)[1]
+                                   for s, m in singles], args.repeats)
+          row["sequential_run_steps_per_s"] = r * args.steps / seq
+          row["batching_speedup"] = seq / t
+        rows.append(row)
+        mem = row["bytes_per_run"]
+        print(f"R={r:5d}  {rate:10.1f} run-steps/s  {row['gflops']:8.1f} GFLOP/s  "
+              f"{100 * row['fraction_of_peak']:5.1f}% of peak  x{row['x_limit']:.2f} limit"
+              + (f"  {mem / 2 ** 20:.1f} MiB/run" if mem else "")
+              + (f"  batching x{row['batching_speedup']:.2f}" if "batching_speedup" in row
+                 else ""), flush=True)
+        del state, masks
+        if t > args.max_seconds:
+          break
+      info["tables"].append({"matmul_precision": precision, "matmul_peak_flops": peak,
+                             "matmul_n": n, "flops_per_run_step": flops, "rows": rows})
+  if args.rss_runs:
+    info["rss"] = rss_child(args.rss_runs, args.steps)
+    print(f"peak RSS of a fresh process training {args.rss_runs} runs: "
+          f"{info['rss'].get('peak_rss_bytes', 0) / 2 ** 30:.2f} GiB", flush=True)
+  info["self_peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+  with open(out, "w") as f:
+    json.dump(info, f, indent=1)
+  print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+  main()
