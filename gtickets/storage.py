@@ -5,6 +5,7 @@ Everything a phase writes goes through here or through orbax with a digest
 or a :class:`CorruptFile` whose message is one line naming the file and what
 to do. JSON is strict (a NaN or infinity is written as null).
 """
+import csv
 import hashlib
 import json
 import math
@@ -13,6 +14,8 @@ import zipfile
 import zlib
 
 import numpy as np
+
+from gtickets import distributed
 
 
 class CorruptFile(RuntimeError):
@@ -31,7 +34,10 @@ def strict(obj):
 
 
 def write_json(path, obj):
-  """Writes strict JSON atomically (a reader sees the old file or the new one)."""
+  """Writes strict JSON atomically (a reader sees the old file or the new one).
+  Like every write here, only process 0 of a multi-process job writes."""
+  if not distributed.is_writer():
+    return
   tmp = path + ".tmp"
   with open(tmp, "w") as f:
     json.dump(strict(obj), f, indent=1, allow_nan=False)
@@ -47,7 +53,32 @@ def read_json(path, what_to_do="delete it and rerun"):
                       f"{what_to_do}") from None
 
 
+def write_text(path, text, mode="w"):
+  """Writes (or with ``mode="a"`` appends) text; process 0 only."""
+  if distributed.is_writer():
+    with open(path, mode) as f:
+      f.write(text)
+
+
+def write_csv(path, rows):
+  """Rows (dicts with the same keys) as CSV, None and non-finite as empty; process 0 only."""
+  if not distributed.is_writer():
+    return
+  with open(path, "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows([{k: ("" if v is None else v) for k, v in strict(r).items()} for r in rows])
+
+
+def save_figure(fig, path, dpi):
+  """Saves a matplotlib figure; process 0 only."""
+  if distributed.is_writer():
+    fig.savefig(path, dpi=dpi)
+
+
 def save_npz(path, **arrays):
+  if not distributed.is_writer():
+    return
   tmp = path + ".tmp.npz"
   np.savez(tmp, **arrays)
   os.replace(tmp, path)

@@ -31,6 +31,12 @@ _CONFIG = config_flags.DEFINE_config_file(
 _WORKDIR = flags.DEFINE_string(
     "workdir", None, "Where results go (default: workdirs/<config.name>).")
 _PROGRESS = flags.DEFINE_bool("progress", True, "Show progress bars.")
+_COORDINATOR = flags.DEFINE_string(
+    "coordinator", "127.0.0.1:12355", "Multi-process jobs: host:port of process 0.")
+_NUM_PROCESSES = flags.DEFINE_integer(
+    "num_processes", 1, "Multi-process jobs (jax.distributed): how many processes; each "
+    "runs this same command with its --process_id.")
+_PROCESS_ID = flags.DEFINE_integer("process_id", 0, "Multi-process jobs: this process's index.")
 
 
 def _unknown_field(argv):
@@ -90,21 +96,23 @@ def machine():
     pass
   devices = jax.devices()
   return {"cpu": cpu, "cpu_count": os.cpu_count(), "backend": jax.default_backend(),
-          "devices": f"{len(devices)} x {devices[0].device_kind}", "jax": jax.__version__}
+          "devices": f"{len(devices)} x {devices[0].device_kind}", "jax": jax.__version__,
+          "processes": jax.process_count()}
 
 
 def record_launch(workdir, config, argv, started, status):
   """Appends this launch (command, machine, wall time, status) to launches.jsonl:
   the claims report (launch/report.py) says from it where each result was measured."""
-  args = [a for a in argv[1:] if not a.startswith(("--workdir", "--progress", "--noprogress"))]
+  args = [a for a in argv[1:] if not a.startswith(("--workdir", "--progress", "--noprogress",
+                                                   "--process_id", "--coordinator"))]
   entry = {"experiment": config.experiment,
            "phase": None if config.experiment == "main" else config.ticket.phase,
            "command": "python launch/main.py " + " ".join(args), "status": status,
            "seeds": list(config.seeds), "machine": machine(),
            "started": started.isoformat(timespec="seconds"),
            "wall_s": round((datetime.datetime.now() - started).total_seconds(), 1)}
-  with open(os.path.join(workdir, "launches.jsonl"), "a") as f:
-    f.write(json.dumps(entry) + "\n")
+  from gtickets import storage
+  storage.write_text(os.path.join(workdir, "launches.jsonl"), json.dumps(entry) + "\n", "a")
 
 
 def _stop_on_sigterm(signum, frame):
@@ -143,6 +151,11 @@ def write_config(workdir, config):
 
 def main(argv):
   config = load_config(argv)
+  if not 0 <= _PROCESS_ID.value < max(_NUM_PROCESSES.value, 1):
+    sys.exit(f"error: --process_id={_PROCESS_ID.value} must be in [0, --num_processes="
+             f"{_NUM_PROCESSES.value})")
+  from gtickets import distributed
+  distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
   from gtickets.config import ConfigError
   from gtickets.experiment import experiments
   try:
@@ -163,7 +176,7 @@ def main(argv):
 
   workdir = os.path.abspath(_WORKDIR.value or os.path.join("workdirs", config.name))
   os.makedirs(workdir, exist_ok=True)
-  lock = lock_workdir(workdir)
+  lock = lock_workdir(workdir) if distributed.is_writer() else None
   print(f"workdir: {workdir}  experiment: {config.experiment}")
   started = datetime.datetime.now()
   signal.signal(signal.SIGTERM, _stop_on_sigterm)  # a time limit (timeout) is recorded too
@@ -183,7 +196,10 @@ def main(argv):
     raise
   record_launch(workdir, config, argv, started, "finished")
   write_config(workdir, config)
-  lock.close()
+  if lock:
+    lock.close()
+  if not distributed.is_writer():
+    return
   print(f"threshold {config.threshold}; steps are evaluated every "
         f"{config.train.eval_every}; mean +- std over seeds {list(config.seeds)}")
   print(text)

@@ -168,8 +168,7 @@ def critical_ratio(config, workdir, progress=True):
                                "prune ratio k", ("no weight decay: critical k = " + (
                                  f"{k_crit}" if k_crit is not None else "none (no k generalizes)")))
   text = report.format_table(table) + f"\ncritical prune ratio (all seeds reach the threshold): {k_crit}"
-  with open(os.path.join(workdir, f"{base_phase}.md"), "w") as f:
-    f.write(text + "\n")
+  storage.write_text(os.path.join(workdir, f"{base_phase}.md"), text + "\n")
   return text, [f"{base_phase}.md", f"{base_phase}.json", f"{base_phase}.png"]
 
 
@@ -202,8 +201,7 @@ def precision(config, workdir, progress=True):
   _write(workdir, "precision", {"threshold": config.threshold, "seeds": list(config.seeds),
                                 "modes": list(modes), "rows": rows})
   text = report.format_precision_table(rows, config.seeds)
-  with open(os.path.join(workdir, "precision.md"), "w") as f:
-    f.write(text + "\n")
+  storage.write_text(os.path.join(workdir, "precision.md"), text + "\n")
   report.plot_precision(os.path.join(workdir, "precision.png"), bases, cells)
   return text, ["precision.md", "precision.json", "precision.png"]
 
@@ -255,8 +253,7 @@ def jaccard(config, workdir, progress=True):
   report.plot_jaccard(os.path.join(workdir, "jaccard.png"), payload)
   rows = report.jaccard_rows(payload)
   text = report.markdown_table(rows)
-  with open(os.path.join(workdir, "jaccard.md"), "w") as f:
-    f.write(text + "\n")
+  storage.write_text(os.path.join(workdir, "jaccard.md"), text + "\n")
   return text, ["jaccard.md", "jaccard.json", "jaccard.png"]
 
 
@@ -315,8 +312,7 @@ def fourier(config, workdir, progress=True):
   report.plot_fourier(os.path.join(workdir, "fourier.png"), payload)
   report.plot_fourier_heatmaps(os.path.join(workdir, "fourier_heatmaps.png"), payload)
   text = report.markdown_table(report.fourier_rows(payload))
-  with open(os.path.join(workdir, "fourier.md"), "w") as f:
-    f.write(text + "\n")
+  storage.write_text(os.path.join(workdir, "fourier.md"), text + "\n")
   return text, ["fourier.md", "fourier.json", "fourier.png", "fourier_heatmaps.png"]
 
 
@@ -354,8 +350,7 @@ def graphs(config, workdir, progress=True):
   _write(workdir, "graphs", payload)
   report.plot_graphs(os.path.join(workdir, "graphs.png"), payload)
   text = report.markdown_table(report.graph_rows(payload))
-  with open(os.path.join(workdir, "graphs.md"), "w") as f:
-    f.write(text + "\n")
+  storage.write_text(os.path.join(workdir, "graphs.md"), text + "\n")
   return text, ["graphs.md", "graphs.json", "graphs.png"]
 
 
@@ -414,8 +409,7 @@ def edge_popup(config, workdir, progress=True):
   _write(workdir, "edge_popup", payload)
   report.plot_edge_popup(os.path.join(workdir, "edge_popup.png"), payload)
   text = report.markdown_table(report.edge_popup_rows(payload))
-  with open(os.path.join(workdir, "edge_popup.md"), "w") as f:
-    f.write(text + "\n")
+  storage.write_text(os.path.join(workdir, "edge_popup.md"), text + "\n")
   return text, ["edge_popup.md", "edge_popup.json", "edge_popup.png"]
 
 

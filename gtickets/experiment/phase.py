@@ -22,7 +22,6 @@ readable (saying so when that is not the newest one); training is deterministic,
 so the result equals an uninterrupted run. A workdir whose phase holds runs of
 another config is refused rather than mixed.
 """
-import csv
 import dataclasses
 import json
 import os
@@ -33,7 +32,8 @@ from tqdm.auto import tqdm
 from gtickets import storage
 from gtickets.tickets.checkpoints import StateCheckpoints
 from gtickets.training.measures import run_measures
-from gtickets.training.sharding import run_layout
+from gtickets import distributed
+from gtickets.training.sharding import replicated, run_layout
 from gtickets.training.trainer import METRICS
 
 
@@ -215,6 +215,9 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config,
   ends = chunk_ends(train.num_steps, train.ckpt_every)
   ckpts = StateCheckpoints(os.path.join(directory, "checkpoints"))
   start, need_state = _resume_point(directory, ckpts, ends, phase_id, name)
+  if distributed.is_multiprocess():  # process 0's files decide, for every process
+    start, need_state = distributed.broadcast(start), bool(distributed.broadcast(need_state))
+    data = replicated(data)
   if start != train.num_steps or need_state:
     if callable(params):
       params, masks = params()
@@ -231,6 +234,7 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config,
     _train(name, directory, phase_id, trainer, data, runs, state, masks, start, ends, train,
            ckpts, progress, layout)
   ckpts.close()
+  distributed.barrier(f"{directory} trained")
 
   steps, curves = _gather_chunks(directory, ends, phase_id)
   storage.save_npz(curves_path, steps=steps, phase_id=np.array(phase_id), **curves)
@@ -261,9 +265,8 @@ def _train(name, directory, phase_id, trainer, data, runs, state, masks, start, 
     _save_chunk(directory, end, phase_id, start + train.eval_every * np.arange(1, n_evals + 1),
                 metrics)
     _save_checkpoint(ckpts, end, layout.real(state), phase_id)
-    with open(os.path.join(directory, "progress.jsonl"), "a") as f:
-      f.write(json.dumps(storage.strict(
-          {"step": end, **{k: v[:, -1].tolist() for k, v in metrics.items()}})) + "\n")
+    storage.write_text(os.path.join(directory, "progress.jsonl"), json.dumps(storage.strict(
+        {"step": end, **{k: v[:, -1].tolist() for k, v in metrics.items()}})) + "\n", "a")
     bad = set(np.flatnonzero(~np.isfinite(metrics["train_loss"]).all(axis=1)).tolist())
     for i in sorted(bad - diverged):
       tqdm.write(f"warning: {name} run {i} ({runs[i]}) diverged by step {end} "
@@ -307,11 +310,7 @@ def _finish(name, directory, runs, steps, curves, threshold):
   result = PhaseResult(name, directory, runs, steps, curves, measures)
   rows = result.rows()
   storage.write_json(os.path.join(directory, "summary.json"), rows)
-  with open(os.path.join(directory, "summary.csv"), "w", newline="") as f:
-    w = csv.DictWriter(f, fieldnames=list(rows[0]))
-    w.writeheader()
-    w.writerows([{k: ("" if v is None else v) for k, v in storage.strict(r).items()}
-                 for r in rows])
+  storage.write_csv(os.path.join(directory, "summary.csv"), rows)
   return result
 
 

@@ -87,8 +87,7 @@ def write_summary(directory, results, config, name="summary"):
                      {"threshold": config.threshold, "seeds": list(config.seeds),
                       "table": table, "runs": {r.name: r.rows() for r in results}})
   text = format_table(table)
-  with open(os.path.join(directory, f"{name}.md"), "w") as f:
-    f.write(text + "\n")
+  storage.write_text(os.path.join(directory, f"{name}.md"), text + "\n")
   return text
 
 
@@ -138,7 +137,7 @@ def plot_curves(path, results, title="", metrics=(("test_acc", "train_acc"),),
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
   fig.tight_layout()
-  fig.savefig(path, dpi=130)
+  storage.save_figure(fig, path, 130)
   plt.close(fig)
 
 
@@ -162,7 +161,7 @@ def plot_measures_against(path, xs, series, xlabel, title=""):
     ax.grid(alpha=0.3)
   fig.suptitle(title)
   fig.tight_layout()
-  fig.savefig(path, dpi=130)
+  storage.save_figure(fig, path, 130)
   plt.close(fig)
 
 
@@ -204,7 +203,7 @@ def plot_precision(path, bases, cells):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
   fig.tight_layout()
-  fig.savefig(path, dpi=130)
+  storage.save_figure(fig, path, 130)
   plt.close(fig)
 
 
@@ -282,7 +281,7 @@ def plot_jaccard(path, payload):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=6, loc="upper right")
   fig.tight_layout()
-  fig.savefig(path, dpi=120)
+  storage.save_figure(fig, path, 120)
   plt.close(fig)
 
 
@@ -315,7 +314,7 @@ def plot_fourier(path, payload):
   ax.grid(alpha=0.3)
   ax.legend(fontsize=7)
   fig.tight_layout()
-  fig.savefig(path, dpi=130)
+  storage.save_figure(fig, path, 130)
   plt.close(fig)
 
 
@@ -342,7 +341,7 @@ def plot_fourier_heatmaps(path, payload):
         ax.set_yticks([])
     axes[i][0].set_ylabel(label, fontsize=8)
   fig.tight_layout()
-  fig.savefig(path, dpi=110)
+  storage.save_figure(fig, path, 110)
   plt.close(fig)
 
 
@@ -372,7 +371,7 @@ def plot_graphs(path, payload):
     ax.grid(alpha=0.3, axis="y")
   fig.suptitle(f"graph measures of masks at k = {payload['k']:g} (weights theta_0 * mask)")
   fig.tight_layout()
-  fig.savefig(path, dpi=120)
+  storage.save_figure(fig, path, 120)
   plt.close(fig)
 
 
@@ -419,7 +418,7 @@ def plot_edge_popup(path, payload):
   ax.grid(alpha=0.3)
   ax.legend(fontsize=7)
   fig.tight_layout()
-  fig.savefig(path, dpi=130)
+  storage.save_figure(fig, path, 130)
   plt.close(fig)
 
 
@@ -459,5 +458,5 @@ def plot_sweep(path, axes, rows, budget):
       ax.legend(fontsize=7)
   panels[0][0].set_ylabel(f"median t_gen (open: not reached in {budget:,})")
   fig.tight_layout()
-  fig.savefig(path, dpi=130)
+  storage.save_figure(fig, path, 130)
   plt.close(fig)

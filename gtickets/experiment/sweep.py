@@ -25,7 +25,6 @@ variant, t_mem, t_gen, tau_grok, final accuracies, diverged), ``sweep.md`` (per
 point: t_gen per seed and its median, "-" = not reached) and ``sweep.png``
 (median t_gen against the first swept field that is not the seed).
 """
-import csv
 import itertools
 import os
 
@@ -247,18 +246,13 @@ def _write_results(workdir, config, ax, rows):
   from gtickets.experiment import report
   storage.write_json(os.path.join(workdir, "sweep.json"),
                      {"axes": {f: list(v) for f, v in ax.items()}, "rows": rows})
-  with open(os.path.join(workdir, "sweep.csv"), "w", newline="") as f:
-    w = csv.DictWriter(f, fieldnames=list(rows[0]))
-    w.writeheader()
-    w.writerows([{k: ("" if v is None else v) for k, v in storage.strict(r).items()}
-                 for r in rows])
+  storage.write_csv(os.path.join(workdir, "sweep.csv"), rows)
   budget = config.train.num_steps
   points = point_rows(ax, rows, budget)
   text = (f"{len(rows)} runs ({sum(r['phase'] == 'dense' for r in rows)} dense), "
           f"{len(groups(config))} group(s); t_gen = first step with test accuracy >= "
           f"{config.threshold:g}; '-' = not reached in {budget:,} steps\n\n"
           + report.markdown_table(points))
-  with open(os.path.join(workdir, "sweep.md"), "w") as f:
-    f.write(text + "\n")
+  storage.write_text(os.path.join(workdir, "sweep.md"), text + "\n")
   report.plot_sweep(os.path.join(workdir, "sweep.png"), ax, rows, budget)
   return text, ["sweep.md", "sweep.csv", "sweep.json", "sweep.png"]

@@ -14,11 +14,15 @@ import os
 import jax
 import orbax.checkpoint as ocp
 
-from gtickets import storage
+from gtickets import distributed, storage
 
 
 def _abstract(tree):
-  return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), tree)
+  """Shapes, dtypes and (for arrays spread over devices) shardings of ``tree``."""
+  def one(x):
+    sharding = getattr(x, "sharding", None) if distributed.is_multiprocess() else None
+    return jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding)
+  return jax.tree.map(one, tree)
 
 
 def _restore_or_corrupt(what, fn):
@@ -78,6 +82,7 @@ class StateCheckpoints:
     digests = self._digests()
     digests[str(step)] = storage.digest(self.path(step))
     storage.write_json(self._digests_path, digests)
+    distributed.barrier(f"digest {self.path(step)}")
 
   def _check(self, step):
     if step not in self.steps():
@@ -119,13 +124,13 @@ def _digest_path(path):
 def save_tree(path, tree):
   """Saves a pytree (e.g. a batch of masks) to its own orbax folder, with a digest."""
   path = os.path.abspath(path)
-  if os.path.exists(_digest_path(path)):
+  if os.path.exists(_digest_path(path)) and distributed.is_writer():
     os.remove(_digest_path(path))
   with ocp.StandardCheckpointer() as ckptr:
     ckptr.save(path, tree, force=True)
     ckptr.wait_until_finished()
-  with open(_digest_path(path), "w") as f:
-    f.write(storage.digest(path))
+  distributed.barrier(f"saved {path}")
+  storage.write_text(_digest_path(path), storage.digest(path))
 
 
 def tree_saved(path):

@@ -48,6 +48,12 @@ class RunLayout:
     return jax.tree.map(lambda x: np.asarray(x)[:self.n_runs], tree)
 
 
+def replicated(tree):
+  """``tree`` as an input every process holds whole (the data): unchanged for one
+  process; with several, process-local arrays become numpy."""
+  return jax.tree.map(_host_if_local, tree)
+
+
 def _host_if_local(x):
   """With several processes, a process-local array becomes numpy (replicated input)."""
   if jax.process_count() > 1 and isinstance(x, jax.Array) and x.is_fully_addressable:
