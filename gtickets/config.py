@@ -41,6 +41,14 @@ def default_config(task="modular", model="mlp"):
   c.optim.b2 = 0.98
   c.optim.eps = 1e-8
   c.optim.weight_decay = 1.0
+  # grokking accelerators placed before AdamW (gtickets/training/accelerators.py)
+  c.optim.grokfast = ""             # "", "ema" or "ma" (Lee et al. 2024)
+  c.optim.grokfast_alpha = 0.98     # EMA: mu = alpha mu + (1 - alpha) g
+  c.optim.grokfast_lamb = 2.0       # EMA: g + lamb mu
+  c.optim.grokfast_window = 100     # MA: mean of the last window gradients ...
+  c.optim.grokfast_ma_lamb = 5.0    # ... added times this once the window is full
+  c.optim.perpendicular = False     # perpendicular gradient (Prieto et al. 2025)
+  c.optim.perpendicular_rescale = True  # ... rescaled to the norm of the gradient
 
   c.train = ml_collections.ConfigDict()
   c.train.num_steps = 30_000   # full-batch steps (one step = one epoch)
@@ -62,6 +70,7 @@ def default_config(task="modular", model="mlp"):
   c.ticket.rewind_step = 0        # base checkpoint the kept weights are rewound to
   c.ticket.weight_decay = -1.0    # >= 0: overrides optim.weight_decay for tickets
   c.ticket.cross_entropy = ""     # non-empty: overrides train.cross_entropy for tickets
+  c.ticket.grokfast = ""          # non-empty: overrides optim.grokfast for tickets
   c.ticket.synflow_rounds = 100
   c.ticket.grasp_temperature = 1.0
 
@@ -76,6 +85,10 @@ def default_config(task="modular", model="mlp"):
   c.analysis.heatmap_steps = (0, 1_000, 30_000)  # W and its spectrum drawn (first seed)
   c.analysis.early_step = 1_000        # where "periodic early" is compared (claim C7)
   c.analysis.graph_variants = ("grokked", "random", "snip", "grasp", "synflow")
+
+  c.accelerate = ml_collections.ConfigDict()  # experiment "accelerators"
+  c.accelerate.names = ("grokfast_ema", "grokfast_ma", "stablemax", "perpendicular")
+  c.accelerate.ticket_grokfast = "ema"  # the grokked ticket trained with Grokfast too
 
   c.sweep = ml_collections.ConfigDict()  # experiment "sweep" (experiment/sweep.py)
   c.sweep.axes = ()  # ((field, values), ...): e.g. (("seed", (0, 1)), ("optim.lr", (1e-3, 3e-3)))
@@ -100,6 +113,26 @@ def _same_fields(fail, section, got, want):
     fail(f"{section}.name", got.name,
          f"its fields are {sorted(want.keys())}, this config has {sorted(got.keys())}: "
          f"choose the {section} in the config file with default_config({section}=...)")
+
+
+# Fields added after workdirs were trained: a phase's identity (what a rerun
+# checks) leaves them out while they hold these defaults, so those workdirs stay
+# valid; set to anything else, they are part of it.
+LATER_FIELDS = {("optim", "grokfast"): "", ("optim", "grokfast_alpha"): 0.98,
+                ("optim", "grokfast_lamb"): 2.0, ("optim", "grokfast_window"): 100,
+                ("optim", "grokfast_ma_lamb"): 5.0, ("optim", "perpendicular"): False,
+                ("optim", "perpendicular_rescale"): True, ("ticket", "grokfast"): ""}
+
+
+def identity_dict(config, groups):
+  """{group: fields} of ``config`` for a phase identity, later fields at their
+  defaults left out (LATER_FIELDS)."""
+  d = config.to_dict()
+  out = {g: d[g] for g in groups}
+  for (g, f), default in LATER_FIELDS.items():
+    if g in out and f in out[g] and out[g][f] == default:
+      out[g] = {k: v for k, v in out[g].items() if k != f}
+  return out
 
 
 def fail(field, value, allowed):
@@ -160,6 +193,14 @@ def validate(c):
     fail("optim.lr", c.optim.lr, "must be > 0")
   if not c.optim.weight_decay >= 0:
     fail("optim.weight_decay", c.optim.weight_decay, "must be >= 0")
+  from gtickets.training.accelerators import GROKFAST
+  if c.optim.grokfast not in GROKFAST:
+    fail("optim.grokfast", c.optim.grokfast, f"must be one of {GROKFAST}")
+  if c.ticket.grokfast not in GROKFAST:
+    fail("ticket.grokfast", c.ticket.grokfast, f"must be one of {GROKFAST}")
+  if not 0 <= c.optim.grokfast_alpha < 1:
+    fail("optim.grokfast_alpha", c.optim.grokfast_alpha, "must be in [0, 1)")
+  positive_int("optim.grokfast_window", c.optim.grokfast_window)
   for b in ("b1", "b2"):
     if not 0 <= c.optim[b] < 1:
       fail(f"optim.{b}", c.optim[b], "must be in [0, 1)")

@@ -17,6 +17,8 @@ phase(s), table (``<phase>/report.md``/``.json``) and PNG figure into the workdi
   graphs          graph measures of grokked and other masks (App. J/K)
   edge_popup      learning only a mask over memorizing weights (Sec. 5.3, Table 1)
   sweep           the product of value lists over config fields (experiment/sweep.py)
+  accelerators    dense + Grokfast / StableMax / perpendicular gradient vs grokked
+                  tickets, same seeds (experiment/accelerators.py)
 """
 import dataclasses
 import os
@@ -31,6 +33,7 @@ from gtickets.analysis import fourier as fourier_lib
 from gtickets.analysis import graphs as graphs_lib
 from gtickets.analysis import jaccard as jaccard_lib
 from gtickets.experiment import report, variants
+from gtickets.experiment import accelerators as accelerators_lib
 from gtickets.experiment import sweep as sweep_lib
 from gtickets.experiment.phase import run_phase
 from gtickets.experiment.pipeline import (ensure_base_checkpoints, ensure_phase_checkpoints,
@@ -395,9 +398,9 @@ def edge_popup(config, workdir, progress=True):
   params = jax.tree.map(lambda x: x[np.asarray([r["base_run"] for r in runs])], theta)
   setup = make_setup(config)
   trainer = make_edge_popup_trainer(config, setup.task, setup.model)
-  d = config.to_dict()
-  identity = {**{k: d[k] for k in ("task", "model", "optim", "train", "matmul_precision",
-                                   "edge_popup")}, "seeds": list(config.seeds)}
+  identity = {**config_lib.identity_dict(config, ("task", "model", "optim", "train",
+                                                  "matmul_precision", "edge_popup")),
+              "seeds": list(config.seeds)}
   res = run_phase("edge_popup", workdir, trainer, setup.data, runs, params, settings, config,
                   manifest_config=identity, progress=progress)
   payload = {"seeds": list(config.seeds), "k": ep.prune_ratio, "base_step": ep.base_step,
@@ -420,6 +423,7 @@ EXPERIMENTS = {f.__name__: f for f in (main, pruning_time, prune_ratio, norm_con
                                        pai, critical_ratio, precision, jaccard, fourier, graphs,
                                        edge_popup)}
 EXPERIMENTS["sweep"] = sweep_lib.sweep
+EXPERIMENTS["accelerators"] = accelerators_lib.accelerators
 
 
 def validate(config):
@@ -440,6 +444,8 @@ def validate(config):
     _validate_edge_popup(config)
   if config.experiment == "sweep":
     sweep_lib.validate(config)
+  if config.experiment == "accelerators":
+    accelerators_lib.validate(config)
   return config
 
 

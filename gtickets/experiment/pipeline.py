@@ -20,7 +20,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from gtickets import storage
-from gtickets.config import resolve_step
+from gtickets.config import identity_dict, resolve_step
 from gtickets.experiment import variants
 from gtickets.experiment.phase import PhaseResult, add_checkpoints, claim_directory, run_phase
 from gtickets.models import make_model
@@ -48,9 +48,7 @@ def make_setup(config):
 
 def _training_config(config):
   """The config fields that determine a base phase's results (checked on resume)."""
-  d = config.to_dict()
-  return {**{k: d[k] for k in ("task", "model", "optim", "train")},
-          "matmul_precision": d["matmul_precision"]}
+  return identity_dict(config, ("task", "model", "optim", "train", "matmul_precision"))
 
 
 def ticket_identity(config):
@@ -107,13 +105,16 @@ def ticket_runs(config):
 
 def ticket_config(config):
   """The config a ticket phase trains with: the base's, with the ticket overrides
-  (``ticket.weight_decay`` >= 0, a non-empty ``ticket.cross_entropy``)."""
+  (``ticket.weight_decay`` >= 0, a non-empty ``ticket.cross_entropy`` or
+  ``ticket.grokfast``)."""
   c = config.copy_and_resolve_references()
   with c.unlocked():
     if config.ticket.weight_decay >= 0:
       c.optim.weight_decay = config.ticket.weight_decay
     if config.ticket.cross_entropy:
       c.train.cross_entropy = config.ticket.cross_entropy
+    if config.ticket.grokfast:
+      c.optim.grokfast = config.ticket.grokfast
   return c
 
 

@@ -154,9 +154,8 @@ def _optim(runs, masks):
 
 
 def _identity(config):
-  d = config.to_dict()
-  keep = ("task", "model", "optim", "train", "matmul_precision", "ticket")
-  return {k: d[k] for k in keep}
+  return config_lib.identity_dict(config, ("task", "model", "optim", "train",
+                                           "matmul_precision", "ticket"))
 
 
 def run_group(config, directory, progress=True):

@@ -22,13 +22,18 @@ Modes (``config.train.cross_entropy``):
            its gradient cancels once the margin passes ~36.
   float32  log-softmax in float32 (this project's loss before issue 10); kept
            for the ablation that shows what the precision does.
+  stablemax  not a precision but another loss (Prieto et al. 2025): softmax's
+           exp replaced by s(x) = x + 1 (x >= 0), 1 / (1 - x) (x < 0), which
+           grows linearly, so probabilities cannot round to exactly 1 at
+           ordinary margins; loss -log(s(z_y) / sum_j s(z_j)), float32. The
+           prediction (argmax) is unchanged, s being increasing.
 """
 import contextlib
 
 import jax
 import jax.numpy as jnp
 
-MODES = ("exact", "float64", "float32")
+MODES = ("exact", "float64", "float32", "stablemax")
 
 
 def exact(logits, labels):
@@ -56,7 +61,19 @@ def float32(logits, labels):
   return -jnp.mean(jnp.take_along_axis(logp, labels[..., None], axis=-1))
 
 
-LOSSES = {"exact": exact, "float64": float64, "float32": float32}
+def stablemax_s(x):
+  """s(x) = x + 1 for x >= 0, 1 / (1 - x) for x < 0 (both branches safe to differentiate)."""
+  return jnp.where(x >= 0, x + 1, 1 / (1 - jnp.minimum(x, 0)))
+
+
+def stablemax(logits, labels):
+  """Mean StableMax cross-entropy: -log(s(z_y) / sum_j s(z_j)), in float32."""
+  s = stablemax_s(logits.astype(jnp.float32))
+  target = jnp.take_along_axis(s, labels[..., None], axis=-1)[..., 0]
+  return jnp.mean(jnp.log(jnp.sum(s, axis=-1)) - jnp.log(target))
+
+
+LOSSES = {"exact": exact, "float64": float64, "float32": float32, "stablemax": stablemax}
 
 
 def loss(mode):

@@ -20,14 +20,20 @@ import jax.numpy as jnp
 import optax
 
 from gtickets.tickets import masks as masks_lib
+from gtickets.training import accelerators
 
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "l1", "l2")
 
 
-def make_optimizer(optim_config):
-  """AdamW with torch semantics (decoupled decay), no schedule."""
-  return optax.adamw(optim_config.lr, b1=optim_config.b1, b2=optim_config.b2,
-                     eps=optim_config.eps, weight_decay=optim_config.weight_decay)
+def make_optimizer(optim_config, lr=None, weight_decay=None):
+  """AdamW with torch semantics (decoupled decay), no schedule, after the grokking
+  accelerators the config asks for (training/accelerators.py). ``lr`` and
+  ``weight_decay`` (e.g. traced per run) replace the config's."""
+  o = optim_config
+  adamw = optax.adamw(o.lr if lr is None else lr, b1=o.b1, b2=o.b2, eps=o.eps,
+                      weight_decay=o.weight_decay if weight_decay is None else weight_decay)
+  pre = accelerators.pre_adamw(o)
+  return optax.chain(*pre, adamw) if pre else adamw
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,8 +65,7 @@ def make_trainer(config, task, model, per_run_optim=False) -> Trainer:
   o = config.optim
   if per_run_optim:
     def optimizer(mask):
-      return optax.adamw(mask["lr"], b1=o.b1, b2=o.b2, eps=o.eps,
-                         weight_decay=mask["weight_decay"]), mask["mask"]
+      return make_optimizer(o, mask["lr"], mask["weight_decay"]), mask["mask"]
   else:
     def optimizer(mask):
       return tx, mask

@@ -1,0 +1,99 @@
+"""Other ways to make a network grok sooner, as optax gradient transformations.
+
+Each is placed before AdamW (``optax.chain(<these>, adamw)``; trainer.make_optimizer),
+chosen by ``config.optim`` fields:
+
+  grokfast = "ema"   Grokfast-EMA (Lee et al. 2024): mu_t = alpha mu_{t-1} +
+                     (1 - alpha) g_t, with mu_1 = g_1; the gradient passed on is
+                     g_t + lambda mu_t (``grokfast_alpha`` 0.98, ``grokfast_lamb`` 2).
+  grokfast = "ma"    Grokfast-MA: the mean of the last ``grokfast_window`` (100)
+                     gradients, added times ``grokfast_ma_lamb`` (5) once the window
+                     is full (before that the gradient passes unchanged), as the
+                     authors' ``gradfilter_ma`` with its default ``warmup=True``.
+  perpendicular      perpendicular gradient (Prieto et al. 2025, "PerpGrad"):
+                     per parameter array, g_perp = g - (w . g) / (w . w) w, the
+                     component of g along the weights removed; with
+                     ``perpendicular_rescale`` (default, as their code) rescaled
+                     to the norm of g. An all-zero array passes unchanged.
+
+The StableMax loss of the same paper is a cross-entropy mode
+(tasks/cross_entropy.py, ``train.cross_entropy = "stablemax"``).
+"""
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+GROKFAST = ("", "ema", "ma")
+
+
+class EmaState(NamedTuple):
+  mu: optax.Updates
+  count: jnp.ndarray
+
+
+def grokfast_ema(alpha=0.98, lamb=2.0) -> optax.GradientTransformation:
+  def init(params):
+    return EmaState(jax.tree.map(jnp.zeros_like, params), jnp.zeros((), jnp.int32))
+
+  def update(grads, state, params=None):
+    del params
+    first = state.count == 0
+    mu = jax.tree.map(lambda m, g: jnp.where(first, g, alpha * m + (1 - alpha) * g),
+                      state.mu, grads)
+    return (jax.tree.map(lambda g, m: g + lamb * m, grads, mu),
+            EmaState(mu, state.count + 1))
+
+  return optax.GradientTransformation(init, update)
+
+
+class MaState(NamedTuple):
+  window: optax.Updates   # [w, ...] per leaf: the last w gradients (a ring buffer)
+  count: jnp.ndarray
+
+
+def grokfast_ma(window=100, lamb=5.0) -> optax.GradientTransformation:
+  def init(params):
+    return MaState(jax.tree.map(lambda p: jnp.zeros((window,) + p.shape, p.dtype), params),
+                   jnp.zeros((), jnp.int32))
+
+  def update(grads, state, params=None):
+    del params
+    slot = state.count % window
+    buf = jax.tree.map(lambda b, g: b.at[slot].set(g), state.window, grads)
+    full = state.count + 1 >= window
+    out = jax.tree.map(lambda g, b: jnp.where(full, g + lamb * jnp.mean(b, axis=0), g),
+                       grads, buf)
+    return out, MaState(buf, state.count + 1)
+
+  return optax.GradientTransformation(init, update)
+
+
+def perpendicular(rescale=True) -> optax.GradientTransformation:
+  def update(grads, state, params):
+    def one(g, w):
+      ww = jnp.sum(w * w)
+      safe = jnp.where(ww > 0, ww, 1.0)
+      perp = g - jnp.where(ww > 0, jnp.sum(w * g) / safe, 0.0) * w
+      if rescale:
+        norm_p = jnp.sqrt(jnp.sum(perp * perp))
+        perp = perp * jnp.where(norm_p > 0, jnp.sqrt(jnp.sum(g * g)) / jnp.where(
+            norm_p > 0, norm_p, 1.0), 1.0)
+      return perp
+    return jax.tree.map(one, grads, params), state
+
+  return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
+
+
+def pre_adamw(optim_config):
+  """The transformations ``optim_config`` asks for, in the order they apply."""
+  o = optim_config
+  out = []
+  if o.grokfast == "ema":
+    out.append(grokfast_ema(o.grokfast_alpha, o.grokfast_lamb))
+  elif o.grokfast == "ma":
+    out.append(grokfast_ma(o.grokfast_window, o.grokfast_ma_lamb))
+  if o.perpendicular:
+    out.append(perpendicular(o.perpendicular_rescale))
+  return out
