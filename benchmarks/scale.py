@@ -113,6 +113,36 @@ def rss_child(runs, steps):
   return {"runs": runs, "steps": steps, "peak_rss_bytes": int(out.stdout.split()[-1])}
 
 
+def markdown(info):
+  """The scaling table of a benchmark JSON as markdown."""
+  lines = [f"{info['device']} ({info['backend']}, jax {info['jax']}), {info['steps']} steps "
+           "per timed call, best of the repeats after a warm-up.", ""]
+  for t in info["tables"]:
+    lines += [f"matmul precision **{t['matmul_precision']}**: matmul peak "
+              f"{t['matmul_peak_flops'] / 1e9:.1f} GFLOP/s (n = {t['matmul_n']}); "
+              f"{t['flops_per_run_step'] / 1e6:.1f} MFLOP per run-step (XLA cost analysis)", "",
+              "| runs R | run-steps/s | GFLOP/s | % of matmul peak | x matmul limit "
+              "| MiB per run (XLA) | batched / one by one |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in t["rows"]:
+      if "error" in r:
+        lines.append(f"| {r['runs']} | does not fit: {r['error'][:80]} | | | | | |")
+        continue
+      mem = r.get("bytes_per_run")
+      lines.append(f"| {r['runs']} | {r['run_steps_per_s']:,.1f} | {r['gflops']:.1f} | "
+                   f"{100 * r['fraction_of_peak']:.1f} | {r['x_limit']:.2f} | "
+                   + (f"{mem / 2 ** 20:.1f}" if mem else "-") + " | "
+                   + (f"{r['batching_speedup']:.2f}" if "batching_speedup" in r else "-") + " |")
+    lines.append("")
+  rss = info.get("rss")
+  if rss:
+    rss = rss if isinstance(rss, list) else [rss]
+    got = [r["peak_rss_bytes"] / 2 ** 30 for r in rss if "peak_rss_bytes" in r]
+    lines.append(f"Peak resident memory of a fresh process training {rss[0]['runs']} runs: "
+                 + ", ".join(f"{g:.2f}" for g in got) + " GiB.")
+  return "\n".join(lines) + "\n"
+
+
 def main():
   ap = argparse.ArgumentParser()
   ap.add_argument("--runs", default="1,4,16,64,256,1024,4096")
@@ -124,7 +154,13 @@ def main():
   ap.add_argument("--max_seconds", type=float, default=120,
                   help="stop growing R once one timed call takes longer than this")
   ap.add_argument("--out", default=None)
+  ap.add_argument("--table_from", default=None,
+                  help="print the markdown table of an earlier run's JSON and exit")
   args = ap.parse_args()
+  if args.table_from:
+    with open(args.table_from) as f:
+      print(markdown(json.load(f)), end="")
+    return
   backend = jax.default_backend()
   out = args.out or os.path.join(ROOT, "benchmarks", f"scale_{backend}.json")
   n = 2048 if backend == "cpu" else 8192
@@ -185,7 +221,9 @@ def main():
   info["self_peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
   with open(out, "w") as f:
     json.dump(info, f, indent=1)
-  print(f"wrote {out}")
+  with open(out[:-len(".json")] + ".md", "w") as f:
+    f.write(markdown(info))
+  print(f"wrote {out} and its table {out[:-len('.json')]}.md")
 
 
 if __name__ == "__main__":

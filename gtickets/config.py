@@ -98,7 +98,7 @@ def default_config(task="modular", model="mlp"):
   c.edge_popup.base_step = 1_000     # ... checkpoint at this step
   c.edge_popup.prune_ratio = 0.6     # k removed per matrix (the authors keep 0.4)
   c.edge_popup.lr = 1e-2             # AdamW on weights and scores (the authors' lr)
-  c.edge_popup.score_weight_decay = 0.0  # decoupled decay of the scores
+  c.edge_popup.score_weight_decay = -1.0  # < 0: the run's weight decay (the authors)
   c.edge_popup.variants = ("wd", "ep", "ep_wd")
   c.edge_popup.report_steps = (600, 1_000, 1_400, 2_000)
 

@@ -697,3 +697,21 @@ def loss_precision(root, figures):
   return Finding("; ".join(parts), "finding", "descriptive: speed-up of each cell's "
                  "grokked ticket over the dense model trained with the ticket's precision",
                  "\n".join(lines), figs)
+
+
+@claim("A1", "Beyond the paper (issue 15): what makes the network grok soonest (Grokfast, "
+       "StableMax, perpendicular gradient, a grokked ticket), and does a ticket add to "
+       "Grokfast?", ["modadd"], "python launch/main.py --config=configs/modadd_accelerators.py",
+       "accelerators")
+def accelerators(root, figures):
+  """Descriptive: each row's median speed-up over plain dense, same seeds."""
+  from gtickets.experiment import accelerators as acc
+  payload = root["modadd"].json("accelerators.json")
+  rows = acc.table_rows(payload)
+  acc.plot(os.path.join(figures, "claim_a1.png"), payload)
+  ranked = sorted(rows, key=lambda r: -float(r["median speed-up"].rstrip("x")))
+  measured = "median speed-up over dense: " + "; ".join(
+      f"{r['run']} {r['median speed-up']}" for r in ranked if r["run"] != "dense")
+  return Finding(measured, "finding", "descriptive: t_gen of plain dense / t_gen of each "
+                 "row, per seed (not reached = the step budget, a bound)",
+                 report.markdown_table(rows), ("claim_a1.png",))

@@ -453,8 +453,9 @@ def _validate_edge_popup(config):
   ep, t = config.edge_popup, config.train
   if not 0 < ep.prune_ratio < 1:
     config_lib.fail("edge_popup.prune_ratio", ep.prune_ratio, "must be in (0, 1)")
-  if not ep.score_weight_decay >= 0:
-    config_lib.fail("edge_popup.score_weight_decay", ep.score_weight_decay, "must be >= 0")
+  if ep.score_weight_decay < 0 and ep.score_weight_decay != -1:
+    config_lib.fail("edge_popup.score_weight_decay", ep.score_weight_decay,
+                    "-1 (the run's weight decay) or >= 0")
   for field in ("base_lr", "lr"):
     if not ep[field] > 0:
       config_lib.fail(f"edge_popup.{field}", ep[field], "must be > 0")

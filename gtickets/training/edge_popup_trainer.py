@@ -11,9 +11,11 @@ train as one vmapped program:
   weight_decay   decoupled weight decay of the weights (AdamW)
 
 Weights: AdamW (``config.edge_popup.lr``, ``config.optim``'s betas and eps, the run's
-weight decay). Scores: AdamW with the same lr and ``edge_popup.score_weight_decay``
-(the authors' single AdamW decays the scores too; a decay scales every score
-alike, so it never reorders them, but it makes each Adam step count for more).
+weight decay). Scores: AdamW with the same lr and, when
+``edge_popup.score_weight_decay`` < 0 (default), the run's weight decay, as the
+authors' single AdamW over weights and scores; >= 0 fixes it for every run. (A
+decay scales every score alike, so it never reorders them by itself, but it
+makes each Adam step count for more.)
 Full batch.
 """
 import jax
@@ -42,7 +44,10 @@ def make_edge_popup_trainer(config, task, model) -> Trainer:
     return optax.chain(optax.scale_by_adam(b1=o.b1, b2=o.b2, eps=o.eps),
                        optax.add_decayed_weights(weight_decay), optax.scale(-ep.lr))
 
-  score_tx, weight_tx = adamw(ep.score_weight_decay), adamw
+  weight_tx = score_tx = adamw
+
+  def score_decay(settings):
+    return settings["weight_decay"] if ep.score_weight_decay < 0 else ep.score_weight_decay
 
   def init_params(key):
     return model.init(key, example)["params"]
@@ -55,7 +60,7 @@ def make_edge_popup_trainer(config, task, model) -> Trainer:
     key = jax.random.fold_in(jax.random.key(settings["seed"]), 2)
     scores = edge_popup.init_scores(key, params)
     return {"params": params, "scores": scores,
-            "opt_w": weight_tx(0.0).init(params), "opt_s": score_tx.init(scores),
+            "opt_w": weight_tx(0.0).init(params), "opt_s": score_tx(0.0).init(scores),
             "step": jnp.zeros((), jnp.int32)}
 
   def evaluate(state, settings, data):
@@ -74,7 +79,7 @@ def make_edge_popup_trainer(config, task, model) -> Trainer:
                                                              state["params"])
     frozen = settings["train_weights"] == 0
     params = jax.tree.map(lambda w, u: jnp.where(frozen, w, w + u), state["params"], up_w)
-    up_s, opt_s = score_tx.update(g_s, state["opt_s"], state["scores"])
+    up_s, opt_s = score_tx(score_decay(settings)).update(g_s, state["opt_s"], state["scores"])
     return {"params": params,
             "scores": optax.apply_updates(state["scores"], up_s),
             "opt_w": opt_w, "opt_s": opt_s, "step": state["step"] + 1}
