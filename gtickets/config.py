@@ -96,6 +96,7 @@ def default_config(task="modular", model="mlp"):
   c.edge_popup = ml_collections.ConfigDict()  # experiment "edge_popup" (paper Table 1)
   c.edge_popup.base_lr = 1e-2        # the memorizing base: dense, this lr, ...
   c.edge_popup.base_step = 1_000     # ... checkpoint at this step
+  c.edge_popup.base_weight_decay = -1.0  # >= 0: the base's weight decay (else optim's)
   c.edge_popup.prune_ratio = 0.6     # k removed per matrix (the authors keep 0.4)
   c.edge_popup.lr = 1e-2             # AdamW on weights and scores (the authors' lr)
   c.edge_popup.score_weight_decay = -1.0  # < 0: the run's weight decay (the authors)
@@ -121,7 +122,8 @@ def _same_fields(fail, section, got, want):
 LATER_FIELDS = {("optim", "grokfast"): "", ("optim", "grokfast_alpha"): 0.98,
                 ("optim", "grokfast_lamb"): 2.0, ("optim", "grokfast_window"): 100,
                 ("optim", "grokfast_ma_lamb"): 5.0, ("optim", "perpendicular"): False,
-                ("optim", "perpendicular_rescale"): True, ("ticket", "grokfast"): ""}
+                ("optim", "perpendicular_rescale"): True, ("ticket", "grokfast"): "",
+                ("edge_popup", "base_weight_decay"): -1.0}
 
 
 def identity_dict(config, groups):

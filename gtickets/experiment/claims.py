@@ -589,7 +589,10 @@ def edge_popup(root, figures):
   measured = (f"EP w/o WD (weights bitwise frozen, k = {payload['k']:g} per matrix): test acc "
               f"{mean:.2f} +- {acc[ep].std():.2f} at step {last:,} (paper 0.92 +- 0.06), from "
               f"bases at train / test acc {np.mean([r['final_train_acc'] for r in base]):.2f} / "
-              f"{np.mean([r['final_test_acc'] for r in base]):.2f}")
+              f"{np.mean([r['final_test_acc'] for r in base]):.2f}"
+              + (f" (base: lr {payload['base_lr']:g}, weight decay "
+                 f"{payload['base_weight_decay']:g}, train fraction {payload['train_fraction']:g})"
+                 if "train_fraction" in payload else ""))
   return Finding(measured, verdict, "EP w/o WD mean test accuracy at the last step >= 0.9: "
                  "agrees; >= 0.5: partly; else no", details, ("claim_c8.png",))
 

@@ -381,6 +381,8 @@ def edge_popup(config, workdir, progress=True):
   ep = config.edge_popup
   base = config.copy_and_resolve_references()
   base.optim.lr = ep.base_lr
+  if ep.base_weight_decay >= 0:
+    base.optim.weight_decay = ep.base_weight_decay
   base.train.num_steps = base.train.ckpt_every = ep.base_step
   dense = run_dense(make_setup(base), workdir, progress)
   theta = checkpoints.restore_params(dense.checkpoint_dir, ep.base_step)
@@ -404,7 +406,9 @@ def edge_popup(config, workdir, progress=True):
   res = run_phase("edge_popup", workdir, trainer, setup.data, runs, params, settings, config,
                   manifest_config=identity, progress=progress)
   payload = {"seeds": list(config.seeds), "k": ep.prune_ratio, "base_step": ep.base_step,
-             "base_lr": ep.base_lr, "report_steps": list(ep.report_steps),
+             "base_lr": ep.base_lr, "base_weight_decay": base.optim.weight_decay,
+             "train_fraction": config.task.train_fraction,
+             "report_steps": list(ep.report_steps),
              "base": dense.rows(), "runs": res.rows(), "steps": res.steps.tolist(),
              "test_acc": res.curves["test_acc"].tolist(),
              "train_acc": res.curves["train_acc"].tolist(),
@@ -453,6 +457,9 @@ def _validate_edge_popup(config):
   ep, t = config.edge_popup, config.train
   if not 0 < ep.prune_ratio < 1:
     config_lib.fail("edge_popup.prune_ratio", ep.prune_ratio, "must be in (0, 1)")
+  if ep.base_weight_decay < 0 and ep.base_weight_decay != -1:
+    config_lib.fail("edge_popup.base_weight_decay", ep.base_weight_decay,
+                    "-1 (optim.weight_decay) or >= 0")
   if ep.score_weight_decay < 0 and ep.score_weight_decay != -1:
     config_lib.fail("edge_popup.score_weight_decay", ep.score_weight_decay,
                     "-1 (the run's weight decay) or >= 0")
