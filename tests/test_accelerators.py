@@ -95,8 +95,12 @@ def test_config_checks_and_old_identities():
   c = default_config()
   assert "grokfast" not in identity_dict(c, ("optim",))["optim"]
   assert "perpendicular" not in identity_dict(c, ("optim",))["optim"]
+  from gtickets.experiment.pipeline import ticket_identity
+  assert "grokfast" not in ticket_identity(c)["ticket"]  # ticket phases trained before it
   c.optim.perpendicular = True
+  c.ticket.grokfast = "ema"
   assert identity_dict(c, ("optim",))["optim"]["perpendicular"] is True
+  assert ticket_identity(c)["ticket"]["grokfast"] == "ema"
 
 
 def test_training_with_each_accelerator(tiny_config, tmp_path):

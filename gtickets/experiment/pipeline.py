@@ -55,8 +55,8 @@ def ticket_identity(config):
   """The config fields that determine a ticket phase's results: the training
   config, every ticket field (masks, rewinding, PaI settings, overrides) and the
   seeds of the base runs."""
-  d = config.to_dict()
-  return {**_training_config(config), "ticket": d["ticket"], "seeds": list(config.seeds)}
+  return {**_training_config(config), **identity_dict(config, ("ticket",)),
+          "seeds": list(config.seeds)}
 
 
 def _dense_start(setup):
