@@ -49,6 +49,8 @@ def mirror(src, dst):
     elif "summary.json" in files and "curves.npz" in files:
       wanted = [f for f in PHASE_FILES if f in files]
       copied += 1
+    elif "runs.json" in files:
+      wanted = []  # an unfinished phase: nothing of it is a result yet
     else:
       wanted = [f for f in files if f.endswith(".json") and not f.endswith(".tmp")
                 and any(os.path.isdir(os.path.join(here, d)) for d in dirs)]
