@@ -71,9 +71,12 @@ def write_csv(path, rows):
 
 
 def save_figure(fig, path, dpi):
-  """Saves a matplotlib figure; process 0 only."""
+  """Lays out, saves (process 0 only) and closes a matplotlib figure."""
+  import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+  fig.tight_layout()
   if distributed.is_writer():
     fig.savefig(path, dpi=dpi)
+  plt.close(fig)
 
 
 def save_npz(path, **arrays):

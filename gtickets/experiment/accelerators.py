@@ -126,6 +126,4 @@ def plot(path, payload):
   ax.set_ylabel(f"test accuracy (mean over {len(payload['seeds'])} seeds)")
   ax.legend(fontsize=7)
   ax.grid(alpha=0.3)
-  fig.tight_layout()
   storage.save_figure(fig, path, 130)
-  plt.close(fig)

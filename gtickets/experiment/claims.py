@@ -20,6 +20,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from gtickets import storage
 from gtickets.experiment import report
 from gtickets.experiment.phase import PhaseResult
 from gtickets.training.trainer import METRICS
@@ -304,9 +305,7 @@ def _plot_pruning_time(path, rows, dense, d, base_acc, seeds, budget):
     ax.set_title(f"seed {s}")
     ax.legend(fontsize=7, loc="upper center")
     ax.grid(alpha=0.3)
-  fig.tight_layout()
-  fig.savefig(path, dpi=130)
-  plt.close(fig)
+  storage.save_figure(fig, path, 130)
 
 
 def _no_faster_than_dense(res, phase_name, variants, figures, figure, norms=False):
@@ -401,9 +400,7 @@ def prune_ratio(root, figures):
     ax.set_xlabel("prune ratio k (fraction removed)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
-  fig.tight_layout()
-  fig.savefig(os.path.join(figures, "claim_c5.png"), dpi=130)
-  plt.close(fig)
+  storage.save_figure(fig, os.path.join(figures, "claim_c5.png"), 130)
   measured = (f"smallest mean tau_grok at k = {best:g} ({mean_tau[best]:.0f})"
               if best is not None else "no k reaches the threshold")
   measured += "; k = 0.9 " + ("fails on every seed" if fails_09 else "generalizes on some seed")
@@ -446,9 +443,7 @@ def critical_ratio(root, figures, paper_value=0.81):
   ax.set_ylim(-0.02, 1.02)
   ax.grid(alpha=0.3)
   ax.legend(fontsize=7)
-  fig.tight_layout()
-  fig.savefig(os.path.join(figures, "claim_c9.png"), dpi=130)
-  plt.close(fig)
+  storage.save_figure(fig, os.path.join(figures, "claim_c9.png"), 130)
   dense_gen = sum(dense0[s]["t_gen"] is not None for s in seeds)
   if k_crit is None:
     verdict = "no"

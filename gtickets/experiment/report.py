@@ -136,9 +136,7 @@ def plot_curves(path, results, title="", metrics=(("test_acc", "train_acc"),),
     ax.set_title(title)
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
-  fig.tight_layout()
   storage.save_figure(fig, path, 130)
-  plt.close(fig)
 
 
 def plot_measures_against(path, xs, series, xlabel, title=""):
@@ -160,9 +158,7 @@ def plot_measures_against(path, xs, series, xlabel, title=""):
     ax.set_title(label)
     ax.grid(alpha=0.3)
   fig.suptitle(title)
-  fig.tight_layout()
   storage.save_figure(fig, path, 130)
-  plt.close(fig)
 
 
 def _steps(values):
@@ -202,9 +198,7 @@ def plot_precision(path, bases, cells):
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
-  fig.tight_layout()
   storage.save_figure(fig, path, 130)
-  plt.close(fig)
 
 
 # ---------------------------------------------------------------- structural analyses
@@ -280,9 +274,7 @@ def plot_jaccard(path, payload):
     ax.set_title(f"seed {seed}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=6, loc="upper right")
-  fig.tight_layout()
   storage.save_figure(fig, path, 120)
-  plt.close(fig)
 
 
 def _mean_std(values):
@@ -313,9 +305,7 @@ def plot_fourier(path, payload):
   ax.set_title("mean over seeds, band = min-max")
   ax.grid(alpha=0.3)
   ax.legend(fontsize=7)
-  fig.tight_layout()
   storage.save_figure(fig, path, 130)
-  plt.close(fig)
 
 
 def plot_fourier_heatmaps(path, payload):
@@ -340,9 +330,7 @@ def plot_fourier_heatmaps(path, payload):
         ax.set_xticks([])
         ax.set_yticks([])
     axes[i][0].set_ylabel(label, fontsize=8)
-  fig.tight_layout()
   storage.save_figure(fig, path, 110)
-  plt.close(fig)
 
 
 GRAPH_MEASURES = ("avg_path_length", "clustering", "spectral_gap", "ramanujan_gap",
@@ -370,9 +358,7 @@ def plot_graphs(path, payload):
     ax.set_title(m)
     ax.grid(alpha=0.3, axis="y")
   fig.suptitle(f"graph measures of masks at k = {payload['k']:g} (weights theta_0 * mask)")
-  fig.tight_layout()
   storage.save_figure(fig, path, 120)
-  plt.close(fig)
 
 
 # ---------------------------------------------------------------- edge-popup
@@ -417,9 +403,7 @@ def plot_edge_popup(path, payload):
   ax.set_title(f"edge-popup, k = {payload['k']:g} removed per matrix")
   ax.grid(alpha=0.3)
   ax.legend(fontsize=7)
-  fig.tight_layout()
   storage.save_figure(fig, path, 130)
-  plt.close(fig)
 
 
 def plot_sweep(path, axes, rows, budget):
@@ -457,6 +441,4 @@ def plot_sweep(path, axes, rows, budget):
     if any(k for k in lines) and len(lines) > 1:
       ax.legend(fontsize=7)
   panels[0][0].set_ylabel(f"median t_gen (open: not reached in {budget:,})")
-  fig.tight_layout()
   storage.save_figure(fig, path, 130)
-  plt.close(fig)
