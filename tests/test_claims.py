@@ -225,3 +225,24 @@ def test_p1_precision_cells_against_the_dense_of_the_tickets_precision(tmp_path)
                         "training: median 0.37x; exact mask, float32 training: median 40x; "
                         "exact mask, exact training: median 20x")
   assert (tmp_path / "claim_p1.png").exists()
+
+
+def test_a1_ranks_accelerators_and_says_whether_a_ticket_adds_to_grokfast(tmp_path):
+  rows = [("dense", [20_000, None, 10_000]), ("grokked ticket", [1_000, 2_000, 500]),
+          ("dense + grokfast_ema", [5_000, 10_000, 5_000]),
+          ("grokked ticket + grokfast_ema", [500, 4_000, 500])]
+  payload = {"seeds": [0, 1, 2], "budget": 30_000, "threshold": 0.95,
+             "rows": [{"label": l, "t_gen": t, "steps": [0, 30_000],
+                       "test_acc_mean": [0.0, 1.0]} for l, t in rows]}
+  (tmp_path / "accelerators.json").write_text(json.dumps(payload))
+  f = claims.accelerators(_Root(modadd=claims.Results(str(tmp_path))), str(tmp_path))
+  # over dense: ticket 20 / 15 / 20 -> 20x; grokfast 4 / 3 / 2 -> 3x; ticket + grokfast
+  # 40 / 7.5 / 20 -> 20x
+  assert f.measured.startswith("median speed-up over dense: grokked ticket 20.0x; grokked "
+                               "ticket + grokfast_ema 20.0x; dense + grokfast_ema 3.0x")
+  # ticket + Grokfast over the ticket: 2, 0.5, 1; over dense + Grokfast: 10, 2.5, 10
+  assert "grokked ticket + grokfast_ema over grokked ticket: median 1x (range 0.5x-2x)" in (
+      f.measured)
+  assert "grokked ticket + grokfast_ema over dense + grokfast_ema: median 10x (range 2.5x-10x)" \
+      in f.measured
+  assert f.verdict == "finding" and (tmp_path / "claim_a1.png").exists()
