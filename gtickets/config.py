@@ -130,9 +130,15 @@ def identity_dict(config, groups):
   """{group: fields} of ``config`` for a phase identity, later fields at their
   defaults left out (LATER_FIELDS)."""
   d = config.to_dict()
-  out = {g: d[g] for g in groups}
+  return without_later_defaults({g: d[g] for g in groups})
+
+
+def without_later_defaults(identity):
+  """``identity`` ({group: fields, ...}) without the LATER_FIELDS at their defaults;
+  also applied to stored identities, written while a field was still in them."""
+  out = dict(identity)
   for (g, f), default in LATER_FIELDS.items():
-    if g in out and f in out[g] and out[g][f] == default:
+    if isinstance(out.get(g), dict) and f in out[g] and out[g][f] == default:
       out[g] = {k: v for k, v in out[g].items() if k != f}
   return out
 

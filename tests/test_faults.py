@@ -234,3 +234,30 @@ def test_resume_reads_the_saved_starts_instead_of_building_them(tiny_config, tmp
   monkeypatch.setattr(variants, "build_starts",
                       lambda *a: pytest.fail("starts were built again on a resume"))
   _assert_same(run_tickets(make_setup(c), str(tmp_path), dense, progress=False), first)
+
+
+def test_phase_written_while_a_later_field_was_in_its_identity_resumes(tiny_config, tmp_path,
+                                                                        monkeypatch):
+  """A phase started while a field now in config.LATER_FIELDS (here optim.grokfast at
+  its default) was part of the identity resumes from its own chunks (found on a real
+  workdir: it was refused), while a non-default value of that field is refused."""
+  from gtickets import config as config_lib
+  s = make_setup(tiny_config)
+  full = run_dense(s, str(tmp_path / "clean"), progress=False)
+  later = dict(config_lib.LATER_FIELDS)
+  monkeypatch.setattr(config_lib, "LATER_FIELDS",
+                      {k: v for k, v in later.items() if k != ("optim", "grokfast")})
+  run_dense(s, str(tmp_path / "old"), progress=False)
+  monkeypatch.setattr(config_lib, "LATER_FIELDS", later)
+  d = tmp_path / "old" / "dense"
+  assert json.loads((d / "runs.json").read_text())["config"]["optim"]["grokfast"] == ""
+  (d / "curves.npz").unlink()
+  chunks = sorted((d / "metrics").glob("upto_*.npz"))
+  chunks[-1].unlink()
+  kept = snapshot(d / "metrics")
+  _assert_same(run_dense(s, str(tmp_path / "old"), progress=False), full)
+  after = snapshot(d / "metrics")
+  assert all(after[k] == v for k, v in kept.items())  # earlier chunks read, not retrained
+  tiny_config.optim.grokfast = "ma"
+  with pytest.raises(phase_lib.WorkdirMismatch, match="holds runs of a different config"):
+    run_dense(make_setup(tiny_config), str(tmp_path / "old"), progress=False)

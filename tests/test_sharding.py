@@ -1,6 +1,7 @@
 """The run axis over 4 (forced host) devices, padded to a multiple of 4, gives the
 same results as one device; padding runs are never stored."""
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -32,20 +33,39 @@ SCRIPT = textwrap.dedent("""
     assert placed.shape == (8,) and len(placed.sharding.device_set) == 4
     assert lay.to_host({"x": placed})["x"].tolist() == list(range(6))
     np.save(sys.argv[3], res.curves["train_loss"])
+    # a phase trained on one device resumes here, and gets checkpoints added
+    from gtickets.experiment import phase
+    s = make_setup(c)
+    resumed = run_dense(s, sys.argv[4], progress=False)
+    from gtickets.training.trainer import init_keys
+    like = s.trainer.init_params(init_keys(list(c.seeds)))
+    masks = jax.tree.map(jax.numpy.ones_like, like)
+    assert phase.add_checkpoints(resumed, [10], s.trainer, s.data, like, masks,
+                                 c.train.eval_every) == [10]
+    np.save(sys.argv[5], resumed.curves["train_loss"])
 """)
 
 
 def test_padded_sharded_runs_match_one_device(tmp_path):
   from conftest import make_tiny_config
   from gtickets.experiment.pipeline import make_setup, run_dense
-  script = tmp_path / "s.py"
-  script.write_text(SCRIPT)
-  out = tmp_path / "loss.npy"
-  r = subprocess.run([sys.executable, str(script), ROOT, str(tmp_path / "w4"), str(out)],
-                     capture_output=True, text=True, timeout=300)
-  assert r.returncode == 0, r.stderr[-2000:]
   c = make_tiny_config()
   c.seeds = (0, 1, 2)
   single = run_dense(make_setup(c), str(tmp_path / "w1"), progress=False)
+  # the same phase interrupted after step 40 on one device (its checkpoints there)
+  interrupted = tmp_path / "w1_interrupted" / "dense"
+  shutil.copytree(tmp_path / "w1" / "dense", interrupted)
+  (interrupted / "curves.npz").unlink()
+  sorted((interrupted / "metrics").glob("upto_*.npz"))[-1].unlink()
+  script = tmp_path / "s.py"
+  script.write_text(SCRIPT)
+  out, out_resumed = tmp_path / "loss.npy", tmp_path / "loss_resumed.npy"
+  r = subprocess.run([sys.executable, str(script), ROOT, str(tmp_path / "w4"), str(out),
+                      str(interrupted.parent), str(out_resumed)],
+                     capture_output=True, text=True, timeout=300)
+  assert r.returncode == 0, r.stderr[-2000:]
   np.testing.assert_allclose(np.load(out), single.curves["train_loss"], rtol=1e-5, atol=1e-7)
   assert np.load(out).shape[0] == 3
+  np.testing.assert_allclose(np.load(out_resumed), single.curves["train_loss"], rtol=1e-5,
+                             atol=1e-7)
+  assert (interrupted / "checkpoints" / "10").is_dir()

@@ -29,6 +29,7 @@ import os
 import numpy as np
 from tqdm.auto import tqdm
 
+from gtickets import config as config_lib
 from gtickets import storage
 from gtickets.tickets.checkpoints import StateCheckpoints
 from gtickets.training.measures import run_measures
@@ -121,7 +122,12 @@ def claim_directory(name, workdir, runs, manifest_config):
       old = None
   if old is not None:
     if old != manifest:
-      raise WorkdirMismatch(refuse)
+      if not (isinstance(old, dict) and isinstance(old.get("config"), dict) and {
+          **old, "config": config_lib.without_later_defaults(old["config"])} == manifest):
+        raise WorkdirMismatch(refuse)
+      # written while a later field at its default was part of the identity: the
+      # same phase; its results carry the id of the manifest as stored
+      manifest, phase_id = old, storage.json_digest(old)
   elif os.path.isdir(directory) and _has_results(directory):
     stored = _stored_phase_ids(directory)
     if stored != {phase_id}:

@@ -32,6 +32,11 @@ class RunLayout:
     tree = jax.tree.map(_host_if_local, tree)
     if self.sharding is None:
       return tree if self.n_padded == self.n_runs else _pad(tree, self.n_padded)
+    # arrays on other devices (e.g. a checkpoint written with another device count
+    # is restored onto the device it was saved from) go through the host
+    devices = self.sharding.device_set
+    tree = jax.tree.map(lambda x: np.asarray(x) if isinstance(x, jax.Array) and
+                        x.sharding.device_set != devices else x, tree)
     return jax.jit(lambda t: _pad(t, self.n_padded), out_shardings=self.sharding)(tree)
 
   def real(self, tree):
