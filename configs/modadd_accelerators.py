@@ -2,8 +2,8 @@
 
 The main experiment's dense runs and grokked / random tickets (5 seeds, read back
 from workdirs/modadd), dense runs with Grokfast-EMA, Grokfast-MA, StableMax and
-the perpendicular gradient, and grokked tickets trained with Grokfast-EMA, all on
-the same seeds (experiment/accelerators.py):
+the perpendicular gradient (with and without weight decay), and grokked tickets
+trained with Grokfast-EMA, all on the same seeds (experiment/accelerators.py):
 
   python launch/main.py --config=configs/modadd_accelerators.py --workdir=workdirs/modadd
 

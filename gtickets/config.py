@@ -87,7 +87,8 @@ def default_config(task="modular", model="mlp"):
   c.analysis.graph_variants = ("grokked", "random", "snip", "grasp", "synflow")
 
   c.accelerate = ml_collections.ConfigDict()  # experiment "accelerators"
-  c.accelerate.names = ("grokfast_ema", "grokfast_ma", "stablemax", "perpendicular")
+  c.accelerate.names = ("grokfast_ema", "grokfast_ma", "stablemax", "perpendicular",
+                        "perpendicular_no_wd")
   c.accelerate.ticket_grokfast = "ema"  # the grokked ticket trained with Grokfast too
 
   c.sweep = ml_collections.ConfigDict()  # experiment "sweep" (experiment/sweep.py)

@@ -143,3 +143,12 @@ def test_accelerators_experiment_table(tiny_config, tmp_path):
   c.accelerate.names = ("grokfast",)
   with pytest.raises(ConfigError, match="accelerate.names"):
     experiments.validate(c)
+
+
+def test_perpendicular_without_weight_decay_is_prieto_et_al_s_setting():
+  from gtickets.experiment.accelerators import with_accelerator
+  c = default_config()
+  a, b = with_accelerator(c, "perpendicular"), with_accelerator(c, "perpendicular_no_wd")
+  assert (a.optim.perpendicular, a.optim.weight_decay) == (True, 1.0)
+  assert (b.optim.perpendicular, b.optim.weight_decay) == (True, 0.0)
+  assert c.optim.weight_decay == 1.0 and not c.optim.perpendicular  # a copy was changed

@@ -11,7 +11,9 @@ plain dense per seed) and ``accelerators.png`` (mean test accuracy curves).
   grokfast_ema   optim.grokfast = "ema"      (training/accelerators.py)
   grokfast_ma    optim.grokfast = "ma"
   stablemax      train.cross_entropy = "stablemax"  (tasks/cross_entropy.py)
-  perpendicular  optim.perpendicular = True
+  perpendicular  optim.perpendicular = True (with the run's weight decay)
+  perpendicular_no_wd  the same with optim.weight_decay = 0 (Prieto et al.'s setting:
+                 with weight decay 1 the weights shrink to a tenth and nothing is fit)
 """
 import dataclasses
 import os
@@ -28,6 +30,8 @@ ACCELERATORS = {
     "grokfast_ma": (("optim", "grokfast", "ma"),),
     "stablemax": (("train", "cross_entropy", "stablemax"),),
     "perpendicular": (("optim", "perpendicular", True),),
+    # the setting of Prieto et al.: the perpendicular gradient in place of weight decay
+    "perpendicular_no_wd": (("optim", "perpendicular", True), ("optim", "weight_decay", 0.0)),
 }
 
 
