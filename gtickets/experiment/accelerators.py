@@ -126,6 +126,7 @@ def plot(path, payload):
     ax.plot(row["steps"], row["test_acc_mean"], label=row["label"])
   ax.axhline(payload["threshold"], color="gray", lw=0.8, ls=":")
   ax.set_xscale("symlog", linthresh=100)
+  ax.set_xlim(0, payload["budget"])
   ax.set_xlabel("step")
   ax.set_ylabel(f"test accuracy (mean over {len(payload['seeds'])} seeds)")
   ax.legend(fontsize=7)
