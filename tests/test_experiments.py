@@ -38,6 +38,20 @@ def test_critical_ratio_search_none_and_three_levels():
   assert k == pytest.approx(0.817) and len(calls) == 3
 
 
+def test_critical_ratio_search_when_passing_is_not_monotone():
+  calls = []
+
+  def passes(ks):  # lightly pruned tickets fail as dense does; 0.5 <= k <= 0.83 pass
+    calls.append(list(ks))
+    return [0.5 - 1e-9 <= k <= 0.83 + 1e-9 for k in ks]
+  k, _ = critical_ratio_search(passes, zero_passes=lambda: False)
+  assert k == pytest.approx(0.83) and len(calls) == 2
+  calls.clear()
+  k, history = critical_ratio_search(lambda ks: calls.append(ks) or [False] * len(ks),
+                                     zero_passes=lambda: False)
+  assert k is None and len(calls) == 1 == len(history)  # no finer grid below 0.1
+
+
 def test_pruning_time_reuses_the_base_run(tiny_config, tmp_path):
   c = tiny_config
   setup = make_setup(c)

@@ -115,12 +115,15 @@ def pai(config, workdir, progress=True):
   return _curves_experiment(config, workdir, progress)
 
 
-def critical_ratio_search(passes, levels=(0.1, 0.01), hi=1.0):
-  """Largest k < hi with ``passes``, coarse to fine; assumes passing is monotone in k.
+def critical_ratio_search(passes, levels=(0.1, 0.01), hi=1.0, zero_passes=lambda: True):
+  """Largest k < hi with ``passes``, coarse to fine.
 
   ``passes(ks) -> [bool]`` evaluates one grid at once (one batched phase). The
   first level tries k = s, 2s, ... < hi; each next level tries its finer grid
-  strictly between the best k so far (0 if none) and the next coarser point.
+  strictly between the best k so far and the next coarser point. When no k of
+  the first grid passes, the grid below its first point is tried only if
+  ``zero_passes()`` (k -> 0, the dense model, generalizes): passing need not be
+  monotone in k (without weight decay, lightly pruned tickets fail as dense does).
   Returns (k or None, history of the grids tried).
   """
   best, history, lo, span = None, [], 0.0, hi
@@ -135,6 +138,8 @@ def critical_ratio_search(passes, levels=(0.1, 0.01), hi=1.0):
     passing = [k for k, o in zip(ks, ok) if o]
     if passing:
       best = max(passing)
+    elif best is None and not zero_passes():
+      break
     lo, span = (best if best is not None else 0.0), step
   return best, history
 
@@ -160,7 +165,11 @@ def critical_ratio(config, workdir, progress=True):
     rows = [r for r in res.rows() if r["variant"] == "grokked"]
     return [all(r["t_gen"] is not None for r in rows if r["prune_ratio"] == k) for k in ks]
 
-  k_crit, history = critical_ratio_search(passes, tuple(config.critical.levels))
+  def dense_passes():  # the first level's dense runs, at this weight decay
+    return all(r["t_gen"] is not None for r in results[0].rows() if r["variant"] == "dense")
+
+  k_crit, history = critical_ratio_search(passes, tuple(config.critical.levels),
+                                          zero_passes=dense_passes)
   table = report.summary_table(results)
   _write(workdir, base_phase, {"critical_ratio": k_crit, "weight_decay": config.ticket.weight_decay,
                                "history": history, "table": table})
