@@ -43,6 +43,10 @@ SCRIPT = textwrap.dedent("""
     assert phase.add_checkpoints(resumed, [10], s.trainer, s.data, like, masks,
                                  c.train.eval_every) == [10]
     np.save(sys.argv[5], resumed.curves["train_loss"])
+    # checkpoints written with 1 device (step 20) and with 4 (step 10) combine
+    ck = checkpoints.StateCheckpoints(resumed.checkpoint_dir)
+    both = [ck.restore(s)["params"] for s in (10, 20)]
+    jax.tree.map(lambda a, b: jax.numpy.concatenate([a, b]), *both)
 """)
 
 

@@ -25,10 +25,19 @@ def _abstract(tree):
   return jax.tree.map(one, tree)
 
 
+def _one_device(tree):
+  """In one process with several devices, a restored tree on the first device: orbax
+  puts arrays back on the devices they were saved from, which differ between
+  checkpoints written with other device counts (and cannot be combined)."""
+  if distributed.is_multiprocess() or len(jax.devices()) == 1:
+    return tree
+  return jax.device_put(tree, jax.devices()[0])
+
+
 def _restore_or_corrupt(what, fn):
   """Runs an orbax restore; any failure to read becomes a one-line CorruptFile."""
   try:
-    return fn()
+    return _one_device(fn())
   except storage.CorruptFile:
     raise
   except Exception as e:  # tensorstore/orbax errors of unreadable files are many kinds
