@@ -174,13 +174,21 @@ def test_c9_critical_ratio_rule(tmp_path):
   (tmp_path / "critical_ratio.json").write_text(json.dumps(
       {"critical_ratio": 0.8, "history": [{"step": 0.1, "ks": [0.7, 0.8, 0.9]}]}))
   _phase(tmp_path / "critical_ratio_0",
-         [_row("dense", 0, None, k=0.0)]
-         + [_row("grokked", 0, t, k=k) for k, t in [(0.7, 900), (0.8, 1_000), (0.9, None)]])
-  f = claims.critical_ratio(_Root(modadd_ablations=claims.Results(str(tmp_path))),
-                            str(tmp_path))
+         [_row("dense", 0, None, k=0.0, final=0.0)]
+         + [_row("grokked", 0, t, k=k, final=f)
+            for k, t, f in [(0.7, 900, 0.99), (0.8, 1_000, 0.97), (0.9, None, 0.2)]])
+  root = _Root(modadd_ablations=claims.Results(str(tmp_path)))
+  f = claims.critical_ratio(root, str(tmp_path))
   assert f.verdict == "agrees"  # 0.8 is within 0.05 of 0.81 and dense fails
-  assert f.measured.startswith("critical k = 0.8 (every seed reaches 0.95 within 200 steps "
-                               "at k = 0.7, 0.8); dense at wd 0 reaches it on 0/1 seeds")
+  assert f.measured == ("critical k = 0.8 (every seed reaches 0.95 within 200 steps at k = "
+                        "0.7, 0.8); mean final test acc of the tickets peaks at k = 0.7 (0.99) "
+                        "and is 0.20 at k = 0.9; dense at wd 0 reaches 0.95 on 0/1 seeds (mean "
+                        "final 0.00)")
+  (tmp_path / "critical_ratio.json").write_text(json.dumps(
+      {"critical_ratio": None, "history": [{"step": 0.1, "ks": [0.7, 0.8, 0.9]}]}))
+  f = claims.critical_ratio(root, str(tmp_path))
+  assert f.verdict == "no" and f.measured.startswith(
+      "no k reaches 0.95 on every seed within 200 steps; mean final test acc")
 
 
 def test_c10_rows_from_the_jobs_list(tmp_path):
