@@ -41,3 +41,16 @@ def ablation_config(arg=None):
   c.seeds = (0, 1, 2)
   c.name = "modadd_ablations" + ("_quick" if arg == "quick" else "")
   return c
+
+
+def analysis_config(arg, experiment):
+  """The structural analyses (configs/modadd_jaccard.py, _fourier.py, _graphs.py):
+  the main setup and workdir, ``experiment`` in it; :quick with steps that fit
+  its 600."""
+  c = get_config(arg)
+  c.experiment = experiment
+  if arg == "quick":
+    a = c.analysis
+    a.jaccard_every, a.jaccard_from, a.nongrokked_mask_step, a.early_step = 100, 200, 200, 100
+    a.fourier_steps, a.heatmap_steps = (0, 50, 100, 200, 400, 600), (0, 100, 600)
+  return c

@@ -15,10 +15,4 @@ from configs import modadd
 
 
 def get_config(arg=None):
-  c = modadd.get_config(arg)
-  c.experiment = "graphs"
-  if arg == "quick":
-    a = c.analysis
-    a.jaccard_every, a.jaccard_from, a.nongrokked_mask_step, a.early_step = 100, 200, 200, 100
-    a.fourier_steps, a.heatmap_steps = (0, 50, 100, 200, 400, 600), (0, 100, 600)
-  return c
+  return modadd.analysis_config(arg, "graphs")
