@@ -254,3 +254,11 @@ def test_a1_ranks_accelerators_and_says_whether_a_ticket_adds_to_grokfast(tmp_pa
   assert "grokked ticket + grokfast_ema over dense + grokfast_ema: median 10x (range 2.5x-10x)" \
       in f.measured
   assert f.verdict == "finding" and (tmp_path / "claim_a1.png").exists()
+
+
+def test_machine_line_names_host_devices_and_accelerators():
+  m = {"cpu": "X", "cpu_count": 2, "backend": "cpu", "devices": "2 x cpu", "jax": "0.10.2"}
+  assert claims.describe_machine([{"machine": m}, {"machine": {**m, "devices": "1 x cpu"}},
+                                  {"machine": {**m, "backend": "gpu", "devices": "1 x H200"}}]
+                                 ) == ("2 CPU cores (X) as 2 host devices, jax 0.10.2; 2 CPU "
+                                       "cores (X), jax 0.10.2; 1 x H200 (gpu), jax 0.10.2")

@@ -115,7 +115,9 @@ def describe_machine(launches):
   seen = []
   for e in launches:
     m = e["machine"]
-    where = (f"{m['cpu_count']} CPU cores ({m['cpu']})" if m["backend"] == "cpu"
+    n_dev = int(str(m.get("devices", "1")).split(" x ")[0] or 1)
+    where = (f"{m['cpu_count']} CPU cores ({m['cpu']})"
+             + (f" as {n_dev} host devices" if n_dev > 1 else "") if m["backend"] == "cpu"
              else f"{m['devices']} ({m['backend']})") + f", jax {m['jax']}"
     if where not in seen:
       seen.append(where)
