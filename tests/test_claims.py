@@ -168,6 +168,14 @@ def test_c3_no_faster_than_dense_rule(tmp_path):
   assert f.verdict == "partly"  # SNIP is 2x / 4x faster than dense, the others are not
   assert "snip: over dense median 3x (range 2x-4x)" in f.measured
   assert "random: over dense median 0.3x (range 0.1x-0.5x; 1 upper bound" in f.measured
+  # variants with the same ratios share one clause
+  (tmp_path / "pai" / "summary.json").write_text(json.dumps(
+      [_row("grokked", 0, 100), _row("grokked", 1, 100)]
+      + [_row(v, s, t) for v in ("random", "snip", "grasp", "synflow")
+         for s, t in ((0, None), (1, 4_000))]))
+  f = claims.pai_masks(root, str(tmp_path))
+  assert f.measured.startswith("random, snip, grasp, synflow: over dense median 0.3x")
+  assert f.measured.count("over dense") == 1
 
 
 def test_c9_critical_ratio_rule(tmp_path):

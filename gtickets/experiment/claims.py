@@ -314,7 +314,11 @@ def _no_faster_than_dense(res, phase_name, variants, figures, figure, norms=Fals
   """Finding: each variant's speed-up over dense (and the grokked ticket's over it)."""
   seeds, cols, medians, parts = _variants_vs_dense(res, phase_name, variants, figures, figure,
                                                    norms)
-  measured = "; ".join(f"{v}: over dense {t}, grokked ticket over it {tt}" for v, t, tt in parts)
+  same = {}  # variants with the same ratios share one clause
+  for v, t, tt in parts:
+    same.setdefault((t, tt), []).append(v)
+  measured = "; ".join(f"{', '.join(vs)}: over dense {t}, grokked ticket over it {tt}"
+                       for (t, tt), vs in same.items())
   return Finding(measured, _verdict_no_faster(medians.values()),
                  f"every variant's median speed-up over dense <= {SOME:g}x: agrees; some: "
                  "partly; none: no", seed_table(cols, seeds), (figure,))
