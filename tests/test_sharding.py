@@ -39,13 +39,14 @@ SCRIPT = textwrap.dedent("""
     resumed = run_dense(s, sys.argv[4], progress=False)
     from gtickets.training.trainer import init_keys
     like = s.trainer.init_params(init_keys(list(c.seeds)))
-    masks = jax.tree.map(jax.numpy.ones_like, like)
+    from gtickets.tickets import masks as masks_lib
+    masks = jax.vmap(masks_lib.ones_like)(like)
     assert phase.add_checkpoints(resumed, [10], s.trainer, s.data, like, masks,
                                  c.train.eval_every) == [10]
     np.save(sys.argv[5], resumed.curves["train_loss"])
     # checkpoints written with 1 device (step 20) and with 4 (step 10) combine
     ck = checkpoints.StateCheckpoints(resumed.checkpoint_dir)
-    both = [ck.restore(s)["params"] for s in (10, 20)]
+    both = [ck.restore(step)["params"] for step in (10, 20)]
     jax.tree.map(lambda a, b: jax.numpy.concatenate([a, b]), *both)
 """)
 
