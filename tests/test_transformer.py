@@ -64,3 +64,18 @@ def test_positional_embedding_is_learned_but_never_pruned():
       assert n - kept == round(0.5 * n)
   r = masks_lib.random_mask(jax.random.key(1), params, 0.9, "global", prunable)
   assert bool(r["pos_embed"].all())
+
+
+@pytest.mark.parametrize("causal,pos_embed", [(True, False), (False, False), (True, True)])
+def test_last_position_only_forward_equals_the_full_stream(causal, pos_embed):
+  """The logits skip the first position's query, attention output and MLP block: the
+  values and the gradients must be those of the full stream's last position."""
+  task, model, params = _setup(causal=causal, pos_embed=pos_embed)
+  x, y = task.x_train[:40], task.y_train[:40]
+  full = lambda p: model.apply({"params": p}, x, method=model.all_logits)[:, -1, :]
+  last = lambda p: model.apply({"params": p}, x)
+  np.testing.assert_allclose(last(params), full(params), rtol=1e-5, atol=1e-6)
+  loss = lambda f: lambda p: -jnp.take_along_axis(jax.nn.log_softmax(f(p)), y[:, None], 1).mean()
+  g_last, g_full = jax.grad(loss(last))(params), jax.grad(loss(full))(params)
+  for k in params:
+    np.testing.assert_allclose(g_last[k], g_full[k], rtol=1e-4, atol=1e-6, err_msg=k)

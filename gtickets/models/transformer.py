@@ -77,22 +77,31 @@ class Transformer(nn.Module):
     """SynFlow's all-ones input: every position an all-ones vector of size vocab."""
     return jnp.ones((1, self.seq_len, self.vocab))
 
-  def stream(self, x):
-    """x: real [..., seq, vocab] (one-hot rows) -> residual stream [..., seq, d_model]."""
+  def stream(self, x, last_only=False):
+    """x: real [..., seq, vocab] (one-hot rows) -> residual stream [..., seq, d_model].
+
+    ``last_only``: the stream at the last position only ([..., 1, d_model]). The
+    logits read nothing else, so the other positions need only their keys and
+    values: no query, attention output or MLP block (about a third of the
+    Transformer's FLOPs for two tokens; benchmarks/transformer_last_position.py).
+    """
     h = x @ self.embed
     if self.pos_embed:
       h = h + self.pos[:x.shape[-2]]
-    q, k, v = h @ self.w_q, h @ self.w_k, h @ self.w_v
+    n = x.shape[-2]
+    k, v = h @ self.w_k, h @ self.w_v
+    if last_only:
+      h = h[..., -1:, :]
+    q = h @ self.w_q
     scores = jnp.einsum("...qd,...kd->...qk", q, k) / jnp.sqrt(self.d_model)
-    if self.causal:
-      n = x.shape[-2]
-      scores = jnp.where(jnp.tril(jnp.ones((n, n), bool)), scores, -jnp.inf)
+    if self.causal:  # query i (of the last h.shape[-2] positions) sees keys <= i
+      scores = jnp.where(jnp.tril(jnp.ones((n, n), bool))[n - h.shape[-2]:], scores, -jnp.inf)
     h = h + jax.nn.softmax(scores, axis=-1) @ v @ self.w_o
     return h + nn.relu(h @ self.w_in) @ self.w_out
 
   def from_inputs(self, x):
     """x: real [..., seq, vocab] -> logits at the last position [..., num_outputs]."""
-    return self.stream(x)[..., -1, :] @ self.unembed
+    return self.stream(x, last_only=True)[..., -1, :] @ self.unembed
 
   def all_logits(self, tokens):
     """Logits at every position [..., seq, num_outputs] (for inspection and tests)."""

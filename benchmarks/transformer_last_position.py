@@ -1,0 +1,78 @@
+"""Training-step cost of the Transformer computing only the last position's stream
+(the logits' only input; gtickets/models/transformer.py) against the full stream.
+
+  python benchmarks/transformer_last_position.py [--runs=3] [--steps=100] [--repeats=5]
+
+Config: configs/modular.py:add,transformer (p = 67, d_model = d_mlp = 128, full
+batch, exact cross-entropy), R runs in one vmapped program, ``--steps`` AdamW
+steps + one evaluation per timed call. The two forwards are timed in turn within
+each repeat (interleaved, so load from other work hits both alike); the best of
+``--repeats`` each. Also checks that both give the same losses. Writes ``--out``.
+"""
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+import jax
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from configs.modular import get_config  # noqa: E402
+from gtickets.experiment.pipeline import make_setup  # noqa: E402
+from gtickets.models.transformer import Transformer  # noqa: E402
+from gtickets.tickets import masks as masks_lib  # noqa: E402
+from gtickets.training.trainer import init_keys, make_trainer  # noqa: E402
+
+
+class FullStreamTransformer(Transformer):
+  """The Transformer as it was: every position's stream, then the last one read."""
+
+  def from_inputs(self, x):
+    return self.stream(x)[..., -1, :] @ self.unembed
+
+
+def main():
+  ap = argparse.ArgumentParser()
+  ap.add_argument("--runs", type=int, default=3)
+  ap.add_argument("--steps", type=int, default=100)
+  ap.add_argument("--repeats", type=int, default=5)
+  ap.add_argument("--out", default="benchmarks/transformer_last_position.json")
+  args = ap.parse_args()
+  config = get_config("add,transformer")
+  config.train.eval_every = args.steps
+  setup = make_setup(config)
+  full_model = FullStreamTransformer(**{f: getattr(setup.model, f) for f in (
+      "vocab", "num_outputs", "seq_len", "d_model", "d_mlp", "kappa", "pos_embed", "causal")})
+  trainers = {"last position": setup.trainer,
+              "full stream": make_trainer(config, setup.task, full_model)}
+  params = setup.trainer.init_params(init_keys(list(range(args.runs))))
+  mask = jax.vmap(masks_lib.ones_like)(params)
+  calls, losses = {}, {}
+  for name, tr in trainers.items():
+    state = tr.init_state(params, mask)
+    calls[name] = lambda tr=tr, st=state: tr.train_chunk(st, mask, setup.data, 1)[1]
+    losses[name] = jax.tree.map(np.asarray, jax.block_until_ready(calls[name]()))  # compile
+  same = jax.tree.map(lambda a, b: float(np.max(np.abs(a - b) / (np.abs(b) + 1e-6))),
+                      losses["last position"], losses["full stream"])
+  best = {n: float("inf") for n in calls}
+  for _ in range(args.repeats):
+    for name, call in calls.items():
+      t0 = time.perf_counter()
+      jax.block_until_ready(call())
+      best[name] = min(best[name], time.perf_counter() - t0)
+  out = {"runs": args.runs, "steps": args.steps, "repeats": args.repeats,
+         "backend": jax.default_backend(), "devices": jax.device_count(),
+         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus",
+         "ms_per_step": {n: 1e3 * t / args.steps for n, t in best.items()},
+         "full_over_last": best["full stream"] / best["last position"],
+         "max_relative_metric_difference": max(jax.tree.leaves(same))}
+  print(json.dumps(out, indent=1))
+  with open(args.out, "w") as f:
+    json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+  main()
