@@ -96,7 +96,8 @@ def machine():
     pass
   devices = jax.devices()
   return {"cpu": cpu, "cpu_count": os.cpu_count(), "backend": jax.default_backend(),
-          "devices": f"{len(devices)} x {devices[0].device_kind}", "jax": jax.__version__,
+          "devices": f"{len(devices)} x {devices[0].device_kind}", "device_count": len(devices),
+          "jax": jax.__version__,
           "processes": jax.process_count()}
 
 

@@ -270,3 +270,6 @@ def test_machine_line_names_host_devices_and_accelerators():
                                   {"machine": {**m, "backend": "gpu", "devices": "1 x H200"}}]
                                  ) == ("2 CPU cores (X) as 2 host devices, jax 0.10.2; 2 CPU "
                                        "cores (X), jax 0.10.2; 1 x H200 (gpu), jax 0.10.2")
+  # newer records carry the count as a number; it wins over the text
+  assert claims.describe_machine([{"machine": {**m, "devices": "4 x TFRT_CPU", "device_count": 4}}]
+                                 ) == "2 CPU cores (X) as 4 host devices, jax 0.10.2"

@@ -115,7 +115,8 @@ def describe_machine(launches):
   seen = []
   for e in launches:
     m = e["machine"]
-    n_dev = int(str(m.get("devices", "1")).split(" x ")[0] or 1)
+    # "device_count" since 2026-12-01; earlier records say it only as "N x kind"
+    n_dev = m.get("device_count") or int(str(m.get("devices", "1")).split(" x ")[0] or 1)
     where = (f"{m['cpu_count']} CPU cores ({m['cpu']})"
              + (f" as {n_dev} host devices" if n_dev > 1 else "") if m["backend"] == "cpu"
              else f"{m['devices']} ({m['backend']})") + f", jax {m['jax']}"
