@@ -13,7 +13,6 @@ import json
 import os
 import platform
 import sys
-import time
 
 import jax
 
@@ -23,6 +22,7 @@ from gtickets.experiment.pipeline import make_setup  # noqa: E402
 from gtickets.tasks.cross_entropy import MODES  # noqa: E402
 from gtickets.tickets import masks as masks_lib  # noqa: E402
 from gtickets.training.trainer import init_keys  # noqa: E402
+from timing import interleaved_best  # noqa: E402
 
 
 def main():
@@ -48,12 +48,7 @@ def main():
               s.trainer.train_chunk(st, m, s.data, 1)[1])
       jax.block_until_ready(call())  # compile
       calls[mode] = call
-    best = {m: float("inf") for m in MODES}
-    for _ in range(args.repeats):
-      for mode, call in calls.items():
-        t0 = time.perf_counter()
-        jax.block_until_ready(call())
-        best[mode] = min(best[mode], time.perf_counter() - t0)
+    best = interleaved_best(calls, args.repeats)
     for mode in MODES:
       row = {"runs": r, "mode": mode, "ms_per_step": 1e3 * best[mode] / args.steps,
              "relative_to_float32": best[mode] / best["float32"]}

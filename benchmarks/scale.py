@@ -29,7 +29,6 @@ import platform
 import resource
 import subprocess
 import sys
-import time
 
 import jax
 import jax.numpy as jnp
@@ -41,16 +40,12 @@ from gtickets.experiment.pipeline import make_setup  # noqa: E402
 from gtickets.tickets import masks as masks_lib  # noqa: E402
 from gtickets.training.sharding import run_layout  # noqa: E402
 from gtickets.training.trainer import init_keys  # noqa: E402
+from timing import interleaved_best  # noqa: E402
 
 
 def best_time(fn, repeats):
   jax.block_until_ready(fn())  # warm-up (compile)
-  best = float("inf")
-  for _ in range(repeats):
-    t0 = time.perf_counter()
-    jax.block_until_ready(fn())
-    best = min(best, time.perf_counter() - t0)
-  return best
+  return interleaved_best({"fn": fn}, repeats)["fn"]
 
 
 def matmul_peak(n, repeats=5):
@@ -95,7 +90,7 @@ def memory_per_run(setup, state, masks, r):
 
 def rss_child(runs, steps):
   """Peak resident memory (bytes) of a fresh process training ``runs`` runs."""
-  code = (f"import sys; sys.argv=['x']; sys.path.insert(0, {ROOT!r});"
+  code = (f"import sys; sys.argv=['x']; sys.path[:0] = [{ROOT!r}, {ROOT + '/benchmarks'!r}];"
           "import benchmarks.scale as s, jax, resource;"
           "from configs.modadd import get_config;"
           "from gtickets.experiment.pipeline import make_setup;"

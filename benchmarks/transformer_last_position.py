@@ -14,7 +14,6 @@ import json
 import os
 import platform
 import sys
-import time
 
 import jax
 import numpy as np
@@ -25,6 +24,7 @@ from gtickets.experiment.pipeline import make_setup  # noqa: E402
 from gtickets.models.transformer import Transformer  # noqa: E402
 from gtickets.tickets import masks as masks_lib  # noqa: E402
 from gtickets.training.trainer import init_keys, make_trainer  # noqa: E402
+from timing import interleaved_best  # noqa: E402
 
 
 class FullStreamTransformer(Transformer):
@@ -57,12 +57,7 @@ def main():
     losses[name] = jax.tree.map(np.asarray, jax.block_until_ready(calls[name]()))  # compile
   same = jax.tree.map(lambda a, b: float(np.max(np.abs(a - b) / (np.abs(b) + 1e-6))),
                       losses["last position"], losses["full stream"])
-  best = {n: float("inf") for n in calls}
-  for _ in range(args.repeats):
-    for name, call in calls.items():
-      t0 = time.perf_counter()
-      jax.block_until_ready(call())
-      best[name] = min(best[name], time.perf_counter() - t0)
+  best = interleaved_best(calls, args.repeats)
   out = {"runs": args.runs, "steps": args.steps, "repeats": args.repeats,
          "backend": jax.default_backend(), "devices": jax.device_count(),
          "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus",
