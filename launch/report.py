@@ -91,7 +91,7 @@ def evaluate(root, figures):
   for c in claims_lib.CLAIMS:
     res = root[c.workdirs[0]] if c.workdirs else None
     command = command_of(res, c) if res else c.command
-    seeds = seeds_of(res, c.experiment) if res else []
+    seeds = seeds_of(res, c.experiment) if res else ["per row"]
     machine = claims_lib.describe_machine(res.launches(c.experiment)) if res else "per row"
     try:
       finding, error = c.measure(root, figures), ""

@@ -213,7 +213,7 @@ def test_c10_rows_from_the_jobs_list(tmp_path):
   assert f.measured == ("ticket sooner (median > 1.25x) on 1 of 1 rows where something "
                         "generalizes (mod_mul_mlp); 1 rows where neither generalizes; "
                         "1 rows not measured yet")
-  assert "| (a * b) mod 67 | MLP | cross-entropy (exact) | 2,000; final 1.00 |" in f.details
+  assert "| (a * b) mod 67 | MLP | cross-entropy (exact) | 0 | 2,000; final 1.00 |" in f.details
 
 
 def test_p1_precision_cells_against_the_dense_of_the_tickets_precision(tmp_path):

@@ -632,9 +632,9 @@ def task_label(name):
        "architectures (Fig. 2, App. B)", [], "bash launch/run_jobs.sh launch/tasks_jobs.txt 1",
        "main")
 def other_tasks(root, figures):
-  lines = ["| task | model | loss | dense t_gen (per seed; final test score) | grokked ticket "
-           "t_gen (per seed; final) | speed-up dense / ticket | machine | command |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+  lines = ["| task | model | loss | seeds | dense t_gen (per seed; final test score) | grokked "
+           "ticket t_gen (per seed; final) | speed-up dense / ticket | machine | command |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
   medians, missing, flat = {}, [], []
   for name, args in root.task_rows:
     res = root[name]
@@ -658,7 +658,8 @@ def other_tasks(root, figures):
       medians[name] = med
     cell = lambda rows: (" / ".join(steps(rows[s]["t_gen"]) for s in seeds) + "; final "
                          + " / ".join(f"{rows[s]['final_test_acc']:.2f}" for s in seeds))
-    lines.append(f"| {' | '.join(task_label(name))} | {loss} | {cell(d)} | {cell(g)} | {text} "
+    lines.append(f"| {' | '.join(task_label(name))} | {loss} | {', '.join(map(str, seeds))} "
+                 f"| {cell(d)} | {cell(g)} | {text} "
                  f"| {describe_machine(res.launches('main'))} | `{command}` |")
   if len(medians) + len(flat) == 0:
     raise NotMeasured("no per-task row is finished")
