@@ -306,7 +306,8 @@ def _plot_pruning_time(path, rows, dense, d, base_acc, seeds, budget):
     ax2.set_ylim(-0.02, 1.02)
     ax2.set_ylabel("base test acc at pruning step", color="C2")
     ax.set_title(f"seed {s}")
-    ax.legend(fontsize=7, loc="upper center")
+    ax.set_ylim(0, 1.3 * budget)  # the legend sits above the "not reached" marks
+    ax.legend(fontsize=7, loc="upper center", ncol=2)
     ax.grid(alpha=0.3)
   storage.save_figure(fig, path, 130)
 
