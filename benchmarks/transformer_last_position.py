@@ -7,9 +7,12 @@ Config: configs/modular.py:add,transformer (p = 67, d_model = d_mlp = 128, full
 batch, exact cross-entropy), R runs in one vmapped program, ``--steps`` AdamW
 steps + one evaluation per timed call. The two forwards are timed in turn within
 each repeat (interleaved, so load from other work hits both alike); the best of
-``--repeats`` each. Also checks that both give the same losses. Writes ``--out``.
+``--repeats`` each. Also records each metric's largest relative difference
+between the two after the first timed call, and the forward pass's FLOPs by
+XLA's cost analysis. Writes ``--out``.
 """
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -44,8 +47,9 @@ def main():
   config = get_config("add,transformer")
   config.train.eval_every = args.steps
   setup = make_setup(config)
-  full_model = FullStreamTransformer(**{f: getattr(setup.model, f) for f in (
-      "vocab", "num_outputs", "seq_len", "d_model", "d_mlp", "kappa", "pos_embed", "causal")})
+  full_model = FullStreamTransformer(**{f.name: getattr(setup.model, f.name)
+                                         for f in dataclasses.fields(Transformer)
+                                         if f.init and f.name not in ("parent", "name")})
   trainers = {"last position": setup.trainer,
               "full stream": make_trainer(config, setup.task, full_model)}
   params = setup.trainer.init_params(init_keys(list(range(args.runs))))
@@ -55,15 +59,20 @@ def main():
     state = tr.init_state(params, mask)
     calls[name] = lambda tr=tr, st=state: tr.train_chunk(st, mask, setup.data, 1)[1]
     losses[name] = jax.tree.map(np.asarray, jax.block_until_ready(calls[name]()))  # compile
-  same = jax.tree.map(lambda a, b: float(np.max(np.abs(a - b) / (np.abs(b) + 1e-6))),
-                      losses["last position"], losses["full stream"])
+  difference = jax.tree.map(lambda a, b: float(np.max(np.abs(a - b) / (np.abs(b) + 1e-6))),
+                            losses["last position"], losses["full stream"])
+  one = jax.tree.map(lambda a: a[0], params)
+  flops = {name: jax.jit(lambda p, m=m: m.apply({"params": p}, setup.task.x_train))
+           .lower(one).compile().cost_analysis()["flops"]
+           for name, m in (("last position", setup.model), ("full stream", full_model))}
   best = interleaved_best(calls, args.repeats)
   out = {"runs": args.runs, "steps": args.steps, "repeats": args.repeats,
          "backend": jax.default_backend(), "devices": jax.device_count(),
          "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus",
          "ms_per_step": {n: 1e3 * t / args.steps for n, t in best.items()},
          "full_over_last": best["full stream"] / best["last position"],
-         "max_relative_metric_difference": max(jax.tree.leaves(same))}
+         "forward_flops": flops, "full_over_last_forward_flops": flops["full stream"]
+         / flops["last position"], "max_relative_metric_difference": difference}
   print(json.dumps(out, indent=1))
   with open(args.out, "w") as f:
     json.dump(out, f, indent=1)

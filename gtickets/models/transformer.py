@@ -82,8 +82,8 @@ class Transformer(nn.Module):
 
     ``last_only``: the stream at the last position only ([..., 1, d_model]). The
     logits read nothing else, so the other positions need only their keys and
-    values: no query, attention output or MLP block (about a third of the
-    Transformer's FLOPs for two tokens; benchmarks/transformer_last_position.py).
+    values: no query, attention output or MLP block (30% fewer forward FLOPs for
+    two tokens; benchmarks/transformer_last_position.py).
     """
     h = x @ self.embed
     if self.pos_embed:
