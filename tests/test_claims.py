@@ -202,7 +202,8 @@ def test_c9_critical_ratio_rule(tmp_path):
 def test_c10_rows_from_the_jobs_list(tmp_path):
   for name, dense_t, ticket_t in [("mod_mul_mlp", 2_000, 500), ("mod_random_mlp", None, None)]:
     _phase(tmp_path / name / "dense", [_row("dense", 0, dense_t)])
-    _phase(tmp_path / name / "tickets", [_row("grokked", 0, ticket_t)])
+    controls = [_row("random", 0, 1_500)] if name == "mod_mul_mlp" else []
+    _phase(tmp_path / name / "tickets", [_row("grokked", 0, ticket_t)] + controls)
     (tmp_path / name / "tickets" / "runs.json").write_text(json.dumps(
         {"config": {"task": {"name": "modular"}, "train": {"cross_entropy": "exact"}}}))
   root = report_cli.Root(str(tmp_path), [("mod_mul_mlp", "--config=configs/modular.py:mul"),
@@ -212,8 +213,13 @@ def test_c10_rows_from_the_jobs_list(tmp_path):
   assert f.verdict == "agrees"
   assert f.measured == ("ticket sooner (median > 1.25x) on 1 of 1 rows where something "
                         "generalizes (mod_mul_mlp); 1 rows where neither generalizes; "
-                        "1 rows not measured yet")
+                        "1 rows not measured yet; where the random-mask control was run, "
+                        "the grokked ticket is sooner than it (median > 1.25x) on 1 of 1 rows "
+                        "(mod_mul_mlp)")
   assert "| (a * b) mod 67 | MLP | cross-entropy (exact) | 0 | 2,000; final 1.00 |" in f.details
+  # random ticket 1,500 vs grokked 500: 3x; the row without the control says so
+  assert "| 1,500; final 1.00 | median 3x (range 3x-3x) |" in f.details
+  assert "| not run |  |" in f.details
 
 
 def test_p1_precision_cells_against_the_dense_of_the_tickets_precision(tmp_path):

@@ -634,9 +634,10 @@ def task_label(name):
        "main")
 def other_tasks(root, figures):
   lines = ["| task | model | loss | seeds | dense t_gen (per seed; final test score) | grokked "
-           "ticket t_gen (per seed; final) | speed-up dense / ticket | machine | command |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-  medians, missing, flat = {}, [], []
+           "ticket t_gen (per seed; final) | speed-up dense / ticket | random ticket t_gen "
+           "(per seed; final), where run | speed-up random / grokked ticket | machine | command |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+  medians, missing, flat, controls = {}, [], [], {}
   for name, args in root.task_rows:
     res = root[name]
     command = f"python launch/main.py {args} --workdir=workdirs/{name}"
@@ -659,8 +660,14 @@ def other_tasks(root, figures):
       medians[name] = med
     cell = lambda rows: (" / ".join(steps(rows[s]["t_gen"]) for s in seeds) + "; final "
                          + " / ".join(f"{rows[s]['final_test_acc']:.2f}" for s in seeds))
+    r = by_seed(tickets.rows(), variant="random")
+    random_cells = ("not run", "")
+    if all(s in r for s in seeds):
+      controls[name], random_text = summarize(
+          [speedup(r[s]["t_gen"], g[s]["t_gen"], budget) for s in seeds])
+      random_cells = (cell(r), random_text)
     lines.append(f"| {' | '.join(task_label(name))} | {loss} | {', '.join(map(str, seeds))} "
-                 f"| {cell(d)} | {cell(g)} | {text} "
+                 f"| {cell(d)} | {cell(g)} | {text} | {' | '.join(random_cells)} "
                  f"| {describe_machine(res.launches('main'))} | `{command}` |")
   if len(medians) + len(flat) == 0:
     raise NotMeasured("no per-task row is finished")
@@ -671,6 +678,11 @@ def other_tasks(root, figures):
               f"where something generalizes ({', '.join(sooner) or 'none'}); "
               f"{len(flat)} rows where neither generalizes"
               + (f"; {len(missing)} rows not measured yet" if missing else ""))
+  if controls:
+    beats = [n for n, m in controls.items() if m is not None and m > SOME]
+    measured += (f"; where the random-mask control was run, the grokked ticket is sooner "
+                 f"than it (median > {SOME:g}x) on {len(beats)} of {len(controls)} rows "
+                 f"({', '.join(beats) or 'none'})")
   details = "\n".join(lines) + ("\n\nNot measured yet: " + ", ".join(missing) if missing else "")
   return Finding(measured, verdict, f"every row where dense or ticket generalizes has a median "
                  f"speed-up > {SOME:g}x: agrees; some: partly; none: no", details, ())
