@@ -16,6 +16,8 @@ import fcntl
 import json
 import os
 import platform
+import re
+import shlex
 import signal
 import sys
 
@@ -101,6 +103,16 @@ def machine():
           "processes": jax.process_count()}
 
 
+def shell_word(arg):
+  """``arg`` as one word of a bash command line: as it is when bash leaves it alone,
+  in double quotes when it holds ( ) ' or spaces, else in shlex's single quotes."""
+  if re.fullmatch(r"[\w@%+=:,./-]*", arg) and arg:
+    return arg
+  if not re.search(r'["$`\\!]', arg):
+    return f'"{arg}"'
+  return shlex.quote(arg)
+
+
 def record_launch(workdir, config, argv, started, status):
   """Appends this launch (command, machine, wall time, status) to launches.jsonl:
   the claims report (launch/report.py) says from it where each result was measured."""
@@ -108,7 +120,8 @@ def record_launch(workdir, config, argv, started, status):
                                                    "--process_id", "--coordinator"))]
   entry = {"experiment": config.experiment,
            "phase": None if config.experiment == "main" else config.ticket.phase,
-           "command": "python launch/main.py " + " ".join(args), "status": status,
+           "command": "python launch/main.py " + " ".join(map(shell_word, args)),
+           "status": status,
            "seeds": list(config.seeds), "machine": machine(),
            "started": started.isoformat(timespec="seconds"),
            "wall_s": round((datetime.datetime.now() - started).total_seconds(), 1)}

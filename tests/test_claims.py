@@ -222,6 +222,37 @@ def test_c10_rows_from_the_jobs_list(tmp_path):
   assert "| not run |  |" in f.details
 
 
+def test_p2_parity_modes_and_a_mislabelled_workdir(tmp_path):
+  t_gen = {"exact": ([None, 2_000], [1_000, 500], [500, 400]),
+           "float64": ([None, 2_000], [None, 1_000], [600, 400]),
+           "float32": ([1_000, 1_000], [100, 100], [900, 900])}
+  root = _Root()
+  for name, mode in claims.PARITY_MODES:
+    dense, grokked, rnd = t_gen[mode]
+    _phase(tmp_path / name / "dense", [_row("dense", s, t) for s, t in enumerate(dense)],
+           steps=(0, 2_000, 4_000))
+    _phase(tmp_path / name / "tickets", [_row("grokked", s, t) for s, t in enumerate(grokked)]
+           + [_row("random", s, t) for s, t in enumerate(rnd)], steps=(0, 2_000, 4_000))
+    (tmp_path / name / "tickets" / "runs.json").write_text(json.dumps(
+        {"config": {"task": {"name": "parity"}, "train": {"cross_entropy": mode}}}))
+    root[name] = claims.Results(str(tmp_path / name))
+  f = claims.parity_precision(root, str(tmp_path))
+  # exact: dense >=4x (budget 4,000 / 1,000) and 4x; random 0.5x and 0.8x
+  assert f.measured.startswith(
+      "exact: dense reaches 0.95 on 1/2 seeds, grokked ticket 2/2, random 2/2; dense / grokked "
+      "median 4x, random / grokked median 0.65x; float64: dense reaches 0.95 on 1/2 seeds, "
+      "grokked ticket 1/2")
+  assert f.measured.endswith("float32: dense reaches 0.95 on 2/2 seeds, grokked ticket 2/2, "
+                             "random 2/2; dense / grokked median 10x, random / grokked median 9x")
+  assert "| float32 | 1,000 / 1,000; final 1.00 / 1.00 | 100 / 100; final 1.00 / 1.00 |" in f.details
+  assert (tmp_path / "claim_p2.png").exists()
+  # a workdir trained with another loss than its name says is refused, not reported
+  (tmp_path / "parity_float32" / "tickets" / "runs.json").write_text(json.dumps(
+      {"config": {"task": {"name": "parity"}, "train": {"cross_entropy": "exact"}}}))
+  with pytest.raises(claims.NotMeasured, match="not the float32 cross-entropy"):
+    claims.parity_precision(root, str(tmp_path))
+
+
 def test_p1_precision_cells_against_the_dense_of_the_tickets_precision(tmp_path):
   modes = ["float32", "exact"]
   dense_t = {"float32": [20_000, None], "exact": [10_000, 12_000]}

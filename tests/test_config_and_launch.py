@@ -109,6 +109,12 @@ def test_tiny_end_to_end_launch_writes_summary_and_resumes(tmp_path):
   assert r2.returncode == 0
   assert json.loads((work / "summary.json").read_text())["table"] == s["table"]
   assert (work / "dense" / "curves.npz").stat().st_mtime == mtime
+  # the launch record's command pastes into bash as the same words ("(0,1)" quoted)
+  record = json.loads((work / "launches.jsonl").read_text().splitlines()[-1])
+  assert record["command"].startswith("python launch/main.py ")
+  words = subprocess.run(["bash", "-c", "printf '%s\\n' " + record["command"]],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+  assert words == ["python", "launch/main.py", "--config=configs/modadd.py:quick", *TINY]
 
 
 def test_model_must_read_what_the_task_gives():

@@ -724,6 +724,59 @@ def loss_precision(root, figures):
                  "\n".join(lines), figs)
 
 
+PARITY_MODES = (("parity", "exact"), ("parity_float64", "float64"),
+                ("parity_float32", "float32"))
+
+
+def _launch_command(res, fallback):
+  finished = [e for e in res.launches("main") if e["status"] == "finished"]
+  return finished[-1]["command"] if finished else fallback
+
+
+@claim("P2", "Finding of this project (not a claim of the paper): on sparse parity the "
+       "loss's precision decides whether the dense model and the tickets generalize",
+       [w for w, _ in PARITY_MODES],
+       "python launch/main.py --config=configs/parity.py "
+       "--config.train.cross_entropy=MODE \"--config.ticket.variants=('grokked','random')\"",
+       "main")
+def parity_precision(root, figures):
+  """Descriptive: per cross-entropy mode, dense / grokked / random t_gen per seed."""
+  lines = ["| cross-entropy | dense t_gen (per seed; final test acc) | grokked ticket | "
+           "random ticket | speed-up dense / grokked | speed-up random / grokked | command |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
+  parts, panels = [], []
+  for name, mode in PARITY_MODES:
+    res = root[name]
+    dense, tickets = res.phase("dense"), res.phase("tickets")
+    loss = res.loss_name("tickets")
+    if loss != f"cross-entropy ({mode})":
+      raise NotMeasured(f"{name} was trained with {loss}, not the {mode} cross-entropy")
+    budget = budget_of(tickets)
+    d = by_seed(dense.rows(), variant="dense")
+    g = by_seed(tickets.rows(), variant="grokked")
+    r = by_seed(tickets.rows(), variant="random")
+    seeds = sorted(g)
+    if not all(s in r and s in d for s in seeds):
+      raise NotMeasured(f"{name} lacks the dense or random-ticket runs of seeds {seeds}")
+    cell = lambda rows: (" / ".join(steps(rows[s]["t_gen"]) for s in seeds) + "; final "
+                         + " / ".join(f"{rows[s]['final_test_acc']:.2f}" for s in seeds))
+    _, over_dense = summarize([speedup(d[s]["t_gen"], g[s]["t_gen"], budget) for s in seeds])
+    _, over_random = summarize([speedup(r[s]["t_gen"], g[s]["t_gen"], budget) for s in seeds])
+    reached = lambda rows: sum(rows[s]["t_gen"] is not None for s in seeds)
+    lines.append(f"| {mode} | {cell(d)} | {cell(g)} | {cell(r)} | {over_dense} | "
+                 f"{over_random} | `{_launch_command(res, name)} --workdir=workdirs/{name}` |")
+    parts.append(f"{mode}: dense reaches 0.95 on {reached(d)}/{len(seeds)} seeds, grokked "
+                 f"ticket {reached(g)}/{len(seeds)}, random {reached(r)}/{len(seeds)}; "
+                 f"dense / grokked {over_dense.split(' (')[0]}, random / grokked "
+                 f"{over_random.split(' (')[0]}")
+    panels.append((f"sparse parity, {mode} cross-entropy", [dense, tickets], "test_acc", None,
+                   "accuracy"))
+  report.plot_curve_panels(os.path.join(figures, "claim_p2.png"), panels)
+  return Finding("; ".join(parts), "finding", "descriptive: how many seeds reach 0.95 test "
+                 "accuracy in each mode, and the median speed-ups", "\n".join(lines),
+                 ("claim_p2.png",))
+
+
 @claim("A1", "Beyond the paper (issue 15): what makes the network grok soonest (Grokfast, "
        "StableMax, perpendicular gradient, a grokked ticket), and does a ticket add to "
        "Grokfast?", ["modadd"], "python launch/main.py --config=configs/modadd_accelerators.py",

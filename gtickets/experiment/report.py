@@ -109,10 +109,18 @@ def label_of(key, phase_name):
 def plot_curves(path, results, title="", metrics=(("test_acc", "train_acc"),),
                 ylabels=("accuracy",)):
   """One panel per metric pair: first solid (seeds thin), second dashed (mean only)."""
+  plot_curve_panels(path, [(title, results, solid, dashed, ylabel)
+                           for (solid, dashed), ylabel in zip(metrics, ylabels)])
+
+
+def plot_curve_panels(path, panels):
+  """One panel per (title, results, solid metric, dashed metric or None, ylabel): each
+  group of runs of ``results`` in its colour, the solid metric per seed (thin) and
+  mean, the dashed one's mean."""
   plt = _pyplot()
-  fig, axes = plt.subplots(1, len(metrics), figsize=(7 * len(metrics), 4.2), squeeze=False)
+  fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.2), squeeze=False)
   colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-  for ax, (solid, dashed), ylabel in zip(axes[0], metrics, ylabels):
+  for ax, (title, results, solid, dashed, ylabel) in zip(axes[0], panels):
     i = 0
     for res in results:
       keys = [group_key(r) for r in res.runs]
