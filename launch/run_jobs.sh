@@ -10,15 +10,20 @@
 # last checkpoint. Prints "NAME rc=... t=..." as each job ends.
 # On a GPU, set XLA_PYTHON_CLIENT_MEM_FRACTION (e.g. 0.9 / P) so P processes fit.
 set -u
-jobs_file=$1; P=${2:-4}; export LIMIT=${3:-0} START=$SECONDS
+# Times are wall-clock seconds since the epoch (each job runs in its own bash, whose
+# $SECONDS would start at 0). The end line gives the job's own time and the time
+# since this script started.
+jobs_file=$1; P=${2:-4}; export LIMIT=${3:-0} START=$(date +%s)
 mkdir -p workdirs/logs
 one() {
   local name=$1; shift
-  local left=$((LIMIT > 0 ? LIMIT - (SECONDS - START) : 1000000000))
+  local began=$(date +%s)
+  local left=$((LIMIT > 0 ? LIMIT - (began - START) : 1000000000))
   if [ "$left" -le 10 ]; then echo "$name skipped (time limit)"; return; fi
   timeout "$left" python launch/main.py "$@" --workdir="workdirs/$name" --noprogress \
       > "workdirs/logs/$name.log" 2>&1
-  echo "$name rc=$? t=$((SECONDS - START))"
+  local rc=$? now=$(date +%s)
+  echo "$name rc=$rc t=$((now - began))s (at $((now - START))s)"
 }
 export -f one
 grep -v '^\s*\(#\|$\)' "$jobs_file" | xargs -P "$P" -L 1 bash -c 'one "$@"' _
