@@ -80,17 +80,12 @@ def seeds_of(res, experiment):
     return []
 
 
-def command_of(res, claim):
-  finished = [e for e in res.launches(claim.experiment) if e["status"] == "finished"]
-  return finished[-1]["command"] if finished else claim.command
-
-
 def evaluate(root, figures):
   """[(claim, finding or None, error text, command, seeds, machine)] for every claim."""
   out = []
   for c in claims_lib.CLAIMS:
     res = root[c.workdirs[0]] if c.workdirs else None
-    command = command_of(res, c) if res else c.command
+    command = res.finished_command(c.experiment, c.command) if res else c.command
     seeds = seeds_of(res, c.experiment) if res else ["per row"]
     machine = claims_lib.describe_machine(res.launches(c.experiment)) if res else "per row"
     try:

@@ -100,6 +100,11 @@ class Results:
     with open(path) as f:
       return json.load(f)
 
+  def finished_command(self, experiment, fallback):
+    """The command of the last finished launch of ``experiment``, else ``fallback``."""
+    finished = [e for e in self.launches(experiment) if e["status"] == "finished"]
+    return finished[-1]["command"] if finished else fallback
+
   def launches(self, experiment):
     """Launch records (launch/main.py) of ``experiment`` in this workdir."""
     path = os.path.join(self.directory, "launches.jsonl")
@@ -186,6 +191,12 @@ def steps(t):
 def by_seed(rows, **match):
   """{seed: row} of the rows whose fields equal ``match``."""
   return {r["seed"]: r for r in rows if all(r.get(k) == v for k, v in match.items())}
+
+
+def t_gen_cell(rows, seeds):
+  """'t_gen per seed; final test acc per seed' of {seed: row}."""
+  return (" / ".join(steps(rows[s]["t_gen"]) for s in seeds) + "; final "
+          + " / ".join(f"{rows[s]['final_test_acc']:.2f}" for s in seeds))
 
 
 def seed_table(columns, seeds):
@@ -658,8 +669,7 @@ def other_tasks(root, figures):
       text = "neither generalizes within the budget"
     else:
       medians[name] = med
-    cell = lambda rows: (" / ".join(steps(rows[s]["t_gen"]) for s in seeds) + "; final "
-                         + " / ".join(f"{rows[s]['final_test_acc']:.2f}" for s in seeds))
+    cell = lambda rows: t_gen_cell(rows, seeds)
     r = by_seed(tickets.rows(), variant="random")
     random_cells = ("not run", "")
     if all(s in r for s in seeds):
@@ -728,11 +738,6 @@ PARITY_MODES = (("parity", "exact"), ("parity_float64", "float64"),
                 ("parity_float32", "float32"))
 
 
-def _launch_command(res, fallback):
-  finished = [e for e in res.launches("main") if e["status"] == "finished"]
-  return finished[-1]["command"] if finished else fallback
-
-
 @claim("P2", "Finding of this project (not a claim of the paper): on sparse parity the "
        "loss's precision decides whether the dense model and the tickets generalize",
        [w for w, _ in PARITY_MODES],
@@ -758,13 +763,12 @@ def parity_precision(root, figures):
     seeds = sorted(g)
     if not all(s in r and s in d for s in seeds):
       raise NotMeasured(f"{name} lacks the dense or random-ticket runs of seeds {seeds}")
-    cell = lambda rows: (" / ".join(steps(rows[s]["t_gen"]) for s in seeds) + "; final "
-                         + " / ".join(f"{rows[s]['final_test_acc']:.2f}" for s in seeds))
+    cell = lambda rows: t_gen_cell(rows, seeds)
     _, over_dense = summarize([speedup(d[s]["t_gen"], g[s]["t_gen"], budget) for s in seeds])
     _, over_random = summarize([speedup(r[s]["t_gen"], g[s]["t_gen"], budget) for s in seeds])
     reached = lambda rows: sum(rows[s]["t_gen"] is not None for s in seeds)
     lines.append(f"| {mode} | {cell(d)} | {cell(g)} | {cell(r)} | {over_dense} | "
-                 f"{over_random} | `{_launch_command(res, name)} --workdir=workdirs/{name}` |")
+                 f"{over_random} | `{res.finished_command('main', name)} --workdir=workdirs/{name}` |")
     parts.append(f"{mode}: dense reaches 0.95 on {reached(d)}/{len(seeds)} seeds, grokked "
                  f"ticket {reached(g)}/{len(seeds)}, random {reached(r)}/{len(seeds)}; "
                  f"dense / grokked {over_dense.split(' (')[0]}, random / grokked "
