@@ -220,6 +220,8 @@ def test_c10_rows_from_the_jobs_list(tmp_path):
   # random ticket 1,500 vs grokked 500: 3x; the row without the control says so
   assert "| 1,500; final 1.00 | median 3x (range 3x-3x) |" in f.details
   assert "| not run |  |" in f.details
+  # the scatter of ticket vs dense t_gen shows the rows where something generalizes
+  assert f.figures == ("claim_c10.png",) and (tmp_path / "claim_c10.png").exists()
 
 
 def test_p2_parity_modes_and_a_mislabelled_workdir(tmp_path):

@@ -450,3 +450,40 @@ def plot_sweep(path, axes, rows, budget):
       ax.legend(fontsize=7)
   panels[0][0].set_ylabel(f"median t_gen (open: not reached in {budget:,})")
   storage.save_figure(fig, path, 130)
+
+
+def plot_t_gen_scatter(path, rows, title=""):
+  """Ticket t_gen against dense t_gen, one point per seed, one colour per row.
+
+  ``rows``: {label: [(dense t_gen or None, ticket t_gen or None, budget)]}; a run that
+  never reached the threshold is drawn at its budget with an open marker. Points below
+  the diagonal are seeds where the ticket is the sooner one.
+  """
+  plt = _pyplot()
+  fig, ax = plt.subplots(figsize=(6.4, 5.2))
+  colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+  markers = "osD^vP*Xh<>"
+  lo, hi = np.inf, 0
+  for i, (label, points) in enumerate(rows.items()):
+    color, marker = colors[i % len(colors)], markers[(i // len(colors)) % len(markers)]
+    ax.plot([], [], marker, color=color, ms=7, label=label)
+    for dense, ticket, budget in points:
+      x, y = (budget if dense is None else dense), (budget if ticket is None else ticket)
+      lo, hi = min(lo, x, y), max(hi, x, y)
+      reached = dense is not None and ticket is not None
+      ax.plot(x, y, marker, color=color, mfc=color if reached else "white", ms=7)
+  if hi > 0:
+    span = np.array([lo / 2, hi * 2])
+    for ratio, style in ((1, "-"), (10, "--"), (100, ":")):
+      ax.plot(span, span / ratio, color="gray", lw=0.8, ls=style,
+              label="ticket = dense" if ratio == 1 else f"ticket = dense / {ratio}")
+    ax.set_xlim(*span)
+    ax.set_ylim(*span)
+  ax.set_xscale("log")
+  ax.set_yscale("log")
+  ax.set_xlabel("dense t_gen (step of test acc >= 0.95; open: not reached, at the budget)")
+  ax.set_ylabel("grokked ticket t_gen")
+  ax.set_title(title)
+  ax.grid(alpha=0.3, which="both")
+  ax.legend(fontsize=6.5, loc="upper left", ncol=1)
+  storage.save_figure(fig, path, 130)
