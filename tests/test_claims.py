@@ -200,10 +200,12 @@ def test_c9_critical_ratio_rule(tmp_path):
 
 
 def test_c10_rows_from_the_jobs_list(tmp_path):
-  for name, dense_t, ticket_t in [("mod_mul_mlp", 2_000, 500), ("mod_random_mlp", None, None)]:
-    _phase(tmp_path / name / "dense", [_row("dense", 0, dense_t)])
+  for name, dense_t, ticket_t, dense_final, ticket_final in [
+      ("mod_mul_mlp", 2_000, 500, 1.0, 1.0), ("mod_random_mlp", None, None, 0.2, 0.3)]:
+    _phase(tmp_path / name / "dense", [_row("dense", 0, dense_t, final=dense_final)])
     controls = [_row("random", 0, 1_500)] if name == "mod_mul_mlp" else []
-    _phase(tmp_path / name / "tickets", [_row("grokked", 0, ticket_t)] + controls)
+    _phase(tmp_path / name / "tickets",
+           [_row("grokked", 0, ticket_t, final=ticket_final)] + controls)
     (tmp_path / name / "tickets" / "runs.json").write_text(json.dumps(
         {"config": {"task": {"name": "modular"}, "train": {"cross_entropy": "exact"}}}))
   root = report_cli.Root(str(tmp_path), [("mod_mul_mlp", "--config=configs/modular.py:mul"),
@@ -212,7 +214,9 @@ def test_c10_rows_from_the_jobs_list(tmp_path):
   f = claims.other_tasks(root, str(tmp_path))
   assert f.verdict == "agrees"
   assert f.measured == ("ticket sooner (median > 1.25x) on 1 of 1 rows where something "
-                        "generalizes (mod_mul_mlp); 1 rows where neither generalizes; "
+                        "generalizes (mod_mul_mlp); 1 rows where neither generalizes (the "
+                        "ticket's mean final test accuracy is higher by > 0.05 on 1 of them: "
+                        "mod_random_mlp +0.10); "
                         "1 rows not measured yet; where the random-mask control was run, "
                         "the grokked ticket is sooner than it (median > 1.25x) on 1 of 1 rows "
                         "(mod_mul_mlp)")
