@@ -34,11 +34,9 @@ def get_config(arg=None):
 
 
 def ablation_config(arg=None):
-  """What the ablations (configs/modadd_*.py) start from: the main setup at 3
-  seeds (0, 1, 2), sharing the dense base runs of workdirs/modadd_ablations
-  (give --config.seeds='(0,1,2,3,4)' on a GPU, with its own --workdir)."""
+  """What the ablations (configs/modadd_*.py) start from: the main setup at 5
+  seeds (0-4; :quick 3), sharing the dense base runs of workdirs/modadd_ablations."""
   c = get_config(arg)
-  c.seeds = (0, 1, 2)
   c.name = "modadd_ablations" + ("_quick" if arg == "quick" else "")
   return c
 

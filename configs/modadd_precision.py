@@ -3,7 +3,7 @@
 Dense base runs trained with the float32 and with the exact cross-entropy
 (gtickets/tasks/cross_entropy.py); from each, grokked tickets (k = 0.6, final
 mask, rewound to theta_0) retrained with each of the two: a 2 x 2 grid at
-3 seeds. Is it the mask cut from float32-trained weights, or the ticket's own
+5 seeds. Is it the mask cut from float32-trained weights, or the ticket's own
 training in float32, that mutes the speed-up?
 
   python launch/main.py --config=configs/modadd_precision.py

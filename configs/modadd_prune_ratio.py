@@ -1,6 +1,9 @@
 """Prune ratio (paper Fig. 3): grokked tickets at k = 0.1, 0.2, ..., 0.9.
 
-All ratios and seeds train as one batched program; reuses workdirs/modadd_ablations's base (3 seeds):
+All ratios and seeds train as one batched program. 10 seeds (0-9; :quick 3),
+with their own dense base runs (workdirs/modadd_prune_ratio): the claim (C5)
+compares mean tau_grok between neighbouring k, differences that sit inside the
+seed-to-seed spread at 5 seeds:
 
   python launch/main.py --config=configs/modadd_prune_ratio.py
 """
@@ -10,6 +13,9 @@ from configs import modadd
 def get_config(arg=None):
   c = modadd.ablation_config(arg)
   c.experiment = c.ticket.phase = "prune_ratio"
+  if arg != "quick":
+    c.seeds = tuple(range(10))
+    c.name = "modadd_prune_ratio"
   c.ticket.variants = ("grokked",)
   c.ticket.prune_ratios = tuple(round(0.1 * i, 1) for i in range(1, 10))
   return c

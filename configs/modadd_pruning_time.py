@@ -2,7 +2,7 @@
 
 Masks (k = 0.6) from the base runs at every 200 steps up to 2000 (memorization
 phase) and every 2000 steps to 30k, each rewound to theta_0 and retrained. Reuses
-the dense base runs of workdirs/modadd_ablations (3 seeds) (missing early checkpoints are added by
+the dense base runs of workdirs/modadd_ablations (5 seeds) (missing early checkpoints are added by
 training forward from step 0, not by retraining the base):
 
   python launch/main.py --config=configs/modadd_pruning_time.py

@@ -56,6 +56,9 @@ def default_config(task="modular", model="mlp"):
   c.train.ckpt_every = 2_000
   c.train.batch_size = 0       # 0: full batch; else minibatches, reshuffled each epoch
   c.train.batch_seed = 0       # the minibatch order (the same for every run)
+  # runs vmapped together on a device: -1 = by backend (1 on a CPU: one run after
+  # another, faster there; 0 on a GPU/TPU: all at once); training/trainer.py
+  c.train.vmap_runs = -1
   # cross-entropy of classification tasks: "exact" (float32, accurate at any
   # margin), "float64" (the authors' log-softmax), "float32" (collapses after
   # memorization); see gtickets/tasks/cross_entropy.py. MSE tasks ignore it.
@@ -124,7 +127,8 @@ LATER_FIELDS = {("optim", "grokfast"): "", ("optim", "grokfast_alpha"): 0.98,
                 ("optim", "grokfast_lamb"): 2.0, ("optim", "grokfast_window"): 100,
                 ("optim", "grokfast_ma_lamb"): 5.0, ("optim", "perpendicular"): False,
                 ("optim", "perpendicular_rescale"): True, ("ticket", "grokfast"): "",
-                ("edge_popup", "base_weight_decay"): -1.0}
+                ("edge_popup", "base_weight_decay"): -1.0,
+                ("model", "contraction"): "batch_first", ("train", "vmap_runs"): 0}
 
 
 def identity_dict(config, groups):
@@ -217,6 +221,9 @@ def validate(c):
   tr = c.train
   for f in ("num_steps", "eval_every", "ckpt_every"):
     positive_int(f"train.{f}", tr[f])
+  if not isinstance(tr.vmap_runs, int) or isinstance(tr.vmap_runs, bool) or tr.vmap_runs < -1:
+    fail("train.vmap_runs", tr.vmap_runs,
+         "must be -1 (by backend), 0 (all runs in one vmap) or a positive group size")
   if not isinstance(tr.batch_size, int) or tr.batch_size < 0:
     fail("train.batch_size", tr.batch_size, "must be 0 (full batch) or a positive integer")
   if tr.cross_entropy not in CROSS_ENTROPY_MODES:

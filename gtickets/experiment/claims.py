@@ -381,10 +381,10 @@ def norm_controls(root, figures):
 
 
 @claim("C5", "tau_grok = t_gen / t_mem of grokked tickets is smallest near k = 0.7; at "
-       "k = 0.9 the ticket fails (Fig. 3)", [ABLATIONS],
+       "k = 0.9 the ticket fails (Fig. 3)", ["modadd_prune_ratio"],
        "python launch/main.py --config=configs/modadd_prune_ratio.py", "prune_ratio")
 def prune_ratio(root, figures):
-  phase = root[ABLATIONS].phase("prune_ratio")
+  phase = root["modadd_prune_ratio"].phase("prune_ratio")
   rows = [r for r in phase.rows() if r["variant"] == "grokked"]
   ks = sorted({r["prune_ratio"] for r in rows})
   seeds = sorted({r["seed"] for r in rows})

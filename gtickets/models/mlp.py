@@ -6,10 +6,12 @@ No biases, no normalization. Every matrix is drawn from
 N(0, (kappa / sqrt(fan_in))^2); the embedding's fan-in is the vocabulary size
 (it multiplies a one-hot vector). For p = 67 this is 115,000 weights.
 
-The embedding is applied as (one_hot(a) + one_hot(b)) @ embed rather than a
-gather: the same values exactly, but its gradient is a matmul instead of a
-scatter-add, which XLA:CPU runs about 2x slower than the whole rest of the
-backward pass once runs are vmapped (benchmarks/throughput.py).
+How the chains are multiplied is ``contraction`` (models/contraction.py). By
+default ("cheapest") the tokens gather rows of ``embed @ w_in`` (67 x 48) and
+the hidden layer meets ``w_out @ unembed`` (48 x 67): the same function, about a
+tenth of the FLOPs of multiplying the batch through the 500-wide embedding.
+"batch_first" is the order this project used before: (one_hot(a) + one_hot(b))
+@ embed @ w_in, then @ w_out @ unembed, left to right.
 ``from_inputs`` runs the network on any real-valued input vector of size vocab
 (SynFlow feeds it all ones).
 """
@@ -19,6 +21,8 @@ import jax.numpy as jnp
 import ml_collections
 
 from gtickets import checks
+from gtickets.models import contraction
+from gtickets.models.contraction import chain, token_rows
 
 INPUT_KIND = "tokens"
 
@@ -29,17 +33,19 @@ def default_config():
   c.d_embed = 500
   c.d_hidden = 48
   c.kappa = 1.0   # init scale: weights ~ N(0, (kappa / sqrt(fan_in))^2)
+  c.contraction = "cheapest"  # or "batch_first" (models/contraction.py)
   return c
 
 
 def check(c):
   yield from checks.positive_ints(c, "d_embed", "d_hidden")
   yield from checks.positive(c, "kappa")
+  yield from contraction.check(c)
 
 
 def build(c, task):
   return TokenMLP(vocab=task.vocab, num_outputs=task.num_outputs, d_embed=c.d_embed,
-                  d_hidden=c.d_hidden, kappa=c.kappa)
+                  d_hidden=c.d_hidden, kappa=c.kappa, contraction=c.contraction)
 
 
 def scaled_normal(kappa: float, fan_in: int):
@@ -59,6 +65,7 @@ class TokenMLP(nn.Module):
   d_embed: int = 500
   d_hidden: int = 48
   kappa: float = 1.0
+  contraction: str = "cheapest"
 
   def setup(self):
     self.embed = weight(self, "embed", self.vocab, self.d_embed)
@@ -74,11 +81,14 @@ class TokenMLP(nn.Module):
 
   def from_inputs(self, x):
     """x: real [..., vocab] (a sum of one-hot vectors) -> logits [..., num_outputs]."""
-    h = nn.relu(x @ self.embed @ self.w_in)
-    return h @ self.w_out @ self.unembed
+    h = nn.relu(chain(x, self.embed, self.w_in, order=self.contraction))
+    return chain(h, self.w_out, self.unembed, order=self.contraction)
 
   def __call__(self, tokens):
     """tokens: int array [..., 2] -> logits [..., num_outputs]."""
+    if self.contraction == "cheapest":
+      h = nn.relu(token_rows(tokens, self.embed, self.w_in).sum(axis=-2))
+      return chain(h, self.w_out, self.unembed)
     one_hots = (jax.nn.one_hot(tokens[..., 0], self.vocab, dtype=self.embed.dtype)
                 + jax.nn.one_hot(tokens[..., 1], self.vocab, dtype=self.embed.dtype))
     return self.from_inputs(one_hots)

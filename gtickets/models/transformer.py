@@ -7,6 +7,17 @@ d_mlp, ReLU, w_out: d_mlp x d_model) added to the stream; logits = last
 position @ unembed. No LayerNorm, no biases. Weights ~ N(0, (kappa /
 sqrt(fan_in))^2), as in the MLP.
 
+How the chains are multiplied is ``contraction`` (models/contraction.py). By
+default ("cheapest"), when the batch has more examples than the tables have
+rows, every linear map of the embedded tokens is composed into a (vocab x
+width) table first and its rows gathered: keys, queries, the value-output path
+(w_v @ w_o) and its continuations into w_in and the unembedding, and the
+MLP-to-unembed path (w_out @ unembed). With two tokens everything before the
+ReLU is a sum of gathered rows weighted by the attention, so only the MLP's
+hidden layer meets the batch: the same function with several times fewer
+FLOPs (benchmarks/README.md). "batch_first" multiplies the one-hot tokens
+through, left to right, as before.
+
 Positional embedding: off by default, as in the authors' code that made the
 paper's figures (the paper's text mentions one). It is not needed for order:
 with the causal mask the last position holds its own token in the residual
@@ -20,6 +31,8 @@ import jax.numpy as jnp
 import ml_collections
 
 from gtickets import checks
+from gtickets.models import contraction
+from gtickets.models.contraction import chain
 from gtickets.models.mlp import weight
 
 INPUT_KIND = "tokens"
@@ -33,6 +46,7 @@ def default_config():
   c.kappa = 1.0
   c.pos_embed = False
   c.causal = True
+  c.contraction = "cheapest"  # or "batch_first" (models/contraction.py)
   return c
 
 
@@ -40,12 +54,14 @@ def check(c):
   yield from checks.positive_ints(c, "d_model", "d_mlp")
   yield from checks.positive(c, "kappa")
   yield from checks.bools(c, "pos_embed", "causal")
+  yield from contraction.check(c)
 
 
 def build(c, task):
   return Transformer(vocab=task.vocab, num_outputs=task.num_outputs,
                      seq_len=task.x_train.shape[1], d_model=c.d_model, d_mlp=c.d_mlp,
-                     kappa=c.kappa, pos_embed=c.pos_embed, causal=c.causal)
+                     kappa=c.kappa, pos_embed=c.pos_embed, causal=c.causal,
+                     contraction=c.contraction)
 
 
 class Transformer(nn.Module):
@@ -57,6 +73,7 @@ class Transformer(nn.Module):
   kappa: float = 1.0
   pos_embed: bool = False
   causal: bool = True
+  contraction: str = "cheapest"
 
   def setup(self):
     d = self.d_model
@@ -109,4 +126,37 @@ class Transformer(nn.Module):
 
   def __call__(self, tokens):
     """tokens: int [..., seq] -> logits [..., num_outputs]."""
+    rows = self.vocab + (self.seq_len if self.pos_embed else 0)
+    if self.contraction == "cheapest" and rows <= tokens[..., 0].size:
+      return self.logits_from_tables(tokens)
     return self.from_inputs(jax.nn.one_hot(tokens, self.vocab, dtype=self.embed.dtype))
+
+  def logits_from_tables(self, tokens):
+    """The logits at the last position, every linear map of the embedded tokens
+    composed into a table first and gathered (the "cheapest" order for batches
+    wider than the vocabulary). A position's stream is the row of its token in
+    ``embed`` plus, with ``pos_embed``, the row of its position, so a linear map
+    L of it is the sum of two rows of [embed; pos_embed] @ L."""
+    n = tokens.shape[-1]
+    table = self.embed
+    index = tokens[..., None]                      # [..., n, 1]: rows of each position
+    if self.pos_embed:
+      table = jnp.concatenate([table, self.pos[:n]])
+      index = jnp.concatenate([index, jnp.broadcast_to(
+          self.vocab + jnp.arange(n)[:, None], index.shape)], axis=-1)
+
+    def rows(t, which=slice(None)):                # [..., len(which), width] of table t
+      return t[index[..., which, :]].sum(axis=-2)
+
+    last = slice(n - 1, n)
+    scores = jnp.einsum("...qd,...kd->...qk", rows(chain(table, self.w_q), last),
+                        rows(chain(table, self.w_k))) / jnp.sqrt(self.d_model)
+    # causal or not, the last position sees every key
+    attn = jax.nn.softmax(scores, axis=-1)        # [..., 1, n]
+    value_out = chain(table, self.w_v, self.w_o)  # h @ w_v @ w_o, per row
+    # stream at the last position: h = rows(table, last) + attn @ rows(value_out);
+    # every map of it is taken through the tables
+    through = lambda w: rows(chain(table, w), last) + attn @ rows(chain(value_out, w))
+    hidden = nn.relu(through(self.w_in))
+    logits = through(self.unembed) + chain(hidden, self.w_out, self.unembed)
+    return logits[..., -1, :]

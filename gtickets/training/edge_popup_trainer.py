@@ -85,4 +85,4 @@ def make_edge_popup_trainer(config, task, model) -> Trainer:
             "opt_w": opt_w, "opt_s": opt_s, "step": state["step"] + 1}
 
   return batched_trainer(task, init_params, init_state, evaluate, step,
-                         config.train.eval_every)
+                         config.train.eval_every, config.train.vmap_runs)

@@ -8,6 +8,11 @@ batch by ``n_evals * eval_every`` steps (full batch, or minibatches of
 metrics at each evaluation. The mask multiplies the weights in the forward pass,
 so pruned weights get zero gradient; since they start at zero with a fresh AdamW
 state, both Adam's update and the decoupled weight decay leave them exactly zero.
+How the runs of a batch share a device is ``train.vmap_runs``
+(``run_groups``): on a CPU one run after another (each device scans its own
+runs), which trains the paper's MLP 1.2x (4 runs) to 1.7x (64 runs) faster than
+one vmap over all of them, and on one device gives a run the same numbers, bit
+for bit, whatever other runs share its batch; on an accelerator, one vmap over all runs.
 The loss is the task's (a classification task's cross-entropy in the mode of
 ``train.cross_entropy``); ``evaluate`` and ``train_chunk`` trace it inside
 ``task.loss_context()`` (x64 for the float64 mode; params stay float32).
@@ -109,7 +114,7 @@ def make_trainer(config, task, model, per_run_optim=False) -> Trainer:
             "step": jnp.zeros((), jnp.int32)}
 
   return batched_trainer(task, init_params, init_state, evaluate, step,
-                         config.train.eval_every)
+                         config.train.eval_every, config.train.vmap_runs)
 
 
 def evaluate_weights(task, model, weights, data):
@@ -124,10 +129,43 @@ def evaluate_weights(task, model, weights, data):
   return out
 
 
-def batched_trainer(task, init_params, init_state, evaluate, step, eval_every) -> Trainer:
-  """A Trainer from one run's functions: vmapped over runs and jit-compiled;
-  ``train_chunk`` scans ``step`` ``eval_every`` times per evaluation; the loss is
-  traced in the task's loss context (x64 for a float64 cross-entropy)."""
+def group_size(vmap_runs, backend=None):
+  """Runs per vmapped group (``train.vmap_runs``; 0 = all runs): -1 picks by
+  backend, 1 (one run after another) on a CPU, 0 on a GPU or TPU."""
+  if vmap_runs >= 0:
+    return vmap_runs
+  return 1 if (backend or jax.default_backend()) == "cpu" else 0
+
+
+def run_groups(fn, group):
+  """``fn(state, mask, *shared)`` of one run -> the same over a batch of runs
+  (leading axis), jit-traceable. ``group`` 0: one vmap over every run. Else each
+  device takes its own block of runs (the run axis is sharded in blocks,
+  training/sharding.py) and ``lax.map``s over it, ``group`` runs vmapped at a time:
+  on one device a run's numbers are then the same, bit for bit, whatever other
+  runs share its batch (tests/test_training.py)."""
+  if not group:
+    return lambda state, mask, *shared: jax.vmap(
+        lambda s, m: fn(s, m, *shared))(state, mask)
+
+  def batched(state, mask, *shared):
+    n = jax.tree.leaves(state)[0].shape[0]
+    blocks = jax.device_count() if n % jax.device_count() == 0 else 1
+    split = lambda t: jax.tree.map(lambda x: x.reshape((blocks, n // blocks) + x.shape[1:]), t)
+    one = lambda sm: fn(sm[0], sm[1], *shared)
+    per_block = lambda sm: jax.lax.map(one, sm, batch_size=group if group > 1 else None)
+    out = jax.vmap(per_block)(split((state, mask)))
+    return jax.tree.map(lambda x: x.reshape((n,) + x.shape[2:]), out)
+  return batched
+
+
+def batched_trainer(task, init_params, init_state, evaluate, step, eval_every,
+                    vmap_runs=-1) -> Trainer:
+  """A Trainer from one run's functions, jit-compiled over a batch of runs:
+  ``train_chunk`` scans ``step`` ``eval_every`` times per evaluation, the runs
+  grouped as ``vmap_runs`` says (``group_size``); the other functions vmap over
+  every run. The loss is traced in the task's loss context (x64 for a float64
+  cross-entropy)."""
   def train_chunk(state, mask, data, n_evals):
     def one_eval(state, _):
       state, _ = jax.lax.scan(lambda s, _: (step(s, mask, data), None), state,
@@ -146,7 +184,7 @@ def batched_trainer(task, init_params, init_state, evaluate, step, eval_every) -
       init_state=jax.jit(jax.vmap(init_state)),
       evaluate=in_loss_context(jax.jit(jax.vmap(evaluate, in_axes=(0, 0, None)))),
       train_chunk=in_loss_context(jax.jit(
-          jax.vmap(train_chunk, in_axes=(0, 0, None, None)), static_argnums=3)),
+          run_groups(train_chunk, group_size(vmap_runs)), static_argnums=3)),
       step=step, eval_every=eval_every)
 
 
