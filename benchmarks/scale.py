@@ -2,10 +2,13 @@
 
   python benchmarks/scale.py [--runs=1,4,16,64,256,1024,4096] [--steps=100]
                              [--precisions=highest,default] [--sequential_upto=16]
+                             [--orders=cheapest,batch_first] [--vmap_runs=-1]
                              [--rss_runs=64] [--out=benchmarks/scale_<platform>.json]
 
 In one process, for each matmul precision (``jax_default_matmul_precision``, as
-``config.matmul_precision``):
+``config.matmul_precision``) and each contraction order (``model.contraction``,
+models/contraction.py; the old "batch_first" beside the default "cheapest", so
+the speed-up is a ratio measured in one run):
   * the device's matmul peak: best of several square float32 matmuls (n = 2048 on
     CPU, 8192 on a GPU/TPU) at that precision, FLOP/s = 2 n^3 / time;
   * for each R: R runs of the default config (different seeds, dense masks, full
@@ -14,8 +17,9 @@ In one process, for each matmul precision (``jax_default_matmul_precision``, as
     (training/sharding.py); best of ``--repeats`` after a warm-up. Reported:
     run-steps/s, achieved FLOP/s (XLA's cost analysis of one run's step x
     run-steps/s), that as a fraction of the matmul peak, the time per run-step
-    against the matmul limit (FLOPs / peak; "x limit" = how many times slower than
-    a machine that only did the matmuls at peak), XLA's memory analysis of the
+    against the matmul limit (the FLOPs of the cheapest order's step, the
+    fewest the model needs, / peak; "x limit" = how many times slower than a
+    machine that only did those FLOPs at peak, for every order alike), XLA's memory analysis of the
     compiled program per run, and, for R <= ``--sequential_upto``, the same R runs
     one after another (the batching speed-up).
 R stops growing once a program does not fit (the error is recorded). With
@@ -111,23 +115,30 @@ def rss_child(runs, steps):
 def markdown(info):
   """The scaling table of a benchmark JSON as markdown."""
   lines = [f"{info['device']} ({info['backend']}, jax {info['jax']}), {info['steps']} steps "
-           "per timed call, best of the repeats after a warm-up.", ""]
+           "per timed call, best of the repeats after a warm-up, the contraction orders "
+           f"timed in turn (train.vmap_runs = {info.get('vmap_runs', 0)}).", ""]
   for t in info["tables"]:
-    lines += [f"matmul precision **{t['matmul_precision']}**: matmul peak "
+    minimal = t.get("minimal_flops_per_run_step", t["flops_per_run_step"])
+    lines += [f"matmul precision **{t['matmul_precision']}**, contraction order "
+              f"**{t.get('contraction', 'batch_first')}**: matmul peak "
               f"{t['matmul_peak_flops'] / 1e9:.1f} GFLOP/s (n = {t['matmul_n']}); "
-              f"{t['flops_per_run_step'] / 1e6:.1f} MFLOP per run-step (XLA cost analysis)", "",
-              "| runs R | run-steps/s | GFLOP/s | % of matmul peak | x matmul limit "
-              "| MiB per run (XLA) | batched / one by one |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
+              f"{t['flops_per_run_step'] / 1e6:.1f} MFLOP per run-step (XLA cost analysis; "
+              f"the limit uses the cheapest order's {minimal / 1e6:.1f})", "",
+              "| runs R | run-steps/s | ms per run-step | % of matmul peak (its own FLOPs) "
+              "| x matmul limit | MiB per run (XLA) | batched / one by one "
+              "| speed-up over batch_first |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in t["rows"]:
       if "error" in r:
-        lines.append(f"| {r['runs']} | does not fit: {r['error'][:80]} | | | | | |")
+        lines.append(f"| {r['runs']} | does not fit: {r['error'][:80]} | | | | | | |")
         continue
       mem = r.get("bytes_per_run")
-      lines.append(f"| {r['runs']} | {r['run_steps_per_s']:,.1f} | {r['gflops']:.1f} | "
+      lines.append(f"| {r['runs']} | {r['run_steps_per_s']:,.1f} | {r['ms_per_run_step']:.3f} | "
                    f"{100 * r['fraction_of_peak']:.1f} | {r['x_limit']:.2f} | "
                    + (f"{mem / 2 ** 20:.1f}" if mem else "-") + " | "
-                   + (f"{r['batching_speedup']:.2f}" if "batching_speedup" in r else "-") + " |")
+                   + (f"{r['batching_speedup']:.2f}" if "batching_speedup" in r else "-") + " | "
+                   + (f"{r['speedup_over_batch_first']:.2f}" if "speedup_over_batch_first" in r
+                      else "-") + " |")
     lines.append("")
   rss = info.get("rss")
   if rss:
@@ -138,12 +149,47 @@ def markdown(info):
   return "\n".join(lines) + "\n"
 
 
+def measure_r(args, setups, r, flops_of, minimal, peak):
+  """{order: row} for R = r runs, the orders timed in turn (interleaved)."""
+  placed = {o: batch(s, r) for o, s in setups.items()}
+  chunk = lambda o: setups[o].trainer.train_chunk(placed[o][0], placed[o][1], setups[o].data, 1)[1]
+  for o in setups:
+    jax.block_until_ready(chunk(o))  # compile
+  times = interleaved_best({o: (lambda o=o: chunk(o)) for o in setups}, args.repeats)
+  rows = {}
+  for o, setup in setups.items():
+    state, masks, layout = placed[o]
+    t, flops = times[o], flops_of[o]
+    rate = r * args.steps / t
+    row = {"runs": r, "padded_runs": layout.n_padded, "seconds": t,
+           "run_steps_per_s": rate, "gflops": flops * rate / 1e9,
+           "fraction_of_peak": flops * rate / peak,
+           "ms_per_run_step": 1e3 / rate, "limit_ms_per_run_step": 1e3 * minimal / peak,
+           "x_limit": peak / (minimal * rate),
+           "bytes_per_run": memory_per_run(setup, state, masks, r)}
+    if r <= args.sequential_upto:
+      singles = [jax.tree.map(lambda x, i=i: x[i:i + 1], (state, masks)) for i in range(r)]
+      seq = best_time(lambda: [setup.trainer.train_chunk(s, m, setup.data, 1)[1]
+                               for s, m in singles], args.repeats)
+      row["sequential_run_steps_per_s"] = r * args.steps / seq
+      row["batching_speedup"] = seq / t
+    rows[o] = row
+  if "batch_first" in times:
+    for o in rows:
+      rows[o]["speedup_over_batch_first"] = times["batch_first"] / times[o]
+  return rows
+
+
 def main():
   ap = argparse.ArgumentParser()
   ap.add_argument("--runs", default="1,4,16,64,256,1024,4096")
   ap.add_argument("--steps", type=int, default=100)
   ap.add_argument("--repeats", type=int, default=3)
   ap.add_argument("--precisions", default="highest,default")
+  ap.add_argument("--orders", default="cheapest,batch_first",
+                  help="model.contraction values, timed side by side")
+  ap.add_argument("--vmap_runs", type=int, default=-1,
+                  help="train.vmap_runs: -1 by backend, 0 one vmap over all runs, G: groups of G")
   ap.add_argument("--sequential_upto", type=int, default=16)
   ap.add_argument("--rss_runs", type=int, default=64)
   ap.add_argument("--max_seconds", type=float, default=120,
@@ -160,53 +206,48 @@ def main():
   out = args.out or os.path.join(ROOT, "benchmarks", f"scale_{backend}.json")
   n = 2048 if backend == "cpu" else 8192
 
-  config = get_config()
-  config.train.eval_every = args.steps  # one chunk = `steps` steps + one evaluation
   info = {"device": f"{len(jax.devices())} x {jax.devices()[0].device_kind}",
           "backend": backend, "platform": platform.platform(), "cpu_count": os.cpu_count(),
-          "jax": jax.__version__, "steps": args.steps, "tables": []}
+          "cpus_usable": len(os.sched_getaffinity(0)), "jax": jax.__version__,
+          "steps": args.steps, "vmap_runs": args.vmap_runs, "tables": []}
   for precision in args.precisions.split(","):
     with jax.default_matmul_precision(precision):
-      setup = make_setup(config)
+      setups = {}
+      for order in args.orders.split(","):
+        config = get_config()
+        config.train.eval_every = args.steps  # one chunk = `steps` steps + one evaluation
+        config.model.contraction = order
+        config.train.vmap_runs = args.vmap_runs
+        setups[order] = make_setup(config)
       peak = matmul_peak(n)
-      flops = flops_per_run_step(setup)
-      print(f"[{precision}] matmul peak {peak / 1e9:.1f} GFLOP/s (n={n}); "
-            f"{flops / 1e6:.1f} MFLOP per run-step", flush=True)
-      rows = []
+      flops_of = {o: flops_per_run_step(s) for o, s in setups.items()}
+      minimal = min(flops_of.values())
+      print(f"[{precision}] matmul peak {peak / 1e9:.1f} GFLOP/s (n={n}); MFLOP per run-step: "
+            + ", ".join(f"{o} {f / 1e6:.1f}" for o, f in flops_of.items()), flush=True)
+      tables = {o: {"matmul_precision": precision, "contraction": o, "matmul_peak_flops": peak,
+                    "matmul_n": n, "flops_per_run_step": flops_of[o],
+                    "minimal_flops_per_run_step": minimal, "rows": []} for o in setups}
       for r in [int(x) for x in args.runs.split(",")]:
         try:
-          state, masks, layout = batch(setup, r)
-          t = best_time(lambda: setup.trainer.train_chunk(state, masks, setup.data, 1)[1],
-                        args.repeats)
+          rows = measure_r(args, setups, r, flops_of, minimal, peak)
         except Exception as e:  # pylint: disable=broad-except
-          rows.append({"runs": r, "error": str(e).splitlines()[0][:300]})
-          print(f"R={r}: does not fit ({rows[-1]['error'][:100]})", flush=True)
+          for t in tables.values():
+            t["rows"].append({"runs": r, "error": str(e).splitlines()[0][:300]})
+          print(f"R={r}: does not fit ({str(e).splitlines()[0][:100]})", flush=True)
           break
-        rate = r * args.steps / t
-        row = {"runs": r, "padded_runs": layout.n_padded, "seconds": t,
-               "run_steps_per_s": rate, "gflops": flops * rate / 1e9,
-               "fraction_of_peak": flops * rate / peak,
-               "ms_per_run_step": 1e3 / rate, "limit_ms_per_run_step": 1e3 * flops / peak,
-               "x_limit": peak / (flops * rate),
-               "bytes_per_run": memory_per_run(setup, state, masks, r)}
-        if r <= args.sequential_upto:
-          singles = [jax.tree.map(lambda x, i=i: x[i:i + 1], (state, masks)) for i in range(r)]
-          seq = best_time(lambda: [setup.trainer.train_chunk(s, m, setup.data, 1)[1]
-                                   for s, m in singles], args.repeats)
-          row["sequential_run_steps_per_s"] = r * args.steps / seq
-          row["batching_speedup"] = seq / t
-        rows.append(row)
-        mem = row["bytes_per_run"]
-        print(f"R={r:5d}  {rate:10.1f} run-steps/s  {row['gflops']:8.1f} GFLOP/s  "
-              f"{100 * row['fraction_of_peak']:5.1f}% of peak  x{row['x_limit']:.2f} limit"
-              + (f"  {mem / 2 ** 20:.1f} MiB/run" if mem else "")
-              + (f"  batching x{row['batching_speedup']:.2f}" if "batching_speedup" in row
-                 else ""), flush=True)
-        del state, masks
-        if t > args.max_seconds:
+        for o, row in rows.items():
+          tables[o]["rows"].append(row)
+          mem = row["bytes_per_run"]
+          print(f"R={r:5d} {o:12s} {row['run_steps_per_s']:10.1f} run-steps/s "
+                f"{row['ms_per_run_step']:7.3f} ms  x{row['x_limit']:.2f} limit"
+                + (f"  {mem / 2 ** 20:.1f} MiB/run" if mem else "")
+                + (f"  batching x{row['batching_speedup']:.2f}" if "batching_speedup" in row
+                   else "")
+                + (f"  x{row['speedup_over_batch_first']:.2f} over batch_first"
+                   if "speedup_over_batch_first" in row else ""), flush=True)
+        if max(row["seconds"] for row in rows.values()) > args.max_seconds:
           break
-      info["tables"].append({"matmul_precision": precision, "matmul_peak_flops": peak,
-                             "matmul_n": n, "flops_per_run_step": flops, "rows": rows})
+      info["tables"] += list(tables.values())
   if args.rss_runs:  # three fresh processes: peak RSS varies between them
     info["rss"] = [rss_child(args.rss_runs, args.steps) for _ in range(3)]
     got = [r["peak_rss_bytes"] / 2 ** 30 for r in info["rss"] if "peak_rss_bytes" in r]

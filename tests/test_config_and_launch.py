@@ -115,6 +115,9 @@ def test_tiny_end_to_end_launch_writes_summary_and_resumes(tmp_path):
   words = subprocess.run(["bash", "-c", "printf '%s\\n' " + record["command"]],
                          capture_output=True, text=True, check=True).stdout.splitlines()
   assert words == ["python", "launch/main.py", "--config=configs/modadd.py:quick", *TINY]
+  # on a CPU the launcher splits the cores it may use into as many host devices
+  if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+    assert record["machine"]["device_count"] == len(os.sched_getaffinity(0))
 
 
 def test_model_must_read_what_the_task_gives():
