@@ -1,8 +1,9 @@
 """Where a training step of the paper's MLP spends its time, in each contraction order.
 
   python benchmarks/step_parts.py [--steps=200] [--repeats=5] [--out=benchmarks/step_parts.json]
+                                  [--config=modadd] (or e.g. --config=modular:add,transformer)
 
-One run (R = 1), the default config with a k = 0.6 magnitude mask, each part
+One run (R = 1), the config (default: the paper's MLP) with a k = 0.6 magnitude mask, each part
 scanned ``--steps`` times inside one jit-compiled program, all parts and both
 orders (``model.contraction``) timed in turn, best of ``--repeats``:
   forward           the masked network's logits on the 884 training pairs
@@ -26,16 +27,22 @@ import optax
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from configs.modadd import get_config  # noqa: E402
+import importlib  # noqa: E402
 from gtickets.experiment.pipeline import make_setup  # noqa: E402
 from gtickets.tickets import masks as masks_lib  # noqa: E402
 from gtickets.training.trainer import init_keys, make_optimizer  # noqa: E402
 from timing import interleaved_best  # noqa: E402
 
 
-def parts(order, steps):
+def get_config(spec):
+  """configs/<name>.py's config for ``spec`` = "name[:arg]"."""
+  name, _, arg = spec.partition(":")
+  return importlib.import_module(f"configs.{name}").get_config(arg or None)
+
+
+def parts(spec, order, steps):
   """{part: zero-argument callable running it ``steps`` times} for one order."""
-  config = get_config()
+  config = get_config(spec)
   config.model.contraction = order
   setup = make_setup(config)
   task, model, data = setup.task, setup.model, setup.data
@@ -86,14 +93,15 @@ def main():
   ap.add_argument("--steps", type=int, default=200)
   ap.add_argument("--repeats", type=int, default=5)
   ap.add_argument("--orders", default="cheapest,batch_first")
+  ap.add_argument("--config", default="modadd", help="configs/<name>.py[:arg]")
   ap.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "step_parts.json"))
   args = ap.parse_args()
-  every = get_config().train.eval_every
+  every = get_config(args.config).train.eval_every
   if args.steps % every:
     raise SystemExit(f"--steps={args.steps} must be a multiple of train.eval_every={every}")
   calls = {}
   for order in args.orders.split(","):
-    for name, fn in parts(order, args.steps).items():
+    for name, fn in parts(args.config, order, args.steps).items():
       calls[f"{order}: {name}"] = fn
   for fn in calls.values():
     jax.block_until_ready(fn())  # compile
@@ -101,7 +109,7 @@ def main():
   ms = {name: 1e3 * t / args.steps for name, t in best.items()}
   for name, v in ms.items():
     print(f"{name:28s} {v:7.3f} ms per step")
-  info = {"ms_per_step": ms, "steps": args.steps, "repeats": args.repeats,
+  info = {"config": args.config, "ms_per_step": ms, "steps": args.steps, "repeats": args.repeats,
           "cpus_usable": len(os.sched_getaffinity(0)), "jax": jax.__version__,
           "platform": platform.platform()}
   with open(args.out, "w") as f:

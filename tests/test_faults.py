@@ -51,12 +51,18 @@ def biggest_file(directory):
              key=lambda p: p.stat().st_size)
 
 
-def test_refused_launch_writes_nothing(tmp_path):
-  assert launch(*TINY, workdir=tmp_path).returncode == 0
+@pytest.mark.parametrize("first,second,named", [
+    ((), ("--config.optim.lr=0.01",), "(config.optim.lr: stored 0.003, now 0.01)"),
+    # a workdir trained in the old contraction order is not mixed with new runs
+    (("--config.model.contraction=batch_first",), (),
+     "(config.model.contraction: stored absent, now 'cheapest')")])
+def test_refused_launch_writes_nothing(tmp_path, first, second, named):
+  assert launch(*TINY, *first, workdir=tmp_path).returncode == 0
   before = snapshot(tmp_path)
   config_before = (tmp_path / "config.json").read_text()
-  r = launch(*TINY, "--config.optim.lr=0.01", workdir=tmp_path)
+  r = launch(*TINY, *second, workdir=tmp_path)
   one_line_error(r, "holds runs of a different config")
+  assert named in r.stderr
   assert snapshot(tmp_path) == before
   assert (tmp_path / "config.json").read_text() == config_before
 

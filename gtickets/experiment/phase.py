@@ -102,6 +102,22 @@ def phase_manifest(runs, manifest_config):
   return manifest, storage.json_digest(manifest)
 
 
+_ABSENT = object()
+
+
+def first_difference(old, new, path="config"):
+  """'path: stored X, now Y' for the first field where two identities differ, or None
+  (a field the stored identity lacks, from before it existed, is 'stored absent')."""
+  if isinstance(old, dict) and isinstance(new, dict):
+    for key in sorted(set(old) | set(new), key=str):
+      a, b = old.get(key, _ABSENT), new.get(key, _ABSENT)
+      if a != b or (key in old) != (key in new):
+        return first_difference(a, b, f"{path}.{key}")
+    return None
+  show = lambda v: "absent" if v is _ABSENT else repr(v)
+  return None if old == new else f"{path}: stored {show(old)}, now {show(new)}"
+
+
 def claim_directory(name, workdir, runs, manifest_config):
   """The phase folder and its id, after checking (or writing) its ``runs.json``.
 
@@ -124,6 +140,13 @@ def claim_directory(name, workdir, runs, manifest_config):
     if old != manifest:
       if not (isinstance(old, dict) and isinstance(old.get("config"), dict) and {
           **old, "config": config_lib.without_later_defaults(old["config"])} == manifest):
+        if isinstance(old, dict) and isinstance(old.get("config"), dict):
+          diff = first_difference(config_lib.without_later_defaults(old["config"]),
+                                  manifest["config"])
+          if diff is None and old.get("runs") != manifest["runs"]:
+            diff = "the run table (seeds, ratios, variants or mask steps)"
+          if diff:
+            refuse = refuse.replace("; use another", f" ({diff}); use another")
         raise WorkdirMismatch(refuse)
       # written while a later field at its default was part of the identity: the
       # same phase; its results carry the id of the manifest as stored

@@ -1,7 +1,10 @@
 """An MLP on real feature vectors (polynomial regression, sparse parity, MNIST).
 
 x [..., d_in] -> (w0, ReLU) -> ... -> w_last -> outputs; ``hidden`` gives the
-widths (MNIST: (200, 200); polynomial: (48,)). No biases by default (Omnigrok's
+widths (MNIST: (200, 200); polynomial: (48,)). Every matmul but the last is followed by
+a ReLU, so there is no chain of weights to compose first: the contraction order
+of models/contraction.py has nothing to reorder here, and this model has no
+``contraction`` field. No biases by default (Omnigrok's
 MNIST MLP has none); ``use_bias=True`` adds them (b0, b1, ...: zero at init,
 trained, never pruned). Without biases the network is positively homogeneous of
 degree 1 in x (f(tx) = t f(x) for t > 0), so it cannot fit a degree-2 target

@@ -145,18 +145,21 @@ class Transformer(nn.Module):
       index = jnp.concatenate([index, jnp.broadcast_to(
           self.vocab + jnp.arange(n)[:, None], index.shape)], axis=-1)
 
-    def rows(t, which=slice(None)):                # [..., len(which), width] of table t
-      return t[index[..., which, :]].sum(axis=-2)
+    def last_rows(t):                              # [..., width]: the last position's row
+      return t[index[..., -1, :]].sum(axis=-2)
 
-    last = slice(n - 1, n)
-    scores = jnp.einsum("...qd,...kd->...qk", rows(chain(table, self.w_q), last),
-                        rows(chain(table, self.w_k))) / jnp.sqrt(self.d_model)
+    def attended(t):                               # [..., width]: rows weighted by attention
+      return jnp.einsum("...n,...nw->...w", attn, t[index].sum(axis=-2))
+
+    # scores q . k as a (rows x rows) table of embedded-row pairs, gathered
+    qk = chain(table, self.w_q, self.w_k.T, table.T)
+    pairs = qk[index[..., -1, :, None, None], index[..., None, :, :]]  # [..., r, n, r]
+    scores = pairs.sum(axis=(-3, -1)) / jnp.sqrt(self.d_model)          # [..., n]
     # causal or not, the last position sees every key
-    attn = jax.nn.softmax(scores, axis=-1)        # [..., 1, n]
+    attn = jax.nn.softmax(scores, axis=-1)
     value_out = chain(table, self.w_v, self.w_o)  # h @ w_v @ w_o, per row
-    # stream at the last position: h = rows(table, last) + attn @ rows(value_out);
-    # every map of it is taken through the tables
-    through = lambda w: rows(chain(table, w), last) + attn @ rows(chain(value_out, w))
+    # the last position's stream is last_rows(table) + attended(value_out); every
+    # linear map of it is taken through the tables
+    through = lambda w: last_rows(chain(table, w)) + attended(chain(value_out, w))
     hidden = nn.relu(through(self.w_in))
-    logits = through(self.unembed) + chain(hidden, self.w_out, self.unembed)
-    return logits[..., -1, :]
+    return through(self.unembed) + chain(hidden, self.w_out, self.unembed)
