@@ -46,6 +46,9 @@ def main():
   args = ap.parse_args()
   config = get_config("add,transformer")
   config.train.eval_every = args.steps
+  # the one-hot stream that this benchmark is about (the default "cheapest" order
+  # gathers composed tables instead: benchmarks/step_parts.py)
+  config.model.contraction = "batch_first"
   setup = make_setup(config)
   full_model = FullStreamTransformer(**{f.name: getattr(setup.model, f.name)
                                          for f in dataclasses.fields(Transformer)

@@ -64,6 +64,16 @@ def test_complete_bipartite_graph_measures_by_hand():
   assert graphs.spectral_gap(w) == pytest.approx(4.0)  # weights scale the spectrum
 
 
+def test_average_path_length_equals_networkx_on_a_random_pruned_graph():
+  rng = np.random.default_rng(0)
+  mats = [rng.normal(size=s) * (rng.random(s) < 0.3) for s in [(9, 14), (14, 5), (5, 12)]]
+  g = graphs.layered_graph(mats)
+  largest = g.subgraph(max(nx.connected_components(g), key=len))
+  apl, frac = graphs.average_path_length(g)
+  assert apl == nx.average_shortest_path_length(largest)
+  assert frac == largest.number_of_nodes() / g.number_of_nodes()
+
+
 def test_pruning_cuts_units_off_and_a_triangle_closes_in_the_projection():
   g = graphs.layered_graph([np.array([[1.0, 0.0], [0.0, 0.0]]), np.array([[1.0], [0.0]])])
   apl, frac = graphs.average_path_length(g)

@@ -80,10 +80,10 @@ def test_c5_verdict_rule(tmp_path):
     for s, tau in enumerate(taus):
       rows.append(_row("grokked", s, None if tau is None else tau * 100, k=k, tau=tau))
   _phase(tmp_path / "prune_ratio", rows)
-  root = _Root(modadd_ablations=claims.Results(str(tmp_path)))
+  root = _Root(modadd_prune_ratio=claims.Results(str(tmp_path)))
   f = claims.prune_ratio(root, str(tmp_path))
   assert f.verdict == "agrees"
-  assert f.measured == "smallest mean tau_grok at k = 0.6 (25); k = 0.9 fails on every seed"
+  assert f.measured == "smallest mean tau_grok at k = 0.6 (25.0); k = 0.9 fails on every seed"
   rows[-1]["t_gen"], rows[-1]["tau_grok"] = 9_000, 90  # k = 0.9 generalizes on seed 1
   (tmp_path / "prune_ratio" / "summary.json").write_text(json.dumps(rows))
   assert claims.prune_ratio(root, str(tmp_path)).verdict == "partly"

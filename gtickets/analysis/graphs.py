@@ -27,6 +27,7 @@ kind of mask is compared on the same initial weights without training.
 """
 import networkx as nx
 import numpy as np
+from scipy.sparse import csgraph
 
 
 def layered_graph(matrices):
@@ -62,10 +63,15 @@ def average_path_length(g):
   the fraction of nodes in that component)."""
   if g.number_of_nodes() == 0:
     return float("nan"), 0.0
-  largest = max(nx.connected_components(g), key=len)
-  sub = g.subgraph(largest)
-  apl = nx.average_shortest_path_length(sub) if len(largest) > 1 else 0.0
-  return float(apl), len(largest) / g.number_of_nodes()
+  largest = list(max(nx.connected_components(g), key=len))
+  n = len(largest)
+  if n == 1:
+    return 0.0, 1 / g.number_of_nodes()
+  # hop counts from every node by scipy's breadth-first search (compiled): the
+  # same integers, summed exactly, as nx.average_shortest_path_length, ~100x faster
+  hops = csgraph.shortest_path(nx.to_scipy_sparse_array(g, nodelist=largest, weight=None),
+                               unweighted=True, directed=False)
+  return float(hops.sum() / (n * (n - 1))), n / g.number_of_nodes()
 
 
 def _eigenvalues(g, weight):

@@ -403,7 +403,7 @@ def prune_ratio(root, figures):
              + ("-" if at[k, s]["tau_grok"] is None else f"{at[k, s]['tau_grok']:.0f}")
              for s in seeds]
     lines.append(f"| {k:g} | " + " | ".join(cells) + " | "
-                 + (f"{mean_tau[k]:.0f} ({len(taus[k])}/{len(seeds)})" if k in mean_tau
+                 + (f"{mean_tau[k]:.1f} ({len(taus[k])}/{len(seeds)})" if k in mean_tau
                     else "not reached") + " |")
   plt = report._pyplot()
   fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -420,7 +420,7 @@ def prune_ratio(root, figures):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
   storage.save_figure(fig, os.path.join(figures, "claim_c5.png"), 130)
-  measured = (f"smallest mean tau_grok at k = {best:g} ({mean_tau[best]:.0f})"
+  measured = (f"smallest mean tau_grok at k = {best:g} ({mean_tau[best]:.1f})"
               if best is not None else "no k reaches the threshold")
   measured += "; k = 0.9 " + ("fails on every seed" if fails_09 else "generalizes on some seed")
   return Finding(measured, verdict, "smallest mean tau_grok at k in [0.6, 0.8] and k = 0.9 "
