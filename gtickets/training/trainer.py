@@ -10,7 +10,7 @@ so pruned weights get zero gradient; since they start at zero with a fresh AdamW
 state, both Adam's update and the decoupled weight decay leave them exactly zero.
 How the runs of a batch share a device is ``train.vmap_runs``
 (``run_groups``): on a CPU one run after another (each device scans its own
-runs), which trains the paper's MLP 1.2x (4 runs) to 1.7x (64 runs) faster than
+runs), which trains the paper's MLP 1.03x (4 runs) to 1.5x (64 runs) faster than
 one vmap over all of them, and on one device gives a run the same numbers, bit
 for bit, whatever other runs share its batch; on an accelerator, one vmap over all runs.
 The loss is the task's (a classification task's cross-entropy in the mode of
