@@ -206,8 +206,11 @@ def test_c10_rows_from_the_jobs_list(tmp_path):
     controls = [_row("random", 0, 1_500)] if name == "mod_mul_mlp" else []
     _phase(tmp_path / name / "tickets",
            [_row("grokked", 0, ticket_t, final=ticket_final)] + controls)
+    # mod_random_mlp was trained before the contraction order was a field: batch first
+    model = {"name": "mlp", **({"contraction": "cheapest"} if name == "mod_mul_mlp" else {})}
     (tmp_path / name / "tickets" / "runs.json").write_text(json.dumps(
-        {"config": {"task": {"name": "modular"}, "train": {"cross_entropy": "exact"}}}))
+        {"config": {"task": {"name": "modular"}, "train": {"cross_entropy": "exact"},
+                    "model": model}}))
   root = report_cli.Root(str(tmp_path), [("mod_mul_mlp", "--config=configs/modular.py:mul"),
                                          ("mod_random_mlp", "--config=configs/modular.py:random"),
                                          ("parity", "--config=configs/parity.py")])
@@ -224,6 +227,8 @@ def test_c10_rows_from_the_jobs_list(tmp_path):
   # random ticket 1,500 vs grokked 500: 3x; the row without the control says so
   assert "| 1,500; final 1.00 | median 3x (range 3x-3x) |" in f.details
   assert "| not run |  |" in f.details
+  assert "| random table mod 67 | MLP (batch-first order) | cross-entropy (exact) |" in f.details
+  assert 'Rows marked "batch-first order" were trained before issue 23' in f.details
   # the scatter of ticket vs dense t_gen shows the rows where something generalizes
   assert f.figures == ("claim_c10.png",) and (tmp_path / "claim_c10.png").exists()
 

@@ -93,6 +93,14 @@ class Results:
       return "MSE"
     return f"cross-entropy ({config['train'].get('cross_entropy', 'float32')})"
 
+  def contraction(self, phase):
+    """The model's contraction order a phase trained with (models/contraction.py):
+    'batch_first' for phases from before the field existed; '' for models without one."""
+    model = self.json(os.path.join(phase, "runs.json"))["config"]["model"]
+    if model["name"] not in ("mlp", "transformer"):
+      return ""
+    return model.get("contraction", "batch_first")
+
   def json(self, name):
     path = os.path.join(self.directory, name)
     if not os.path.exists(path):
@@ -651,7 +659,7 @@ def other_tasks(root, figures):
            "ticket t_gen (per seed; final) | speed-up dense / ticket | random ticket t_gen "
            "(per seed; final), where run | speed-up random / grokked ticket | machine | command |",
            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-  medians, missing, flat, controls, points, ahead = {}, [], [], {}, {}, []
+  medians, missing, flat, controls, points, ahead, old_order = {}, [], [], {}, {}, [], []
   for name, args in root.task_rows:
     res = root[name]
     command = f"python launch/main.py {args} --workdir=workdirs/{name}"
@@ -684,7 +692,11 @@ def other_tasks(root, figures):
       controls[name], random_text = summarize(
           [speedup(r[s]["t_gen"], g[s]["t_gen"], budget) for s in seeds])
       random_cells = (cell(r), random_text)
-    lines.append(f"| {' | '.join(task_label(name))} | {loss} | {', '.join(map(str, seeds))} "
+    task, model = task_label(name)
+    if res.contraction("tickets") == "batch_first":
+      model += " (batch-first order)"
+      old_order.append(name)
+    lines.append(f"| {task} | {model} | {loss} | {', '.join(map(str, seeds))} "
                  f"| {cell(d)} | {cell(g)} | {text} | {' | '.join(random_cells)} "
                  f"| {describe_machine(res.launches('main'))} | `{command}` |")
   if len(medians) + len(flat) == 0:
@@ -704,6 +716,11 @@ def other_tasks(root, figures):
                  f"than it (median > {SOME:g}x) on {len(beats)} of {len(controls)} rows "
                  f"({', '.join(beats) or 'none'})")
   details = "\n".join(lines) + ("\n\nNot measured yet: " + ", ".join(missing) if missing else "")
+  if old_order:
+    details += ("\n\nRows marked \"batch-first order\" were trained before issue 23, "
+                "multiplying the batch through the embedding (`model.contraction=batch_first`): "
+                "the same model up to float32 rounding, which moves per-seed t_gen; rerun with "
+                "the row's command for the current order.")
   figs = ()
   if points:
     report.plot_t_gen_scatter(os.path.join(figures, "claim_c10.png"), points,
