@@ -13,6 +13,9 @@
    per-seed values, effect size and verdict) and DOCS/figures/claim_*.png.
 3. Replaces the README's table between the markers "<!-- claims:begin -->" and
    "<!-- claims:end -->" with the summary table.
+4. With ``--compare=FILE`` (default: docs/claims_before_issue23.md, the report
+   before the contraction order changed every MLP run's rounding), lists in
+   claims.md every claim whose verdict differs from FILE's summary table.
 A claim whose results are missing is listed as "not measured yet" with its command.
 """
 import argparse
@@ -130,6 +133,31 @@ def claims_markdown(rows, when):
   return "\n".join(parts)
 
 
+def verdicts_of(path):
+  """{claim id: (seeds, verdict)} from the summary table of an earlier claims.md."""
+  out = {}
+  with open(path) as f:
+    for line in f:
+      cells = [c.strip() for c in line.strip().strip("|").split("|")]
+      if len(cells) == 6 and cells[0].startswith("[") and "](" in cells[0]:
+        out[cells[0][1:cells[0].index("]")]] = (cells[3], cells[5])
+  return out
+
+
+def changed_verdicts(rows, before, path):
+  """A markdown section naming the claims whose verdict differs from ``before``."""
+  lines = []
+  for c, f, _, _, seeds, _ in rows:
+    if c.id in before and f is not None and f.verdict != before[c.id][1]:
+      lines.append(f"| {c.id} | {before[c.id][1]} (seeds {before[c.id][0]}) | {f.verdict} "
+                   f"(seeds {', '.join(map(str, seeds))}) |")
+  head = [f"## Verdicts that changed since `{path}`", ""]
+  if not lines:
+    return head + ["None.", ""]
+  return head + [f"Its per-seed tables stay there for comparison.", "",
+                 "| claim | before | now |", "| --- | --- | --- |"] + lines + [""]
+
+
 def update_readme(path, table):
   with open(path) as f:
     text = f.read()
@@ -148,6 +176,8 @@ def main():
   ap.add_argument("--docs", default="docs")
   ap.add_argument("--readme", default="README.md")
   ap.add_argument("--jobs", default="launch/tasks_jobs.txt")
+  ap.add_argument("--compare", default="docs/claims_before_issue23.md",
+                  help="an earlier claims report whose verdicts to compare ('' for none)")
   args = ap.parse_args()
   task_rows = read_jobs(args.jobs)
   names = dict.fromkeys([w for c in claims_lib.CLAIMS for w in c.workdirs]
@@ -161,8 +191,11 @@ def main():
   os.makedirs(figures, exist_ok=True)
   rows = evaluate(Root(args.results, task_rows), figures)
   when = datetime.date.today().isoformat()
+  text = claims_markdown(rows, when)
+  if args.compare and os.path.exists(args.compare):
+    text += "\n" + "\n".join(changed_verdicts(rows, verdicts_of(args.compare), args.compare))
   with open(os.path.join(args.docs, "claims.md"), "w") as f:
-    f.write(claims_markdown(rows, when))
+    f.write(text)
   table = summary_table(rows)
   if args.readme:
     update_readme(args.readme, table)

@@ -321,3 +321,22 @@ def test_machine_line_names_host_devices_and_accelerators():
   # newer records carry the count as a number; it wins over the text
   assert claims.describe_machine([{"machine": {**m, "devices": "4 x TFRT_CPU", "device_count": 4}}]
                                  ) == "2 CPU cores (X) as 4 host devices, jax 0.10.2"
+
+
+def test_report_lists_verdicts_that_changed_since_an_earlier_report(tmp_path):
+  old = tmp_path / "old.md"
+  old.write_text("| claim | paper | command | seeds | measured here | verdict |\n"
+                 "| --- | --- | --- | --- | --- | --- |\n"
+                 "| [C4](#c4) | norms | `cmd` | 0, 1, 2 | l1: 1.1x | partly |\n"
+                 "| [C5](#c5) | ratio | `cmd` | 0, 1, 2 | k = 0.5 | partly |\n")
+  before = report_cli.verdicts_of(str(old))
+  assert before == {"C4": ("0, 1, 2", "partly"), "C5": ("0, 1, 2", "partly")}
+  by_id = {c.id: c for c in claims.CLAIMS}
+  finding = lambda verdict: claims.Finding("m", verdict, "rule")
+  rows = [(by_id["C4"], finding("agrees"), "", "cmd", [0, 1, 2, 3, 4], "m"),
+          (by_id["C5"], finding("partly"), "", "cmd", [0, 1], "m"),
+          (by_id["C1"], None, "not measured", "cmd", [], "m")]
+  text = "\n".join(report_cli.changed_verdicts(rows, before, "old.md"))
+  assert "| C4 | partly (seeds 0, 1, 2) | agrees (seeds 0, 1, 2, 3, 4) |" in text
+  assert "| C5 |" not in text and "| C1 |" not in text
+  assert report_cli.changed_verdicts(rows[1:], before, "old.md")[2] == "None."
