@@ -16,9 +16,13 @@ if [ -d .whl ]; then
 fi
 export PYTHONPATH=$PWD:${PYTHONPATH:-}
 nvidia-smi --query-gpu=name,memory.total --format=csv > "$OUT/gpu.txt" 2>&1
-timeout 240 python3 benchmarks/scale.py --runs=1,16,64,256,1024,4096 --steps=200 \
-  --repeats=2 --sequential_upto=1 --rss_runs=0 --max_seconds=30 \
+timeout 200 python3 benchmarks/scale.py --runs=1,16,64,256,1024,4096 --steps=200 \
+  --repeats=2 --sequential_upto=1 --rss_runs=0 --max_seconds=30 --orders=cheapest \
   --out="$OUT/scale_gpu.json" 2>&1 | tee "$OUT/scale_gpu.log"
+# the contraction orders side by side at a few R (the batch-first order is 14x the FLOPs)
+timeout 100 python3 benchmarks/scale.py --runs=1,64,1024 --steps=100 --repeats=2 \
+  --sequential_upto=0 --rss_runs=0 --max_seconds=20 --precisions=highest \
+  --out="$OUT/scale_gpu_orders.json" 2>&1 | tee "$OUT/scale_gpu_orders.log"
 # 1,000 runs: 10 seeds x 5 lr x 5 weight decays = 250 dense, then 3 k x 250 tickets
 start=$SECONDS
 timeout 330 python3 launch/main.py --config=configs/sweep_modadd.py:gpu1000 \
