@@ -19,6 +19,7 @@ from gtickets.config import default_config
 def get_config(arg=None):
   c = default_config(task="mnist", model="feature_mlp")
   c.name = "mnist"
+  c.seeds = (0, 1, 2, 3, 4)
   c.model.hidden = (200, 200)
   c.model.kappa = 8.0
   c.threshold = 0.85
@@ -26,6 +27,7 @@ def get_config(arg=None):
   c.train.num_steps, c.train.eval_every, c.train.ckpt_every = 100_000, 500, 10_000
   if arg == "quick":
     c.name = "mnist_quick"
+    c.seeds = (0, 1, 2)
     c.task.num_train = 200
     c.model.hidden = (32, 32)
     c.train.num_steps, c.train.eval_every, c.train.ckpt_every = 200, 50, 100

@@ -19,6 +19,7 @@ from gtickets.config import default_config
 def get_config(arg=None):
   c = default_config(task="polynomial", model="feature_mlp")
   c.name = "polynomial"
+  c.seeds = (0, 1, 2, 3, 4)
   c.model.hidden = (48,)
   c.model.use_bias = True
   c.threshold_on, c.threshold = "loss", 0.01
@@ -27,6 +28,7 @@ def get_config(arg=None):
   c.train.num_steps, c.train.eval_every, c.train.ckpt_every = 20_000, 100, 2_000
   if arg == "quick":
     c.name = "polynomial_quick"
+    c.seeds = (0, 1, 2)
     c.task.dim, c.task.num_train, c.task.num_test = 8, 64, 128
     c.model.hidden = (16,)
     c.train.batch_size = 16

@@ -188,6 +188,10 @@ def validate(c):
   if c.task.name not in tasks.MODULES:
     fail("task.name", c.task.name, f"must be one of {tuple(tasks.MODULES)}")
   _same_fields(fail, "task", c.task, tasks.MODULES[c.task.name].default_config())
+  ds = c.task.data_seed
+  if not isinstance(ds, int) or isinstance(ds, bool) or not -1 <= ds < 2 ** 32:
+    fail("task.data_seed", ds, "must be an integer in [0, 2^32) (one split for every run) "
+         "or -1 (each run's split drawn from its own seed)")
   for field, value, allowed in tasks.MODULES[c.task.name].check(c.task):
     fail(f"task.{field}", value, allowed)
   if c.model.name not in models.MODULES:

@@ -45,6 +45,7 @@ def launch(*args, workdir):
     ("task.train_fraction", 0.0002, "0 of the 2211 examples for training"),
     ("task.train_fraction", 0.9999, "0 for testing"),
     ("seeds", (0, 2 ** 32), "[0, 2^32)"),
+    ("task.data_seed", -2, "or -1 (each run's split drawn from its own seed)"),
 ])
 def test_invalid_values_name_the_field(field, value, words):
   c = default_config()
@@ -56,6 +57,15 @@ def test_invalid_values_name_the_field(field, value, words):
     validate(c)
   msg = str(e.value)
   assert f"config.{field}=" in msg and words in msg and "\n" not in msg
+
+
+def test_a_sweep_refuses_a_split_per_seed():
+  from gtickets.experiment import experiments
+  c = default_config()
+  c.experiment, c.task.data_seed = "sweep", -1
+  c.sweep.axes = (("seed", (0, 1)),)
+  with pytest.raises(ConfigError, match="config.task.data_seed=-1 is invalid: a sweep trains"):
+    experiments.validate(c)
 
 
 def test_a_split_without_test_examples_is_a_config_error():

@@ -64,17 +64,57 @@ def test_frozen_weights_stay_bitwise_and_masks_keep_exactly_their_size(tiny_conf
     assert not np.array_equal(state["scores"][name][0], scores0[name][0])      # scores learn
 
 
+def test_score_decay_reaches_scores_and_never_frozen_weights_by_hand(tiny_config):
+  """One AdamW step, weight decay 1 on the scores (the authors' EP w/o WD) and on a
+  frozen run's weights: the scores move by -lr (g / (|g| + eps) + wd * s) (Adam's
+  first step, bias-corrected), the weights stay bitwise."""
+  c = _tiny(tiny_config)
+  c.edge_popup.score_weight_decay, c.edge_popup.lr = 1.0, 1e-2
+  s = make_setup(c)
+  trainer = make_edge_popup_trainer(c, s.task, s.model)
+  params = s.trainer.init_params(init_keys([0]))
+  settings = {"seed": np.array([0], np.uint32), "use_scores": np.ones(1, np.float32),
+              "train_weights": np.zeros(1, np.float32), "weight_decay": np.ones(1, np.float32)}
+  state = trainer.init_state(params, settings)
+  one = lambda t: jax.tree.map(lambda x: x[0], t)
+  p0, s0 = one(params), jax.tree.map(np.asarray, one(state["scores"]))
+  def loss(scores):
+    mask = edge_popup.subnet(scores, 0.3)
+    w = jax.tree.map(lambda a, m: a * m, p0, mask)
+    return s.task.loss(s.model.apply({"params": w}, s.data["x_train"]), s.data["y_train"])
+  g = jax.tree.map(np.asarray, jax.grad(loss)(one(state["scores"])))
+  new = trainer.step(one(state), one(settings), s.data)
+  eps, lr = c.optim.eps, 1e-2
+  for name in p0:
+    want = s0[name] - lr * (g[name] / (np.abs(g[name]) + eps) + 1.0 * s0[name])
+    np.testing.assert_allclose(new["scores"][name], want, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(new["params"][name], p0[name])
+
+
+def test_memorizing_rule():
+  assert experiments.memorizing({"final_train_acc": 1.0, "final_test_acc": 0.05})
+  assert not experiments.memorizing({"final_train_acc": 1.0, "final_test_acc": 0.1})
+  assert not experiments.memorizing({"final_train_acc": 0.99, "final_test_acc": 0.0})
+
+
 def test_edge_popup_experiment_end_to_end(tiny_config, tmp_path):
   c = _tiny(tiny_config)
   c.experiment = "edge_popup"
   c.edge_popup.base_step, c.edge_popup.report_steps = 20, (20, 40, 60)
+  c.task.data_seed = -1  # each seed its own split, as the authors' seeds
   c = experiments.validate(c)
   text, files = experiments.edge_popup(c, str(tmp_path), progress=False)
   out = json.loads((tmp_path / "edge_popup.json").read_text())
   assert [r["variant"] for r in out["runs"]] == ["wd", "wd", "ep", "ep", "ep_wd", "ep_wd"]
+  assert [r["data_seed"] for r in out["runs"]] == [0, 1] * 3
+  assert [r["data_seed"] for r in out["base"]] == [0, 1]
   assert out["base"][0]["variant"] == "dense"
   assert json.loads((tmp_path / "dense" / "runs.json").read_text())["config"]["optim"]["lr"] == 1e-2
   assert "| EP w/o WD |" in text and "step 60: paper" in text
+  flags = [r["memorizing"] for r in out["base"]]
+  assert flags == [experiments.memorizing(r) for r in out["base"]]
+  rows = experiments.report.edge_popup_rows(out)
+  assert [r["n"] for r in rows] == [sum(flags)] * 3  # seeds whose base memorizes
   c.edge_popup.report_steps = (25,)
   with pytest.raises(Exception, match="config.edge_popup.report_steps"):
     experiments.validate(c)

@@ -215,3 +215,49 @@ def test_finished_phase_read_back_with_another_threshold_rewrites_its_summary(ti
   with open(tmp_path / "dense" / "summary.csv") as f:
     rows = list(csv.DictReader(f))
   assert [r["t_mem"] for r in rows] == ["0", "0"]
+
+
+def test_seed_driven_split_gives_each_run_the_split_of_its_seed(tiny_config, tmp_path):
+  """task.data_seed = -1: two runs, two splits, recorded; each run trains exactly as a
+  lone run with its seed as the fixed data seed would (grokked tickets too)."""
+  c = tiny_config
+  c.task.data_seed = -1
+  s = make_setup(c)
+  data = s.data_for([{"data_seed": 0}, {"data_seed": 1}])
+  assert data["x_train"].shape[0] == 2
+  assert not np.array_equal(data["x_train"][0], data["x_train"][1])  # two splits
+  with pytest.raises(ValueError, match="one shared split"):
+    s.data  # noqa: B018
+  dense, tickets = run_main(c, str(tmp_path / "both"), progress=False)
+  assert [r["data_seed"] for r in dense.runs] == [0, 1]
+  assert [r["data_seed"] for r in tickets.runs] == [0, 1, 0, 1]
+  recorded = json.loads((tmp_path / "both" / "dense" / "runs.json").read_text())
+  assert [r["data_seed"] for r in recorded["runs"]] == [0, 1]
+  for seed in (0, 1):
+    lone = c.copy_and_resolve_references()
+    lone.seeds, lone.task.data_seed = (seed,), seed
+    d1, t1 = run_main(lone, str(tmp_path / f"lone{seed}"), progress=False)
+    np.testing.assert_allclose(dense.curves["test_acc"][seed], d1.curves["test_acc"][0],
+                               atol=1e-6)
+    for variant_index in (0, 1):  # grokked, random
+      np.testing.assert_allclose(tickets.curves["test_loss"][2 * variant_index + seed],
+                                 t1.curves["test_loss"][variant_index], rtol=1e-5)
+
+
+def test_pruning_at_init_scores_each_run_on_its_own_split(tiny_config):
+  """SNIP with a split per seed: run s's mask is the one a lone run on split s gets."""
+  from gtickets.experiment import variants
+  def snip_masks(c):
+    s = make_setup(c)
+    theta = s.trainer.init_params(init_keys(c.seeds))
+    return variants.build_starts(ticket_runs(c), lambda step: theta, s, c.ticket)[1]
+  c = tiny_config
+  c.ticket.variants = ("snip",)
+  c.task.data_seed = -1
+  both = snip_masks(c)
+  lone, shared = c.copy_and_resolve_references(), c.copy_and_resolve_references()
+  lone.seeds, lone.task.data_seed = (1,), 1
+  shared.task.data_seed = 0
+  own, on_split0 = snip_masks(lone), snip_masks(shared)
+  assert all(np.array_equal(both[k][1], own[k][0]) for k in own)
+  assert not all(np.array_equal(both[k][1], on_split0[k][1]) for k in own)

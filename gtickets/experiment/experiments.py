@@ -36,9 +36,9 @@ from gtickets.experiment import report, variants
 from gtickets.experiment import accelerators as accelerators_lib
 from gtickets.experiment import sweep as sweep_lib
 from gtickets.experiment.phase import run_phase
-from gtickets.experiment.pipeline import (ensure_base_checkpoints, ensure_phase_checkpoints,
-                                          make_setup, run_dense, run_main, run_tickets,
-                                          ticket_config)
+from gtickets.experiment.pipeline import (data_seed_of, ensure_base_checkpoints,
+                                          ensure_phase_checkpoints, make_setup, run_dense,
+                                          run_main, run_tickets, ticket_config)
 from gtickets.tickets import checkpoints
 from gtickets.tickets import masks as masks_lib
 from gtickets.training.edge_popup_trainer import make_edge_popup_trainer
@@ -377,6 +377,14 @@ EDGE_POPUP_VARIANTS = {  # use_scores, train_weights, weight decay (from config.
 EDGE_POPUP_LABELS = {"wd": "WD", "ep": "EP w/o WD", "ep_wd": "EP w/ WD"}
 
 
+MEMORIZING_RULE = "train acc 1 and test acc < 0.1 at the base step"
+
+
+def memorizing(base_row):
+  """Whether a base run memorizes at the base step (``MEMORIZING_RULE``)."""
+  return base_row["final_train_acc"] == 1.0 and base_row["final_test_acc"] < 0.1
+
+
 def edge_popup(config, workdir, progress=True):
   """Edge-popup from memorizing weights (paper Sec. 5.3, Table 1; claim C8).
 
@@ -385,7 +393,8 @@ def edge_popup(config, workdir, progress=True):
   weights, for ``train.num_steps``: WD (dense training with weight decay), EP w/o WD
   (weights frozen, only the scores learn) and EP w/ WD (scores and weights learn,
   weight decay ``optim.weight_decay``); all variants and seeds in one batched phase
-  ``edge_popup`` (training/edge_popup_trainer.py).
+  ``edge_popup`` (training/edge_popup_trainer.py). A seed whose base does not memorize
+  (``MEMORIZING_RULE``) is reported as such and left out of the table and of C8.
   """
   ep = config.edge_popup
   base = config.copy_and_resolve_references()
@@ -394,9 +403,15 @@ def edge_popup(config, workdir, progress=True):
     base.optim.weight_decay = ep.base_weight_decay
   base.train.num_steps = base.train.ckpt_every = ep.base_step
   dense = run_dense(make_setup(base), workdir, progress)
+  base_rows = [{**r, "memorizing": memorizing(r)} for r in dense.rows()]
+  for r in base_rows:
+    if not r["memorizing"]:
+      tqdm.write(f"note: edge_popup: the base of seed {r['seed']} does not memorize (train / "
+                 f"test acc {r['final_train_acc']:.3f} / {r['final_test_acc']:.3f} at step "
+                 f"{ep.base_step:,}): reported, left out of the table")
   theta = checkpoints.restore_params(dense.checkpoint_dir, ep.base_step)
   runs = [{"run": i, "variant": v, "seed": s, "base_run": b, "prune_ratio": ep.prune_ratio,
-           "data_seed": config.task.data_seed}
+           "data_seed": data_seed_of(config, s)}
           for i, (v, (b, s)) in enumerate((v, bs) for v in ep.variants
                                           for bs in enumerate(config.seeds))]
   settings = {
@@ -412,13 +427,17 @@ def edge_popup(config, workdir, progress=True):
   identity = {**config_lib.identity_dict(config, ("task", "model", "optim", "train",
                                                   "matmul_precision", "edge_popup")),
               "seeds": list(config.seeds)}
-  res = run_phase("edge_popup", workdir, trainer, setup.data, runs, params, settings, config,
+  res = run_phase("edge_popup", workdir, trainer, setup.data_for(runs), runs, params, settings, config,
                   manifest_config=identity, progress=progress)
   payload = {"seeds": list(config.seeds), "k": ep.prune_ratio, "base_step": ep.base_step,
              "base_lr": ep.base_lr, "base_weight_decay": base.optim.weight_decay,
-             "train_fraction": config.task.train_fraction,
+             "train_fraction": config.task.train_fraction, "data_seed": config.task.data_seed,
+             "score_weight_decay": ep.score_weight_decay, "lr": ep.lr,
+             "pairs": getattr(config.task, "pairs", None),
+             "cross_entropy": config.train.cross_entropy,
+             "memorizing_rule": MEMORIZING_RULE,
              "report_steps": list(ep.report_steps),
-             "base": dense.rows(), "runs": res.rows(), "steps": res.steps.tolist(),
+             "base": base_rows, "runs": res.rows(), "steps": res.steps.tolist(),
              "test_acc": res.curves["test_acc"].tolist(),
              "train_acc": res.curves["train_acc"].tolist(),
              "paper": {v: {str(s): list(x) for s, x in t.items()} for v, t in PAPER_TABLE1.items()}}

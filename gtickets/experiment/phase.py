@@ -246,12 +246,15 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config,
   start, need_state = _resume_point(directory, ckpts, ends, phase_id, name)
   if distributed.is_multiprocess():  # process 0's files decide, for every process
     start, need_state = distributed.broadcast(start), bool(distributed.broadcast(need_state))
-    data = replicated(data)
+    if not trainer.per_run_data:
+      data = replicated(data)
   if start != train.num_steps or need_state:
     if callable(params):
       params, masks = params()
     layout = run_layout(len(runs))
     params, masks = layout.place((params, masks))
+    if trainer.per_run_data:  # one split per run: placed like the runs
+      data = layout.place(data)
     state = trainer.init_state(params, masks)
     if start is None:
       start = 0
@@ -367,6 +370,8 @@ def add_checkpoints(result, steps, trainer, data, params, masks, eval_every):
         "training forward (nothing later is saved): delete that phase folder and rerun")
   layout = run_layout(len(result.runs))
   params, masks = layout.place((params, masks))
+  if trainer.per_run_data:
+    data = layout.place(data)
   like = layout.real(trainer.init_state(params, masks))
   phase_id = storage.read_json(ckpts._digests_path).get("phase_id")
   state, at = None, None

@@ -32,18 +32,55 @@ from gtickets.training.trainer import make_trainer, init_keys
 
 @dataclasses.dataclass
 class Setup:
-  """What every phase of one config shares: the task, model and trainer."""
+  """What every phase of one config shares: the task, model and trainer.
+
+  With ``task.data_seed = -1`` each run trains on the split of its own seed: ``task``
+  is then the first seed's (for shapes) and ``data_for`` stacks one split per run."""
   config: object
   task: object
   model: object
   trainer: object
-  data: dict
+  _arrays: dict = dataclasses.field(default_factory=dict)  # data_seed -> arrays
+
+  def arrays(self, data_seed):
+    if data_seed not in self._arrays:
+      with self.config.task.unlocked():
+        task_config = self.config.task.copy_and_resolve_references()
+      task_config.data_seed = data_seed
+      self._arrays[data_seed] = make_task(task_config, self.config.train.cross_entropy).arrays()
+    return self._arrays[data_seed]
+
+  @property
+  def data(self):
+    """The one split every run shares (refused with a split per run)."""
+    if self.trainer.per_run_data:
+      raise ValueError("config.task.data_seed=-1 (a split per run): this step needs one "
+                       "shared split")
+    return self.arrays(self.config.task.data_seed)
+
+  def data_for(self, runs):
+    """The arrays ``runs`` train on: the shared split, or one per run (leading axis)."""
+    if not self.trainer.per_run_data:
+      return self.data
+    per_run = [self.arrays(r["data_seed"]) for r in runs]
+    return {k: np.stack([a[k] for a in per_run]) for k in per_run[0]}
+
+
+def data_seed_of(config, seed):
+  """The data seed of a run with ``seed``: ``task.data_seed``, or the run's seed for -1."""
+  return seed if config.task.data_seed == -1 else config.task.data_seed
 
 
 def make_setup(config):
-  task = make_task(config.task, config.train.cross_entropy)
+  task_config = config.task
+  if config.task.data_seed == -1:
+    task_config = config.task.copy_and_resolve_references()
+    task_config.data_seed = config.seeds[0]
+  task = make_task(task_config, config.train.cross_entropy)
   model = make_model(config.model, task)
-  return Setup(config, task, model, make_trainer(config, task, model), task.arrays())
+  setup = Setup(config, task, model, make_trainer(config, task, model))
+  setup._arrays[task_config.data_seed] = task.arrays()
+  return setup
 
 
 def _training_config(config):
@@ -66,13 +103,13 @@ def _dense_start(setup):
 
 def dense_runs(config):
   return [{"run": i, "variant": "dense", "seed": s, "prune_ratio": 0.0,
-           "data_seed": config.task.data_seed} for i, s in enumerate(config.seeds)]
+           "data_seed": data_seed_of(config, s)} for i, s in enumerate(config.seeds)]
 
 
 def run_dense(setup, workdir, progress=True) -> PhaseResult:
   c = setup.config
   runs = dense_runs(c)
-  return run_phase("dense", workdir, setup.trainer, setup.data, runs,
+  return run_phase("dense", workdir, setup.trainer, setup.data_for(runs), runs,
                    lambda: _dense_start(setup), None, c, manifest_config=_training_config(c),
                    progress=progress)
 
@@ -97,7 +134,7 @@ def ticket_runs(config):
           runs.append({
               "run": len(runs), "variant": variant, "seed": seed,
               "prune_ratio": 0.0 if variant == "dense" else k,
-              "data_seed": config.task.data_seed, "base_run": base,
+              "data_seed": data_seed_of(config, seed), "base_run": base,
               "mask_step": mask_step, "rewind_step": rewind_step,
               "scope": config.ticket.scope})
   return runs
@@ -121,7 +158,7 @@ def ticket_config(config):
 def ensure_base_checkpoints(setup, dense: PhaseResult, steps):
   """Makes sure the base phase has checkpoints at ``steps`` (adds missing ones)."""
   params, masks = _dense_start(setup)
-  return add_checkpoints(dense, steps, setup.trainer, setup.data, params, masks,
+  return add_checkpoints(dense, steps, setup.trainer, setup.data_for(dense.runs), params, masks,
                          setup.config.train.eval_every)
 
 
@@ -132,7 +169,8 @@ def ensure_phase_checkpoints(setup, result, steps):
     return ensure_base_checkpoints(setup, result, steps)
   params = checkpoints.restore_params(result.checkpoint_dir, 0)
   masks = checkpoints.load_tree(os.path.join(result.directory, "masks"))
-  return add_checkpoints(result, steps, setup.trainer, setup.data, params, masks,
+  return add_checkpoints(result, steps, setup.trainer, setup.data_for(result.runs), params,
+                         masks,
                          setup.config.train.eval_every)
 
 
@@ -172,7 +210,8 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResul
     checkpoints.save_tree(mask_dir, masks)
     return params, masks
 
-  return run_phase(c.ticket.phase, workdir, ticket_setup.trainer, ticket_setup.data, runs,
+  return run_phase(c.ticket.phase, workdir, ticket_setup.trainer, ticket_setup.data_for(runs),
+                   runs,
                    starts, None, c, manifest_config=ticket_identity(c), progress=progress)
 
 

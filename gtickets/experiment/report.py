@@ -371,19 +371,27 @@ def plot_graphs(path, payload):
 
 # ---------------------------------------------------------------- edge-popup
 
+def edge_popup_memorizing_seeds(payload):
+  """The seeds whose base memorizes (all of them for results without the check)."""
+  return [r["seed"] for r in payload["base"] if r.get("memorizing", True)]
+
+
 def edge_popup_rows(payload):
-  """Test accuracy at the report steps, mean +- std over seeds, beside the paper's."""
+  """Test accuracy at the report steps, mean +- std over the seeds whose base
+  memorizes (n), beside the paper's."""
   steps = payload["steps"]
   acc = np.asarray(payload["test_acc"])
+  seeds = set(edge_popup_memorizing_seeds(payload))
   rows = []
   for v in dict.fromkeys(r["variant"] for r in payload["runs"]):
-    idx = [i for i, r in enumerate(payload["runs"]) if r["variant"] == v]
-    row = {"variant": {"wd": "WD", "ep": "EP w/o WD", "ep_wd": "EP w/ WD"}.get(v, v)}
+    idx = [i for i, r in enumerate(payload["runs"]) if r["variant"] == v and r["seed"] in seeds]
+    row = {"variant": {"wd": "WD", "ep": "EP w/o WD", "ep_wd": "EP w/ WD"}.get(v, v),
+           "n": len(idx)}
     for s in payload["report_steps"]:
       a = acc[idx, steps.index(s)]
       mean, std = payload["paper"].get(v, {}).get(str(s), (None, None))
       paper = "-" if mean is None else f"{mean:.2f}" + (f" +- {std:.2f}" if std else "")
-      row[f"step {s:,}: here"] = f"{a.mean():.2f} +- {a.std():.2f}"
+      row[f"step {s:,}: here"] = f"{a.mean():.2f} +- {a.std():.2f}" if idx else "-"
       row[f"step {s:,}: paper"] = paper
     rows.append(row)
   return rows
@@ -395,8 +403,11 @@ def plot_edge_popup(path, payload):
   fig, ax = plt.subplots(figsize=(7, 4.2))
   steps = payload["steps"]
   acc, tr = np.asarray(payload["test_acc"]), np.asarray(payload["train_acc"])
+  seeds = set(edge_popup_memorizing_seeds(payload))
   for c, v in enumerate(dict.fromkeys(r["variant"] for r in payload["runs"])):
-    idx = [i for i, r in enumerate(payload["runs"]) if r["variant"] == v]
+    idx = [i for i, r in enumerate(payload["runs"]) if r["variant"] == v and r["seed"] in seeds]
+    if not idx:
+      continue
     label = {"wd": "WD", "ep": "EP w/o WD", "ep_wd": "EP w/ WD"}.get(v, v)
     for i in idx:
       ax.plot(steps, acc[i], color=f"C{c}", alpha=0.25, lw=0.8)
@@ -408,9 +419,11 @@ def plot_edge_popup(path, payload):
                 f"{payload['base_lr']:g})")
   ax.set_ylabel("accuracy")
   ax.set_ylim(-0.02, 1.02)
-  ax.set_title(f"edge-popup, k = {payload['k']:g} removed per matrix")
+  ax.set_title(f"edge-popup, k = {payload['k']:g} removed per matrix; {len(seeds)} seeds whose "
+               "base memorizes", fontsize=9)
   ax.grid(alpha=0.3)
-  ax.legend(fontsize=7)
+  if ax.get_legend_handles_labels()[0]:
+    ax.legend(fontsize=7)
   storage.save_figure(fig, path, 130)
 
 

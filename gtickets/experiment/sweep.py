@@ -69,6 +69,9 @@ def _get(config, field):
 
 def validate(config):
   """Raises ConfigError (one line) on a bad axis, before anything is trained."""
+  if config.task.data_seed == -1:
+    config_lib.fail("task.data_seed", -1, "a sweep trains every point on one shared split: "
+                    "give a data seed >= 0 (or sweep it as an axis)")
   pairs = config.sweep.axes
   if not pairs:
     config_lib.fail("sweep.axes", pairs, "a non-empty tuple of (field, values) pairs")

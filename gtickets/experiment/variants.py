@@ -123,17 +123,21 @@ variant("l1_matched", uses_mask_step=True)(_norm_matched(1))
 variant("l2_matched", uses_mask_step=True)(_norm_matched(2))
 
 
-def _pai_loss(g, temperature):
-  task, model, data = g.setup.task, g.setup.model, g.setup.data
-  return lambda p: task.loss(model.apply({"params": p}, data["x_train"]) / temperature,
-                             data["y_train"])
-
-
 def _gradient_rule(rule, temperature):
+  """A pruning-at-initialization rule scored on the training split of each run."""
   def start(g):
-    loss, scope, prunable = _pai_loss(g, temperature(g)), g.scope, g.prunable
+    task, model, t = g.setup.task, g.setup.model, temperature(g)
+    scope, prunable = g.scope, g.prunable
+    def mask(w, k, data):
+      loss = lambda p: task.loss(model.apply({"params": p}, data["x_train"]) / t,
+                                 data["y_train"])
+      return rule(loss, w, k, scope, prunable)
+    data = g.setup.data_for(g.runs)
     with g.setup.task.loss_context():
-      masks = _batched(lambda w, k: rule(loss, w, k, scope, prunable))(g.theta, g.ks)
+      if g.setup.trainer.per_run_data:  # one split per run
+        masks = _batched(mask)(g.theta, g.ks, data)
+      else:
+        masks = _batched(lambda w, k: mask(w, k, data))(g.theta, g.ks)
     return g.theta, masks
   return start
 

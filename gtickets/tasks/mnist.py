@@ -117,7 +117,7 @@ def default_config():
   c.images_file = "train-images-idx3-ubyte.gz"   # for an explicit data_dir
   c.labels_file = "train-labels-idx1-ubyte.gz"
   c.num_train = 1000
-  c.data_seed = 0   # the shuffle that picks the training images
+  c.data_seed = 0   # the shuffle that picks the training images (-1: each run its seed)
   return c
 
 

@@ -31,7 +31,7 @@ def default_config():
   c.operation = "add"
   c.pairs = "unordered"   # a > b: the paper's 2211 examples for p = 67
   c.train_fraction = 0.4
-  c.data_seed = 0         # fixes the train/test split
+  c.data_seed = 0         # fixes the train/test split (-1: each run its own seed)
   c.table_seed = 0        # the labels of operation "random"
   return c
 

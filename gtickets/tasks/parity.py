@@ -25,7 +25,7 @@ def default_config():
   c.k = 3
   c.num_train = 1000
   c.num_test = 2000
-  c.data_seed = 0   # draws the subset and the examples
+  c.data_seed = 0   # draws the subset and the examples (-1: each run its seed)
   return c
 
 

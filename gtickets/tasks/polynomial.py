@@ -24,7 +24,7 @@ def default_config():
   c.dim = 40
   c.num_train = 1000
   c.num_test = 2000
-  c.data_seed = 0   # draws beta and the inputs
+  c.data_seed = 0   # draws beta and the inputs (-1: each run its own seed)
   return c
 
 

@@ -24,7 +24,8 @@ import optax
 
 from gtickets import models
 from gtickets.tickets import edge_popup
-from gtickets.training.trainer import Trainer, batched_trainer, evaluate_weights
+from gtickets.training.trainer import (Trainer, batched_trainer, evaluate_weights,
+                                       per_run_split)
 
 SETTINGS = ("seed", "use_scores", "train_weights", "weight_decay")
 
@@ -85,4 +86,5 @@ def make_edge_popup_trainer(config, task, model) -> Trainer:
             "opt_w": opt_w, "opt_s": opt_s, "step": state["step"] + 1}
 
   return batched_trainer(task, init_params, init_state, evaluate, step,
-                         config.train.eval_every, config.train.vmap_runs)
+                         config.train.eval_every, config.train.vmap_runs,
+                         per_run_split(config))

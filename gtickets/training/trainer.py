@@ -50,6 +50,7 @@ class Trainer:
   train_chunk: Callable  # state, masks, data, n_evals -> state, {metric: [R, n_evals]}
   step: Callable         # one run, unbatched, not jitted: state, mask, data -> state
   eval_every: int
+  per_run_data: bool = False  # data with a leading run axis (one split per run)
 
 
 def minibatch_indices(key, step, n, batch_size):
@@ -114,7 +115,13 @@ def make_trainer(config, task, model, per_run_optim=False) -> Trainer:
             "step": jnp.zeros((), jnp.int32)}
 
   return batched_trainer(task, init_params, init_state, evaluate, step,
-                         config.train.eval_every, config.train.vmap_runs)
+                         config.train.eval_every, config.train.vmap_runs,
+                         per_run_split(config))
+
+
+def per_run_split(config):
+  """Whether each run trains on its own split (``task.data_seed = -1``: the run's seed)."""
+  return config.task.data_seed == -1
 
 
 def evaluate_weights(task, model, weights, data):
@@ -137,35 +144,38 @@ def group_size(vmap_runs, backend=None):
   return 1 if (backend or jax.default_backend()) == "cpu" else 0
 
 
-def run_groups(fn, group):
-  """``fn(state, mask, *shared)`` of one run -> the same over a batch of runs
-  (leading axis), jit-traceable. ``group`` 0: one vmap over every run. Else each
-  device takes its own block of runs (the run axis is sharded in blocks,
+def run_groups(fn, group, n_per_run=2):
+  """``fn(*per_run, *shared)`` of one run -> the same over a batch of runs, jit-traceable:
+  the first ``n_per_run`` arguments (state, mask and, with one split per run, the data)
+  have a leading run axis, the others are shared. ``group`` 0: one vmap over every run.
+  Else each device takes its own block of runs (the run axis is sharded in blocks,
   training/sharding.py) and ``lax.map``s over it, ``group`` runs vmapped at a time:
   on one device a run's numbers are then the same, bit for bit, whatever other
   runs share its batch (tests/test_training.py)."""
   if not group:
-    return lambda state, mask, *shared: jax.vmap(
-        lambda s, m: fn(s, m, *shared))(state, mask)
+    return lambda *args: jax.vmap(
+        lambda *own: fn(*own, *args[n_per_run:]))(*args[:n_per_run])
 
-  def batched(state, mask, *shared):
-    n = jax.tree.leaves(state)[0].shape[0]
+  def batched(*args):
+    own, shared = args[:n_per_run], args[n_per_run:]
+    n = jax.tree.leaves(own)[0].shape[0]
     blocks = jax.device_count() if n % jax.device_count() == 0 else 1
     split = lambda t: jax.tree.map(lambda x: x.reshape((blocks, n // blocks) + x.shape[1:]), t)
-    one = lambda sm: fn(sm[0], sm[1], *shared)
-    per_block = lambda sm: jax.lax.map(one, sm, batch_size=group if group > 1 else None)
-    out = jax.vmap(per_block)(split((state, mask)))
+    one = lambda o: fn(*o, *shared)
+    per_block = lambda o: jax.lax.map(one, o, batch_size=group if group > 1 else None)
+    out = jax.vmap(per_block)(split(own))
     return jax.tree.map(lambda x: x.reshape((n,) + x.shape[2:]), out)
   return batched
 
 
 def batched_trainer(task, init_params, init_state, evaluate, step, eval_every,
-                    vmap_runs=-1) -> Trainer:
+                    vmap_runs=-1, per_run_data=False) -> Trainer:
   """A Trainer from one run's functions, jit-compiled over a batch of runs:
   ``train_chunk`` scans ``step`` ``eval_every`` times per evaluation, the runs
   grouped as ``vmap_runs`` says (``group_size``); the other functions vmap over
-  every run. The loss is traced in the task's loss context (x64 for a float64
-  cross-entropy)."""
+  every run. ``per_run_data``: the data has a leading run axis (each run its own
+  split, ``task.data_seed = -1``), else every run shares it. The loss is traced in
+  the task's loss context (x64 for a float64 cross-entropy)."""
   def train_chunk(state, mask, data, n_evals):
     def one_eval(state, _):
       state, _ = jax.lax.scan(lambda s, _: (step(s, mask, data), None), state,
@@ -182,10 +192,12 @@ def batched_trainer(task, init_params, init_state, evaluate, step, eval_every,
   return Trainer(
       init_params=jax.jit(jax.vmap(init_params)),
       init_state=jax.jit(jax.vmap(init_state)),
-      evaluate=in_loss_context(jax.jit(jax.vmap(evaluate, in_axes=(0, 0, None)))),
+      evaluate=in_loss_context(jax.jit(jax.vmap(
+          evaluate, in_axes=(0, 0, 0 if per_run_data else None)))),
       train_chunk=in_loss_context(jax.jit(
-          run_groups(train_chunk, group_size(vmap_runs)), static_argnums=3)),
-      step=step, eval_every=eval_every)
+          run_groups(train_chunk, group_size(vmap_runs), 3 if per_run_data else 2),
+          static_argnums=3)),
+      step=step, eval_every=eval_every, per_run_data=per_run_data)
 
 
 def init_keys(seeds):
