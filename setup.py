@@ -13,11 +13,12 @@ setup(
         "orbax-checkpoint>=0.11",
         "chex>=0.1.87",
         "networkx>=3.2",
+        "scipy>=1.11",
         "ml-collections>=0.1.1",
         "absl-py>=2.0",
         "numpy>=1.26",
         "matplotlib>=3.8",
         "tqdm>=4.66",
     ],
-    extras_require={"test": ["pytest>=8"]},
+    extras_require={"test": ["pytest>=8", "pytest-xdist>=3"]},
 )

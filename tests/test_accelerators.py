@@ -49,6 +49,17 @@ def test_grokfast_ma_by_hand():
   _close(outs[3], jax.tree.map(lambda g, m: g + 5 * m, G[3], mean(G[1], G[2], G[3])))
 
 
+def test_grokfast_ma_block_sums_equal_the_window_mean_as_the_ring_wraps():
+  """Window 6 kept as 3 blocks of 2: every output over 20 steps (three wraps) is
+  g + lamb * the mean of the last 6 gradients."""
+  assert [accelerators.ma_block(w) for w in (100, 6, 7, 3)] == [10, 2, 1, 1]
+  gs = [{"a": jax.random.normal(jax.random.key(i), (4, 3))} for i in range(20)]
+  outs = _apply(accelerators.grokfast_ma(window=6, lamb=5.0), gs)
+  for t, out in enumerate(outs):
+    want = gs[t]["a"] + (5 * sum(g["a"] for g in gs[t - 5:t + 1]) / 6 if t >= 5 else 0)
+    np.testing.assert_allclose(out["a"], want, rtol=1e-5, atol=1e-6)
+
+
 def test_perpendicular_by_hand():
   w = {"a": jnp.array([1.0, 0.0]), "z": jnp.zeros(2)}
   g = {"a": jnp.array([1.0, 1.0]), "z": jnp.array([1.0, 2.0])}

@@ -38,19 +38,18 @@ def _free_port():
 
 def _launch(script, workdir, n_proc):
   port = str(_free_port())
-  procs = [subprocess.Popen([sys.executable, str(script), ROOT, str(workdir), str(n_proc),
-                             str(i), port], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True) for i in range(n_proc)]
-  for p in procs:
-    _, err = p.communicate(timeout=400)
-    assert p.returncode == 0, err[-3000:]
+  return [subprocess.Popen([sys.executable, str(script), ROOT, str(workdir), str(n_proc),
+                            str(i), port], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True) for i in range(n_proc)]
 
 
 def test_two_processes_match_one(tmp_path):
   script = tmp_path / "s.py"
   script.write_text(SCRIPT)
-  _launch(script, tmp_path / "two", 2)
-  _launch(script, tmp_path / "one", 1)
+  # both launches at once (three processes): the test waits for the slower one only
+  for p in _launch(script, tmp_path / "two", 2) + _launch(script, tmp_path / "one", 1):
+    _, err = p.communicate(timeout=400)
+    assert p.returncode == 0, err[-3000:]
   one = np.load(tmp_path / "one" / "curves_0.npz")
   for pid in (0, 1):  # every process holds the gathered curves of all real runs
     two = np.load(tmp_path / "two" / f"curves_{pid}.npz")
