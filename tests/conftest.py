@@ -15,6 +15,14 @@ if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
   os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
   os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
 
+# The tests' programs are tiny and compiled many times over: XLA's CPU backend at
+# optimization level 0 compiles them about a third faster (tests/test_task_pipelines.py
+# and test_contraction.py: 142 s -> 93 s on 2 busy cores). Every process of the suite
+# (and those it starts) uses the same level, so comparisons between them stay exact.
+if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+  os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                             + " --xla_backend_optimization_level=0").strip()
+
 import pytest  # noqa: E402
 
 from gtickets.config import default_config  # noqa: E402

@@ -60,18 +60,30 @@ def test_c1_per_seed_speedups_and_verdict(tmp_path):
   _phase(tmp_path / "tickets", [_row("grokked", 0, 1_000), _row("grokked", 1, 3_000),
                                 _row("grokked", 2, 15_000), _row("random", 0, None)],
          steps=(0, 15_000, 30_000))
-  f = claims.main_speedup(_Root(modadd=claims.Results(str(tmp_path))), str(tmp_path))
+  split = tmp_path / "split"
+  root = _Root(modadd=claims.Results(str(tmp_path)), modadd_split_seeds=claims.Results(
+      str(split)))
+  f = claims.main_speedup(root, str(tmp_path))
+  assert "With a split per seed (`task.data_seed = -1`): not measured yet" in f.details
   # speed-ups 20, >=10 (dense never reached: budget 30,000 / 3,000), 1: median 10
   assert f.measured.endswith("median 10x (range 1x-20x; 1 lower bound: the slower run "
                              "never reached it)")
   assert f.verdict == "agrees"
   assert "| 1 | - | 3,000 | 100 |  | >=10x | 1.000 / 1.000 / - |" in f.details
   assert (tmp_path / "claim_c1.png").exists()
+  # the split-per-seed workdir: its own table and median, the verdict unchanged
+  _phase(split / "dense", [_row("dense", s, 20_000, data_seed=s) for s in (0, 1)],
+         steps=(0, 15_000, 30_000))
+  _phase(split / "tickets", [_row("grokked", s, t, data_seed=s)
+                             for s, t in ((0, 500), (1, 4_000))], steps=(0, 15_000, 30_000))
+  g = claims.main_speedup(root, str(tmp_path))
+  assert g.verdict == f.verdict and g.measured == f.measured
+  assert "seed s on split s" in g.details and "median 22x (range 5x-40x)" in g.details
+  assert "| 1 | 1 | 20,000 | 4,000 |  | 5x |" in g.details
   # the same numbers with a median of 2: only "partly"
   (tmp_path / "tickets" / "summary.json").write_text(json.dumps(
       [_row("grokked", 0, 10_000), _row("grokked", 1, 30_000), _row("grokked", 2, 7_500)]))
-  assert claims.main_speedup(_Root(modadd=claims.Results(str(tmp_path))),
-                             str(tmp_path)).verdict == "partly"
+  assert claims.main_speedup(root, str(tmp_path)).verdict == "partly"
 
 
 def test_c5_verdict_rule(tmp_path):

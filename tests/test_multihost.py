@@ -14,7 +14,8 @@ SCRIPT = textwrap.dedent("""
     import os, sys
     root, workdir, n_proc, pid, port = sys.argv[1:6]
     if n_proc == "1":
-      os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+      os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                                 + " --xla_force_host_platform_device_count=2")
     sys.path.insert(0, os.path.join(root, "tests"))
     from gtickets import distributed
     distributed.initialize(f"127.0.0.1:{port}", int(n_proc), int(pid))
