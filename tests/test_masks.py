@@ -51,6 +51,24 @@ def test_ties_still_remove_exactly_round_k_n():
   assert int(masks.count_kept(masks.magnitude_mask(p, 0.25))) == 75
 
 
+def test_layer_masks_equal_a_stable_sort_ranking():
+  """The bisection cut removes exactly the weights a stable sort ranks lowest: ties
+  (also -0.0 with +0.0) in position order, negative scores, k = 0 and near 1."""
+  rng = np.random.default_rng(0)
+  for trial in range(60):
+    n = int(rng.integers(1, 300))
+    k = float(rng.choice([0.0, 0.1, 0.6, 0.99, rng.random()]))
+    x = rng.normal(size=n).astype(np.float32)
+    if trial % 3 == 1:
+      x = np.round(x * 2) / 2  # many ties, -0.0 among them
+    elif trial % 3 == 2:
+      x = np.abs(x) * (rng.random(n) > 0.3)  # a third exactly zero
+    want = np.ones(n, bool)
+    want[np.argsort(x, kind="stable")[:round(k * n)]] = False
+    got = masks.mask_from_scores({"w": jnp.asarray(x)}, k, "layer")["w"]
+    np.testing.assert_array_equal(np.asarray(got), want, err_msg=f"n={n} k={k}")
+
+
 def test_random_mask_count_and_seed():
   p = _params()
   n = masks.count_total(p)
