@@ -26,9 +26,9 @@ def _order_keys(x):
 def _keep_top(scores, k):
   """Bool array of scores' shape keeping all but the round(k*n) lowest, ties removed
   in position order (as a stable sort ranks them). The cut is found by bisection on
-  the values' bit patterns (32 counting passes) instead of a sort: the same mask, 14x
-  faster on a CPU for the paper's MLP (2.6 vs 37 ms per step of edge-popup's four
-  masks), which recomputes its masks every step."""
+  the values' bit patterns (32 counting passes) instead of a sort: the same mask, 13.6x
+  faster on a CPU for edge-popup's four masks of the paper's MLP, which it recomputes
+  every step (benchmarks/per_step_extras.py)."""
   flat = scores.ravel()
   n_remove = jnp.round(k * flat.size).astype(jnp.int32)
   key = _order_keys(flat)

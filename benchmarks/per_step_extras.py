@@ -1,0 +1,99 @@
+"""The per-step extras beside the paper's MLP step, each against the form it replaced,
+timed side by side (interleaved, best of ``--repeats``), per run-step in ms:
+
+* edge-popup's four per-matrix masks (k = 0.6 of |scores|): the bisection cut of
+  ``tickets/masks.py`` vs a stable argsort ranking (the form before);
+* Grokfast-MA's filter over the 115k gradients (window 100): the block sums of
+  ``training/accelerators.py`` vs the mean of the whole window each step (before);
+* AdamW alone, for scale.
+
+  taskset -c 0 python benchmarks/per_step_extras.py [--steps=100] [--repeats=5] [--out=F.json]
+
+The replaced forms live here only, as references; tests/test_masks.py and
+tests/test_accelerators.py check that the new forms give the same values.
+"""
+import argparse
+import json
+import os
+import sys
+
+import jax
+import jax.numpy as jnp
+import optax
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from gtickets.tickets import masks as masks_lib  # noqa: E402
+from gtickets.training import accelerators  # noqa: E402
+from timing import interleaved_best  # noqa: E402
+
+SHAPES = {"embed": (67, 500), "w_in": (500, 48), "w_out": (48, 500), "unembed": (500, 67)}
+
+
+def argsort_keep_top(scores, k):
+  """The mask as before: ranks from a stable argsort."""
+  flat = scores.ravel()
+  n_remove = jnp.round(k * flat.size).astype(jnp.int32)
+  ranks = jnp.empty(flat.size, jnp.int32).at[jnp.argsort(flat, stable=True)].set(
+      jnp.arange(flat.size, dtype=jnp.int32))
+  return (ranks >= n_remove).reshape(scores.shape)
+
+
+def window_mean_ma(window=100, lamb=5.0):
+  """Grokfast-MA as before: the mean over the whole ring buffer every step."""
+  def init(params):
+    return (jax.tree.map(lambda p: jnp.zeros((window,) + p.shape), params),
+            jnp.zeros((), jnp.int32))
+
+  def update(grads, state, params=None):
+    buf, count = state
+    buf = jax.tree.map(lambda b, g: b.at[count % window].set(g), buf, grads)
+    out = jax.tree.map(lambda g, b: jnp.where(count + 1 >= window, g + lamb * b.mean(0), g),
+                       grads, buf)
+    return out, (buf, count + 1)
+  return optax.GradientTransformation(init, update)
+
+
+def main():
+  ap = argparse.ArgumentParser()
+  ap.add_argument("--steps", type=int, default=100)
+  ap.add_argument("--repeats", type=int, default=5)
+  ap.add_argument("--out", default="")
+  args = ap.parse_args()
+  keys = jax.random.split(jax.random.key(0), len(SHAPES))
+  tree = {n: jax.random.normal(kk, s) for kk, (n, s) in zip(keys, SHAPES.items())}
+
+  def masks_program(keep_top):
+    def step(c, i):
+      scale = 1.0 + i.astype(jnp.float32) * 1e-3  # new scores each step
+      return c + sum(keep_top(jnp.abs(w) * scale, 0.6).sum() for w in tree.values()), None
+    f = jax.jit(lambda: jax.lax.scan(step, 0, jnp.arange(args.steps))[0])
+    return f
+
+  def filter_program(tx):
+    def step(state, i):
+      g = jax.tree.map(lambda w: w * (1.0 + i.astype(jnp.float32) * 1e-3), tree)
+      out, state = tx.update(g, state, tree)
+      return state, jax.tree.map(jnp.sum, out)
+    return jax.jit(lambda: jax.lax.scan(step, tx.init(tree), jnp.arange(args.steps))[1])
+
+  calls = {"masks: bisection (now)": masks_program(masks_lib._keep_top),
+           "masks: stable argsort (before)": masks_program(argsort_keep_top),
+           "grokfast-ma: block sums (now)": filter_program(accelerators.grokfast_ma()),
+           "grokfast-ma: window mean (before)": filter_program(window_mean_ma()),
+           "adamw": filter_program(optax.adamw(1e-3))}
+  for f in calls.values():
+    jax.block_until_ready(f())  # compile
+  best = interleaved_best(calls, args.repeats)
+  ms = {name: 1e3 * t / args.steps for name, t in best.items()}
+  for name, v in ms.items():
+    print(f"{name:36s} {v:8.3f} ms per run-step")
+  print(f"masks: {ms['masks: stable argsort (before)'] / ms['masks: bisection (now)']:.1f}x; "
+        f"grokfast-ma: {ms['grokfast-ma: window mean (before)'] / ms['grokfast-ma: block sums (now)']:.1f}x")
+  if args.out:
+    with open(args.out, "w") as f:
+      json.dump({"steps": args.steps, "repeats": args.repeats, "ms_per_run_step": ms,
+                 "backend": jax.default_backend()}, f, indent=1)
+
+
+if __name__ == "__main__":
+  main()
