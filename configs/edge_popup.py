@@ -27,7 +27,9 @@ Test accuracy at steps 600 / 1,000 / 1,400 / 2,000 beside the paper's, 10 seeds:
 
 Their other departures are options, measured once (docs/results/edge_popup_options):
 ``--config.task.pairs=unordered_diag`` (a <= b pairs, diagonal included, as their
-``is_symmetric_input``) and ``--config.train.cross_entropy=float64`` (their loss).
+``is_symmetric_input``), ``--config.train.cross_entropy=float64`` (their loss) and
+``--config.model.embed_gain=1.4142135623730951`` (their embedding's kaiming-normal init
+for ReLU, sqrt(2) larger than the paper's N(0, 1/p)).
 """
 from configs import modadd
 

@@ -128,7 +128,8 @@ LATER_FIELDS = {("optim", "grokfast"): "", ("optim", "grokfast_alpha"): 0.98,
                 ("optim", "grokfast_ma_lamb"): 5.0, ("optim", "perpendicular"): False,
                 ("optim", "perpendicular_rescale"): True, ("ticket", "grokfast"): "",
                 ("edge_popup", "base_weight_decay"): -1.0,
-                ("model", "contraction"): "batch_first", ("train", "vmap_runs"): 0}
+                ("model", "contraction"): "batch_first", ("train", "vmap_runs"): 0,
+                ("model", "embed_gain"): 1.0}
 
 
 def identity_dict(config, groups):

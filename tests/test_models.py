@@ -32,3 +32,17 @@ def test_embeddings_of_both_tokens_are_summed():
   x = np.array([[3, 5], [10, 2]])
   np.testing.assert_allclose(model.apply({"params": params}, x),
                              model.apply({"params": params}, x[:, ::-1]), rtol=1e-5, atol=1e-6)
+
+
+def test_embed_gain_scales_the_embedding_init_only():
+  from configs import modadd
+  from gtickets.experiment.pipeline import make_setup
+  from gtickets.training.trainer import init_keys
+  c = modadd.get_config()
+  c.task.p = 11
+  base = make_setup(c).trainer.init_params(init_keys([0]))
+  c.model.embed_gain = 2 ** 0.5  # the authors' edge-popup embedding (kaiming, ReLU)
+  gained = make_setup(c).trainer.init_params(init_keys([0]))
+  np.testing.assert_allclose(gained["embed"], 2 ** 0.5 * base["embed"], rtol=1e-6)
+  for k in ("w_in", "w_out", "unembed"):
+    np.testing.assert_array_equal(gained[k], base[k])

@@ -624,12 +624,13 @@ def graph_measures(root, figures):
 EDGE_POPUP_OPTIONS = {"edge_popup_options_diag_pairs": "a <= b pairs with the diagonal "
                       "(--config.task.pairs=unordered_diag)",
                       "edge_popup_options_float64": "float64 log-softmax "
-                      "(--config.train.cross_entropy=float64)"}
+                      "(--config.train.cross_entropy=float64)",
+                      "edge_popup_options_embed_gain": "embedding init sqrt(2) larger "
+                      "(kaiming for ReLU; --config.model.embed_gain=1.4142135623730951)"}
 
 
 @claim("C8", "Edge-popup from memorizing weights reaches high test accuracy with the "
-       "weights frozen (Sec. 5.3, Table 1)", ["edge_popup", "edge_popup_options_diag_pairs",
-                                              "edge_popup_options_float64"],
+       "weights frozen (Sec. 5.3, Table 1)", ["edge_popup", *EDGE_POPUP_OPTIONS],
        "python launch/main.py --config=configs/edge_popup.py", "edge_popup")
 def edge_popup(root, figures):
   """EP w/o WD's mean test accuracy at the last report step, over the seeds whose

@@ -33,19 +33,22 @@ def default_config():
   c.d_embed = 500
   c.d_hidden = 48
   c.kappa = 1.0   # init scale: weights ~ N(0, (kappa / sqrt(fan_in))^2)
+  c.embed_gain = 1.0  # the embedding's init scale times this (the authors' edge-popup
+  #                     code: kaiming-normal for ReLU, sqrt(2))
   c.contraction = "cheapest"  # or "batch_first" (models/contraction.py)
   return c
 
 
 def check(c):
   yield from checks.positive_ints(c, "d_embed", "d_hidden")
-  yield from checks.positive(c, "kappa")
+  yield from checks.positive(c, "kappa", "embed_gain")
   yield from contraction.check(c)
 
 
 def build(c, task):
   return TokenMLP(vocab=task.vocab, num_outputs=task.num_outputs, d_embed=c.d_embed,
-                  d_hidden=c.d_hidden, kappa=c.kappa, contraction=c.contraction)
+                  d_hidden=c.d_hidden, kappa=c.kappa, embed_gain=c.embed_gain,
+                  contraction=c.contraction)
 
 
 def scaled_normal(kappa: float, fan_in: int):
@@ -65,10 +68,12 @@ class TokenMLP(nn.Module):
   d_embed: int = 500
   d_hidden: int = 48
   kappa: float = 1.0
+  embed_gain: float = 1.0
   contraction: str = "cheapest"
 
   def setup(self):
-    self.embed = weight(self, "embed", self.vocab, self.d_embed)
+    self.embed = self.param("embed", scaled_normal(self.kappa * self.embed_gain, self.vocab),
+                            (self.vocab, self.d_embed))
     self.w_in = weight(self, "w_in", self.d_embed, self.d_hidden)
     self.w_out = weight(self, "w_out", self.d_hidden, self.d_embed)
     self.unembed = weight(self, "unembed", self.d_embed, self.num_outputs)
