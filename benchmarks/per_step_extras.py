@@ -76,7 +76,7 @@ def main():
       return state, jax.tree.map(jnp.sum, out)
     return jax.jit(lambda: jax.lax.scan(step, tx.init(tree), jnp.arange(args.steps))[1])
 
-  calls = {"masks: bisection (now)": masks_program(masks_lib._keep_top),
+  calls = {"masks: bisection (now)": masks_program(masks_lib.keep_top),
            "masks: stable argsort (before)": masks_program(argsort_keep_top),
            "grokfast-ma: block sums (now)": filter_program(accelerators.grokfast_ma()),
            "grokfast-ma: window mean (before)": filter_program(window_mean_ma()),

@@ -61,7 +61,7 @@ def adopt_phase(directory, runs, identity):
   ckpts = checkpoints.StateCheckpoints(os.path.join(directory, "checkpoints"))
   steps = sorted(ckpts._manager.all_steps())
   digests = {str(s): storage.digest(ckpts.path(s)) for s in steps}
-  storage.write_json(ckpts._digests_path, {**digests, "phase_id": phase_id})
+  storage.write_json(ckpts.digests_path, {**digests, "phase_id": phase_id})
   ckpts.close()
   for tree in ("masks", "start_params"):
     folder = os.path.join(directory, tree)

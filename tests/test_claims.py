@@ -134,10 +134,17 @@ def test_report_end_to_end_on_a_quick_workdir(tmp_path):
   assert not any("checkpoints" in p or "masks" in p or "metrics" in p for p in mirrored)
   text = readme.read_text()
   assert "old table" not in text and text.startswith("intro\n") and text.endswith("rest\n")
-  assert "`python launch/main.py --config=configs/modadd.py:quick` | 0, 1, 2 |" in text
+  assert "| [C1](docs/claims.md#c1): A grokked ticket" in text and "| not measured yet |" in text
   md = (tmp_path / "docs" / "claims.md").read_text()
+  assert "`python launch/main.py --config=configs/modadd.py:quick` | 0, 1, 2 |" in md
   assert "## C2" in md and "Not measured yet" in md
   assert (tmp_path / "docs" / "figures" / "claim_c1.png").exists()
+
+
+def test_readme_headline_is_the_first_clause_without_parentheses():
+  assert report_cli.headline("grokked t_gen 500 / - vs dense 9,000 / -: median 18x (range "
+                             "5x-31x; 1 with (neither) reaching it); more") == (
+      "grokked t_gen 500 / - vs dense 9,000 / -: median 18x")
 
 
 def test_report_refuses_a_readme_without_markers(tmp_path):

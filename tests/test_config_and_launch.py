@@ -167,6 +167,33 @@ def test_launcher_names_missing_mnist_files_before_making_a_workdir(tmp_path):
   assert not (tmp_path / "w").exists()
 
 
+# The pipeline, bottom to top: a package imports only from packages before it (and
+# from the shared helpers). config validates every section with the registries below
+# the experiment layer.
+LAYERS = ("tasks", "models", "training", "tickets", "analysis", "config", "experiment")
+HELPERS = ("checks", "storage", "distributed")
+
+
+def test_each_package_imports_only_from_the_layers_below():
+  import ast
+  pkg_root = os.path.join(ROOT, "gtickets")
+  for dirpath, _, files in os.walk(pkg_root):
+    for f in files:
+      if not f.endswith(".py"):
+        continue
+      path = os.path.join(dirpath, f)
+      rel = os.path.relpath(path, pkg_root).split(os.sep)
+      layer = rel[0] if len(rel) > 1 else rel[0][:-3]
+      if layer not in LAYERS:
+        continue
+      below = set(LAYERS[:LAYERS.index(layer) + 1]) | set(HELPERS)
+      for node in ast.walk(ast.parse(open(path).read())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gtickets"):
+          parts = node.module.split(".")
+          target = parts[1] if len(parts) > 1 else node.names[0].name
+          assert target in below, f"gtickets/{'/'.join(rel)} imports gtickets.{target}"
+
+
 def test_config_layer_imports_nothing_from_the_experiment_layer():
   code = ("import sys, gtickets.config, gtickets.training.trainer, gtickets.tickets.pai; "
           "print(sorted(m for m in sys.modules if m.startswith('gtickets.experiment')))")

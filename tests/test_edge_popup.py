@@ -9,7 +9,7 @@ import pytest
 from gtickets.experiment import experiments
 from gtickets.experiment.pipeline import make_setup
 from gtickets.tickets import edge_popup
-from gtickets.training.edge_popup_trainer import make_edge_popup_trainer
+from gtickets.tickets.edge_popup import make_edge_popup_trainer
 from gtickets.training.trainer import init_keys
 
 

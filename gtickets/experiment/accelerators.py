@@ -120,7 +120,7 @@ def table_rows(payload):
 
 
 def plot(path, payload):
-  plt = report._pyplot()  # pylint: disable=protected-access
+  plt = report.pyplot()  # pylint: disable=protected-access
   fig, ax = plt.subplots(figsize=(7.5, 4.2))
   for row in payload["rows"]:
     ax.plot(row["steps"], row["test_acc_mean"], label=row["label"])

@@ -337,7 +337,7 @@ def non_grokked_tickets(root, figures, before=0.1):
 
 
 def _plot_pruning_time(path, rows, dense, d, base_acc, seeds, budget):
-  plt = report._pyplot()
+  plt = report.pyplot()
   fig, axes = plt.subplots(1, len(seeds), figsize=(5 * len(seeds), 3.8), squeeze=False)
   for ax, s in zip(axes[0], seeds):
     mine = sorted((r for r in rows if r["seed"] == s), key=lambda r: r["mask_step"])
@@ -443,7 +443,7 @@ def prune_ratio(root, figures):
     lines.append(f"| {k:g} | " + " | ".join(cells) + " | "
                  + (f"{mean_tau[k]:.1f} ({len(taus[k])}/{len(seeds)})" if k in mean_tau
                     else "not reached") + " |")
-  plt = report._pyplot()
+  plt = report.pyplot()
   fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
   for s in seeds:
     axes[0].plot(ks, [at[k, s]["tau_grok"] if at[k, s]["tau_grok"] else np.nan for k in ks],
@@ -488,7 +488,7 @@ def critical_ratio(root, figures, paper_value=0.81):
   for k in ks:
     lines.append(f"| {k:g} | " + " | ".join(
         f"{steps(at[k, s]['t_gen'])} ({at[k, s]['final_test_acc']:.3f})" for s in seeds) + " |")
-  plt = report._pyplot()
+  plt = report.pyplot()
   fig, ax = plt.subplots(figsize=(6, 3.8))
   for s in seeds:
     ax.plot(ks, [at[k, s]["final_test_acc"] for k in ks], "o-", alpha=0.7, label=f"seed {s}")

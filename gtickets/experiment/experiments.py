@@ -41,7 +41,7 @@ from gtickets.experiment.pipeline import (data_seed_of, ensure_base_checkpoints,
                                           run_main, run_tickets, ticket_config)
 from gtickets.tickets import checkpoints
 from gtickets.tickets import masks as masks_lib
-from gtickets.training.edge_popup_trainer import make_edge_popup_trainer
+from gtickets.tickets.edge_popup import make_edge_popup_trainer
 
 
 def _measure_series(table, xs, x_of, keys):
@@ -393,7 +393,7 @@ def edge_popup(config, workdir, progress=True):
   weights, for ``train.num_steps``: WD (dense training with weight decay), EP w/o WD
   (weights frozen, only the scores learn) and EP w/ WD (scores and weights learn,
   weight decay ``optim.weight_decay``); all variants and seeds in one batched phase
-  ``edge_popup`` (training/edge_popup_trainer.py). A seed whose base does not memorize
+  ``edge_popup`` (tickets/edge_popup.py). A seed whose base does not memorize
   (``MEMORIZING_RULE``) is reported as such and left out of the table and of C8.
   """
   ep = config.edge_popup

@@ -280,9 +280,9 @@ def _save_chunk(directory, end, phase_id, steps, metrics):
 
 def _save_checkpoint(ckpts, step, state, phase_id):
   ckpts.save(step, state)
-  digests = storage.read_json(ckpts._digests_path)
+  digests = storage.read_json(ckpts.digests_path)
   if digests.get("phase_id") != phase_id:
-    storage.write_json(ckpts._digests_path, {**digests, "phase_id": phase_id})
+    storage.write_json(ckpts.digests_path, {**digests, "phase_id": phase_id})
 
 
 def _train(name, directory, phase_id, trainer, data, runs, state, masks, start, ends, train,
@@ -373,7 +373,7 @@ def add_checkpoints(result, steps, trainer, data, params, masks, eval_every):
   if trainer.per_run_data:
     data = layout.place(data)
   like = layout.real(trainer.init_state(params, masks))
-  phase_id = storage.read_json(ckpts._digests_path).get("phase_id")
+  phase_id = storage.read_json(ckpts.digests_path).get("phase_id")
   state, at = None, None
   for step in tqdm(missing, desc=f"{result.name}: adding checkpoints", disable=len(missing) < 2):
     start = max(s for s in have if s < step)

@@ -91,7 +91,7 @@ def write_summary(directory, results, config, name="summary"):
   return text
 
 
-def _pyplot():
+def pyplot():
   import matplotlib
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
@@ -117,7 +117,7 @@ def plot_curve_panels(path, panels):
   """One panel per (title, results, solid metric, dashed metric or None, ylabel): each
   group of runs of ``results`` in its colour, the solid metric per seed (thin) and
   mean, the dashed one's mean."""
-  plt = _pyplot()
+  plt = pyplot()
   fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.2), squeeze=False)
   colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
   for ax, (title, results, solid, dashed, ylabel) in zip(axes[0], panels):
@@ -152,7 +152,7 @@ def plot_measures_against(path, xs, series, xlabel, title=""):
 
   ``series``: {label: (means, stds)} with None where not reached (not drawn).
   """
-  plt = _pyplot()
+  plt = pyplot()
   fig, axes = plt.subplots(1, len(series), figsize=(4.5 * len(series), 3.8), squeeze=False)
   for ax, (label, (means, stds)) in zip(axes[0], series.items()):
     pts = [(x, m, s) for x, m, s in zip(xs, means, stds) if m is not None]
@@ -187,7 +187,7 @@ def format_precision_table(rows, seeds):
 def plot_precision(path, bases, cells):
   """One panel per ticket-phase precision: test accuracy of the tickets cut from each
   base (solid, seeds thin) and of the dense model trained in that precision (dashed)."""
-  plt = _pyplot()
+  plt = pyplot()
   modes = list(bases)
   fig, axes = plt.subplots(1, len(modes), figsize=(6.5 * len(modes), 4.2), squeeze=False)
   colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -264,7 +264,7 @@ def jaccard_rows(payload):
 def plot_jaccard(path, payload):
   """Per seed: JD between consecutive masks (fine: solid, coarse: dots) and to the
   final mask (dashed), with test accuracy on a second axis."""
-  plt = _pyplot()
+  plt = pyplot()
   seeds = payload["seeds"]
   fig, axes = plt.subplots(1, len(seeds), figsize=(4.2 * len(seeds), 3.6), squeeze=False)
   steps = payload["steps"]
@@ -299,7 +299,7 @@ def fourier_rows(payload):
 
 def plot_fourier(path, payload):
   """Fourier entropy (Shannon) of the effective input weights against the step."""
-  plt = _pyplot()
+  plt = pyplot()
   fig, ax = plt.subplots(figsize=(6.5, 4))
   for label, d in payload["series"].items():
     e = np.asarray(d["entropy"])
@@ -320,7 +320,7 @@ def plot_fourier_heatmaps(path, payload):
   """W (tokens x neurons) and its spectrum (frequencies x neurons) of the first seed:
   one row per network, a (W, spectrum) pair per drawn step; neurons sorted by their
   main frequency. The "periodic weights" pictures."""
-  plt = _pyplot()
+  plt = pyplot()
   labels = list(payload["heatmaps"])
   steps = list(payload["heatmaps"][labels[0]])
   fig, axes = plt.subplots(len(labels), 2 * len(steps), squeeze=False,
@@ -353,7 +353,7 @@ def graph_rows(payload):
 
 def plot_graphs(path, payload):
   """Each graph measure per kind of mask: one dot per seed, bar = mean."""
-  plt = _pyplot()
+  plt = pyplot()
   kinds = list(dict.fromkeys(r["kind"] for r in payload["rows"]))
   fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
   for ax, m in zip(axes, GRAPH_MEASURES[:4]):
@@ -399,7 +399,7 @@ def edge_popup_rows(payload):
 
 def plot_edge_popup(path, payload):
   """Test (solid) and train (dashed) accuracy of each variant; seeds thin."""
-  plt = _pyplot()
+  plt = pyplot()
   fig, ax = plt.subplots(figsize=(7, 4.2))
   steps = payload["steps"]
   acc, tr = np.asarray(payload["test_acc"]), np.asarray(payload["train_acc"])
@@ -431,7 +431,7 @@ def plot_sweep(path, axes, rows, budget):
   """Median t_gen over seeds against the first swept field that is not the seed
   (log x when its values span > 10x), one line per point of the other fields,
   one panel per variant; "not reached" drawn at the budget with an open marker."""
-  plt = _pyplot()
+  plt = pyplot()
   fields = [f for f in axes if f != "seed"]
   variants_ = list(dict.fromkeys(r["variant"] for r in rows))
   fig, panels = plt.subplots(1, len(variants_), figsize=(4.8 * len(variants_), 3.8),
@@ -472,7 +472,7 @@ def plot_t_gen_scatter(path, rows, title=""):
   never reached the threshold is drawn at its budget with an open marker. Points below
   the diagonal are seeds where the ticket is the sooner one.
   """
-  plt = _pyplot()
+  plt = pyplot()
   fig, ax = plt.subplots(figsize=(6.4, 5.2))
   colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
   markers = "osD^vP*Xh<>"

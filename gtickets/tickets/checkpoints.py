@@ -54,13 +54,13 @@ class StateCheckpoints:
     self.directory = os.path.abspath(directory)
     self._manager = ocp.CheckpointManager(
         self.directory, options=ocp.CheckpointManagerOptions(create=True))
-    self._digests_path = os.path.join(self.directory, "digests.json")
+    self.digests_path = os.path.join(self.directory, "digests.json")
 
   def _digests(self):
-    if not os.path.exists(self._digests_path):
+    if not os.path.exists(self.digests_path):
       return {}
     try:
-      return storage.read_json(self._digests_path)
+      return storage.read_json(self.digests_path)
     except storage.CorruptFile:
       return {}  # every step then counts as unverified: training redoes them
 
@@ -90,7 +90,7 @@ class StateCheckpoints:
     self._manager.wait_until_finished()
     digests = self._digests()
     digests[str(step)] = storage.digest(self.path(step))
-    storage.write_json(self._digests_path, digests)
+    storage.write_json(self.digests_path, digests)
     distributed.barrier(f"digest {self.path(step)}")
 
   def _check(self, step):

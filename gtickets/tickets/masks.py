@@ -7,11 +7,14 @@ and pruning-at-initialization methods supply their own scores. The prune ratio
 code calls the kept fraction "sparsity"). Exactly round(k * n) weights are
 removed, ties broken by position, over all weights together
 (``scope="global"``) or in each matrix separately (``scope="layer"``). ``k`` may
-be a traced value, so a batch of ratios can be vmapped.
+be a traced value, so a batch of ratios can be vmapped. What a mask does in
+training (``apply``, ``ones_like``) is defined one layer down, in
+gtickets/training/masked.py, and used from there.
 """
-import chex
 import jax
 import jax.numpy as jnp
+
+from gtickets.training.masked import apply, ones_like  # noqa: F401  (the masks API)
 
 SCOPES = ("global", "layer")
 
@@ -23,7 +26,7 @@ def _order_keys(x):
   return jnp.where(bits >> 31, ~bits, bits | jnp.uint32(0x80000000))
 
 
-def _keep_top(scores, k):
+def keep_top(scores, k):
   """Bool array of scores' shape keeping all but the round(k*n) lowest, ties removed
   in position order (as a stable sort ranks them). The cut is found by bisection on
   the values' bit patterns (32 counting passes) instead of a sort: the same mask, 13.6x
@@ -63,9 +66,9 @@ def mask_from_scores(scores, k, scope: str = "global", prunable=None):
   keep_leaf = prunable_leaves(scores, prunable)
   if scope == "layer":
     return jax.tree.unflatten(treedef, [
-        _keep_top(l, k) if p else jnp.ones(l.shape, bool) for l, p in zip(leaves, keep_leaf)])
+        keep_top(l, k) if p else jnp.ones(l.shape, bool) for l, p in zip(leaves, keep_leaf)])
   pruned = [l for l, p in zip(leaves, keep_leaf) if p]
-  keep = _keep_top(jnp.concatenate([l.ravel() for l in pruned]), k)
+  keep = keep_top(jnp.concatenate([l.ravel() for l in pruned]), k)
   out, start = [], 0
   for l, p in zip(leaves, keep_leaf):
     if p:
@@ -88,18 +91,6 @@ def random_mask(key, params, k, scope: str = "global", prunable=None):
   scores = jax.tree.unflatten(
       treedef, [jax.random.uniform(kk, l.shape) for kk, l in zip(keys, leaves)])
   return mask_from_scores(scores, k, scope, prunable)
-
-
-def ones_like(params):
-  """The dense "mask": every weight kept."""
-  return jax.tree.map(lambda p: jnp.ones(p.shape, bool), params)
-
-
-def apply(params, mask):
-  """params * mask, leaf by leaf (mask leaves are bool, of the params' shapes:
-  checked when traced, so a mask of another model fails here, not later)."""
-  chex.assert_trees_all_equal_shapes(params, mask)
-  return jax.tree.map(lambda p, m: p * m.astype(p.dtype), params, mask)
 
 
 def count_kept(mask):

@@ -24,8 +24,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from gtickets.tickets import masks as masks_lib
-from gtickets.training import accelerators
+from gtickets.training import accelerators, masked
 
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "l1", "l2")
 
@@ -94,11 +93,11 @@ def make_trainer(config, task, model, per_run_optim=False) -> Trainer:
     return model.init(key, example)["params"]
 
   def forward(params, mask, x):
-    return model.apply({"params": masks_lib.apply(params, mask)}, x)
+    return model.apply({"params": masked.apply(params, mask)}, x)
 
   def evaluate(state, mask, data):
     _, mask = optimizer(mask)
-    return evaluate_weights(task, model, masks_lib.apply(state["params"], mask), data)
+    return evaluate_weights(task, model, masked.apply(state["params"], mask), data)
 
   def step(state, mask, data):
     tx, mask = optimizer(mask)
@@ -110,7 +109,7 @@ def make_trainer(config, task, model, per_run_optim=False) -> Trainer:
 
   def init_state(params, mask):
     tx, mask = optimizer(mask)
-    params = masks_lib.apply(params, mask)
+    params = masked.apply(params, mask)
     return {"params": params, "opt_state": tx.init(params),
             "step": jnp.zeros((), jnp.int32)}
 
