@@ -14,7 +14,7 @@ setup(
         "chex>=0.1.87",
         "networkx>=3.2",
         "scipy>=1.11",
-        "ml-collections>=0.1.1",
+        "ml-collections>=1.0",
         "absl-py>=2.0",
         "numpy>=1.26",
         "matplotlib>=3.8",

@@ -30,6 +30,7 @@ import os
 
 import jax
 import numpy as np
+from ml_collections.config_flags import config_path
 
 from gtickets import config as config_lib
 from gtickets import storage
@@ -52,21 +53,6 @@ def axes(config):
   return {f: tuple(v) for f, v in config.sweep.axes}
 
 
-def _set(config, field, value):
-  node = config
-  *path, last = field.split(".")
-  for p in path:
-    node = node[p]
-  node[last] = value
-
-
-def _get(config, field):
-  node = config
-  for p in field.split("."):
-    node = node[p]
-  return node
-
-
 def validate(config):
   """Raises ConfigError (one line) on a bad axis, before anything is trained."""
   if config.task.data_seed == -1:
@@ -84,8 +70,8 @@ def validate(config):
     if field in (SEED, K) or field.startswith(("sweep.", "experiment", "name")):
       continue
     try:
-      old = _get(config, field)
-    except (KeyError, AttributeError):
+      old = config_path.get_value(field, config)
+    except (KeyError, AttributeError, IndexError, ValueError):
       config_lib.fail("sweep.axes", field, "not a config field (e.g. 'optim.lr', 'seed')")
     if isinstance(old, dict) or hasattr(old, "keys"):
       config_lib.fail("sweep.axes", field, "names a group of fields, not one field")
@@ -101,7 +87,7 @@ def validate(config):
         c.ticket.prune_ratios = (v,)
       else:
         try:
-          _set(c, field, v)
+          config_path.set_value(field, c, v)
         except (TypeError, ValueError) as e:
           config_lib.fail("sweep.axes", f"{field}={v!r}", f"wrong type: {e}")
       config_lib.validate(c)
@@ -118,7 +104,7 @@ def groups(config):
   for values in itertools.product(*(ax[f] for f in shared)):
     c = config.copy_and_resolve_references()
     for f, v in zip(shared, values):
-      _set(c, f, v)
+      config_path.set_value(f, c, v)
     out.append((dict(zip(shared, values)), c))
   return out
 
