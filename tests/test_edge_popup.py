@@ -50,10 +50,10 @@ def test_frozen_weights_stay_bitwise_and_masks_keep_exactly_their_size(tiny_conf
   settings = {"seed": np.array([0, 1], np.uint32), "use_scores": np.ones(2, np.float32),
               "train_weights": np.array([0.0, 1.0], np.float32),
               "weight_decay": np.array([0.0, 1.0], np.float32)}
-  state = trainer.init_state(params, settings)
+  state = trainer.init_state(params, None, settings)
   scores0 = jax.tree.map(np.asarray, state["scores"])
   for _ in range(5):  # 5 x 10 x 6 = 300 steps, the mask checked after every 60
-    state, _ = trainer.train_chunk(state, settings, s.data, 6)
+    state, _ = trainer.train_chunk(state, None, s.data, 6, settings)
     for run in range(2):
       mask = edge_popup.subnet(jax.tree.map(lambda x: x[run], state["scores"]), 0.3)
       for name, m in mask.items():
@@ -75,7 +75,7 @@ def test_score_decay_reaches_scores_and_never_frozen_weights_by_hand(tiny_config
   params = s.trainer.init_params(init_keys([0]))
   settings = {"seed": np.array([0], np.uint32), "use_scores": np.ones(1, np.float32),
               "train_weights": np.zeros(1, np.float32), "weight_decay": np.ones(1, np.float32)}
-  state = trainer.init_state(params, settings)
+  state = trainer.init_state(params, None, settings)
   one = lambda t: jax.tree.map(lambda x: x[0], t)
   p0, s0 = one(params), jax.tree.map(np.asarray, one(state["scores"]))
   def loss(scores):
@@ -83,7 +83,7 @@ def test_score_decay_reaches_scores_and_never_frozen_weights_by_hand(tiny_config
     w = jax.tree.map(lambda a, m: a * m, p0, mask)
     return s.task.loss(s.model.apply({"params": w}, s.data["x_train"]), s.data["y_train"])
   g = jax.tree.map(np.asarray, jax.grad(loss)(one(state["scores"])))
-  new = trainer.step(one(state), one(settings), s.data)
+  new = trainer.step(one(state), None, s.data, one(settings))
   eps, lr = c.optim.eps, 1e-2
   for name in p0:
     want = s0[name] - lr * (g[name] / (np.abs(g[name]) + eps) + 1.0 * s0[name])

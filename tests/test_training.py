@@ -89,3 +89,21 @@ def test_one_minibatch_of_everything_equals_full_batch(tiny_config):
   mask = jax.vmap(masks_lib.ones_like)(params)
   _, mc = s.trainer.train_chunk(s.trainer.init_state(params, mask), mask, s.data, 3)
   assert not np.allclose(mc["train_loss"], ma["train_loss"])   # minibatches differ
+
+
+def test_per_run_learning_rate_and_weight_decay_are_an_argument_of_their_own(tiny_config):
+  """A per-run-optimizer trainer reads lr and weight decay from ``hparams`` (beside the
+  masks, not inside them): lr 0 and no decay leave run 1 bitwise as it started."""
+  s = make_setup(tiny_config, per_run_optim=True)
+  params = s.trainer.init_params(init_keys([0, 1]))
+  masks = jax.vmap(masks_lib.ones_like)(params)
+  hparams = {"lr": np.array([1e-2, 0.0], np.float32), "weight_decay": np.zeros(2, np.float32)}
+  state, _ = s.trainer.train_chunk(s.trainer.init_state(params, masks, hparams), masks, s.data,
+                                   2, hparams)
+  for k in params:
+    assert not np.array_equal(state["params"][k][0], params[k][0])
+    np.testing.assert_array_equal(state["params"][k][1], params[k][1])
+  got = s.hparams_for([{"lr": 1e-3, "weight_decay": 0.5}, {"lr": 3e-3, "weight_decay": 1.0}])
+  np.testing.assert_array_equal(got["lr"], np.array([1e-3, 3e-3], np.float32))
+  np.testing.assert_array_equal(got["weight_decay"], np.array([0.5, 1.0], np.float32))
+  assert make_setup(tiny_config).hparams_for([{"lr": 1.0}]) is None

@@ -427,8 +427,8 @@ def edge_popup(config, workdir, progress=True):
   identity = {**config_lib.identity_dict(config, ("task", "model", "optim", "train",
                                                   "matmul_precision", "edge_popup")),
               "seeds": list(config.seeds)}
-  res = run_phase("edge_popup", workdir, trainer, setup.data_for(runs), runs, params, settings, config,
-                  manifest_config=identity, progress=progress)
+  res = run_phase("edge_popup", workdir, trainer, setup.data_for(runs), runs, params, None,
+                  config, manifest_config=identity, progress=progress, hparams=settings)
   payload = {"seeds": list(config.seeds), "k": ep.prune_ratio, "base_step": ep.base_step,
              "base_lr": ep.base_lr, "base_weight_decay": base.optim.weight_decay,
              "train_fraction": config.task.train_fraction, "data_seed": config.task.data_seed,

@@ -222,8 +222,9 @@ def _resume_point(directory, ckpts, ends, phase_id, name):
 
 
 def run_phase(name, workdir, trainer, data, runs, params, masks, config,
-              manifest_config=None, progress=True):
-  """Trains ``runs`` (stacked ``params``/``masks``, leading axis = run).
+              manifest_config=None, progress=True, hparams=None):
+  """Trains ``runs`` (stacked ``params``/``masks``, leading axis = run; ``hparams``:
+  the trainer's per-run values, {name: [R]}, if it reads any).
 
   ``manifest_config``: a JSON-able dict of the settings that determine the
   result, checked against an existing workdir (default: the whole config).
@@ -252,19 +253,20 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config,
     if callable(params):
       params, masks = params()
     layout = run_layout(len(runs))
-    params, masks = layout.place((params, masks))
+    params, masks, hparams = layout.place((params, masks, hparams or {}))
     if trainer.per_run_data:  # one split per run: placed like the runs
       data = layout.place(data)
-    state = trainer.init_state(params, masks)
+    state = trainer.init_state(params, masks, hparams)
     if start is None:
       start = 0
+      metrics = trainer.evaluate(state, masks, data, hparams)
       _save_chunk(directory, 0, phase_id, np.array([0]), {
-          k: v[:, None] for k, v in layout.to_host(trainer.evaluate(state, masks, data)).items()})
+          k: v[:, None] for k, v in layout.to_host(metrics).items()})
       _save_checkpoint(ckpts, 0, layout.real(state), phase_id)
     else:
       state = layout.place(ckpts.restore(start, like=layout.real(state)))
-    _train(name, directory, phase_id, trainer, data, runs, state, masks, start, ends, train,
-           ckpts, progress, layout)
+    _train(name, directory, phase_id, trainer, data, runs, state, masks, hparams, start, ends,
+           train, ckpts, progress, layout)
   ckpts.close()
   distributed.barrier(f"{directory} trained")
 
@@ -285,14 +287,14 @@ def _save_checkpoint(ckpts, step, state, phase_id):
     storage.write_json(ckpts.digests_path, {**digests, "phase_id": phase_id})
 
 
-def _train(name, directory, phase_id, trainer, data, runs, state, masks, start, ends, train,
-           ckpts, progress, layout):
+def _train(name, directory, phase_id, trainer, data, runs, state, masks, hparams, start, ends,
+           train, ckpts, progress, layout):
   bar = tqdm(total=train.num_steps, initial=start, desc=name, unit="step",
              disable=not progress, dynamic_ncols=True)
   diverged = set()
   for end in [e for e in ends if e > start]:
     n_evals = (end - start) // train.eval_every
-    state, metrics = trainer.train_chunk(state, masks, data, n_evals)
+    state, metrics = trainer.train_chunk(state, masks, data, n_evals, hparams)
     metrics = layout.to_host(metrics)
     _save_chunk(directory, end, phase_id, start + train.eval_every * np.arange(1, n_evals + 1),
                 metrics)
@@ -346,7 +348,7 @@ def _finish(name, directory, runs, steps, curves, threshold):
   return result
 
 
-def add_checkpoints(result, steps, trainer, data, params, masks, eval_every):
+def add_checkpoints(result, steps, trainer, data, params, masks, eval_every, hparams=None):
   """Adds checkpoints at ``steps`` to a finished phase, without retraining it.
 
   Each missing step is reached by training forward from the nearest earlier
@@ -369,17 +371,17 @@ def add_checkpoints(result, steps, trainer, data, params, masks, eval_every):
         f"{result.checkpoint_dir} lacks checkpoints at {bad}, which cannot be added by "
         "training forward (nothing later is saved): delete that phase folder and rerun")
   layout = run_layout(len(result.runs))
-  params, masks = layout.place((params, masks))
+  params, masks, hparams = layout.place((params, masks, hparams or {}))
   if trainer.per_run_data:
     data = layout.place(data)
-  like = layout.real(trainer.init_state(params, masks))
+  like = layout.real(trainer.init_state(params, masks, hparams))
   phase_id = storage.read_json(ckpts.digests_path).get("phase_id")
   state, at = None, None
   for step in tqdm(missing, desc=f"{result.name}: adding checkpoints", disable=len(missing) < 2):
     start = max(s for s in have if s < step)
     if at is None or at < start:  # a nearer checkpoint than where we are
       state, at = layout.place(ckpts.restore(start, like=like)), start
-    state, _ = trainer.train_chunk(state, masks, data, (step - at) // eval_every)
+    state, _ = trainer.train_chunk(state, masks, data, (step - at) // eval_every, hparams)
     at = step
     _save_checkpoint(ckpts, step, layout.real(state), phase_id)
   ckpts.close()

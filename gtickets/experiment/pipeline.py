@@ -40,7 +40,15 @@ class Setup:
   task: object
   model: object
   trainer: object
+  per_run_optim: bool = False  # each run's lr and weight decay from its run table (a sweep)
   _arrays: dict = dataclasses.field(default_factory=dict)  # data_seed -> arrays
+
+  def hparams_for(self, runs):
+    """The trainer's per-run values for ``runs``: their lr and weight decay (a sweep), or
+    none."""
+    if not self.per_run_optim:
+      return None
+    return {f: np.asarray([r[f] for r in runs], np.float32) for f in PER_RUN_OPTIM}
 
   def arrays(self, data_seed):
     if data_seed not in self._arrays:
@@ -71,14 +79,20 @@ def data_seed_of(config, seed):
   return seed if config.task.data_seed == -1 else config.task.data_seed
 
 
-def make_setup(config):
+PER_RUN_OPTIM = ("lr", "weight_decay")  # run-table fields of a per-run-optimizer setup
+
+
+def make_setup(config, per_run_optim=False):
+  """The task, model and trainer of ``config``; with ``per_run_optim`` every run trains
+  with the lr and weight decay of its run table (``PER_RUN_OPTIM``)."""
   task_config = config.task
   if config.task.data_seed == -1:
     task_config = config.task.copy_and_resolve_references()
     task_config.data_seed = config.seeds[0]
   task = make_task(task_config, config.train.cross_entropy)
   model = make_model(config.model, task)
-  setup = Setup(config, task, model, make_trainer(config, task, model))
+  setup = Setup(config, task, model, make_trainer(config, task, model, per_run_optim),
+                per_run_optim)
   setup._arrays[task_config.data_seed] = task.arrays()
   return setup
 
@@ -96,8 +110,8 @@ def ticket_identity(config):
           "seeds": list(config.seeds)}
 
 
-def _dense_start(setup):
-  params = setup.trainer.init_params(init_keys(setup.config.seeds))
+def _dense_start(setup, runs):
+  params = setup.trainer.init_params(init_keys([r["seed"] for r in runs]))
   return params, jax.vmap(masks_lib.ones_like)(params)
 
 
@@ -106,21 +120,28 @@ def dense_runs(config):
            "data_seed": data_seed_of(config, s)} for i, s in enumerate(config.seeds)]
 
 
-def run_dense(setup, workdir, progress=True) -> PhaseResult:
+def run_dense(setup, workdir, progress=True, runs=None, identity=None) -> PhaseResult:
+  """The dense phase: ``runs`` (default: one per seed, ``dense_runs``), each trained
+  from its seed's init; ``identity`` (default: the training config) is what a rerun
+  checks."""
   c = setup.config
-  runs = dense_runs(c)
+  runs = dense_runs(c) if runs is None else runs
   return run_phase("dense", workdir, setup.trainer, setup.data_for(runs), runs,
-                   lambda: _dense_start(setup), None, c, manifest_config=_training_config(c),
-                   progress=progress)
+                   lambda: _dense_start(setup, runs), None, c,
+                   manifest_config=_training_config(c) if identity is None else identity,
+                   progress=progress, hparams=setup.hparams_for(runs))
 
 
-def ticket_runs(config):
-  """The run table of a ticket phase: (k, variant, mask step, seed) in that nesting.
+def ticket_runs(config, bases=None):
+  """The run table of a ticket phase: (k, variant, mask step, base run) in that nesting.
 
-  ``mask_step`` is recorded only for variants whose mask comes from a base
-  checkpoint (grokked and the norm-matched controls); ``dense`` runs once per
-  seed whatever the ks, with k = 0.
+  ``bases``: the dense phase's runs (default: one per seed, ``dense_runs``); a ticket
+  run takes its seed, data seed and any per-run optimizer values (``PER_RUN_OPTIM``)
+  from its base. ``mask_step`` is recorded only for variants whose mask comes from a
+  base checkpoint (grokked and the norm-matched controls); ``dense`` runs once per
+  base whatever the ks, with k = 0.
   """
+  bases = dense_runs(config) if bases is None else bases
   rewind_step = resolve_step(config.ticket.rewind_step, config)
   mask_steps = [resolve_step(s, config) for s in config.ticket.mask_steps]
   runs = []
@@ -130,11 +151,12 @@ def ticket_runs(config):
         continue  # dense prunes nothing: one run per seed, recorded with k = 0
       uses_mask_step = variants.VARIANTS[variant].uses_mask_step
       for mask_step in (mask_steps if uses_mask_step else [None]):
-        for base, seed in enumerate(config.seeds):
+        for b in bases:
           runs.append({
-              "run": len(runs), "variant": variant, "seed": seed,
+              "run": len(runs), "variant": variant, "seed": b["seed"],
+              **{f: b[f] for f in PER_RUN_OPTIM if f in b},
               "prune_ratio": 0.0 if variant == "dense" else k,
-              "data_seed": data_seed_of(config, seed), "base_run": base,
+              "data_seed": b["data_seed"], "base_run": b["run"],
               "mask_step": mask_step, "rewind_step": rewind_step,
               "scope": config.ticket.scope})
   return runs
@@ -157,9 +179,9 @@ def ticket_config(config):
 
 def ensure_base_checkpoints(setup, dense: PhaseResult, steps):
   """Makes sure the base phase has checkpoints at ``steps`` (adds missing ones)."""
-  params, masks = _dense_start(setup)
+  params, masks = _dense_start(setup, dense.runs)
   return add_checkpoints(dense, steps, setup.trainer, setup.data_for(dense.runs), params, masks,
-                         setup.config.train.eval_every)
+                         setup.config.train.eval_every, setup.hparams_for(dense.runs))
 
 
 def ensure_phase_checkpoints(setup, result, steps):
@@ -170,12 +192,14 @@ def ensure_phase_checkpoints(setup, result, steps):
   params = checkpoints.restore_params(result.checkpoint_dir, 0)
   masks = checkpoints.load_tree(os.path.join(result.directory, "masks"))
   return add_checkpoints(result, steps, setup.trainer, setup.data_for(result.runs), params,
-                         masks,
-                         setup.config.train.eval_every)
+                         masks, setup.config.train.eval_every, setup.hparams_for(result.runs))
 
 
-def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResult:
-  """Trains the ticket phase ``config.ticket.phase`` from the base runs of ``dense``.
+def run_tickets(setup, workdir, dense: PhaseResult, progress=True,
+                identity=None) -> PhaseResult:
+  """Trains the ticket phase ``config.ticket.phase`` from the base runs of ``dense``
+  (``ticket_runs``: every k, variant and mask step from each base run; ``identity``,
+  default ``ticket_identity``, is what a rerun checks).
 
   A finished ticket phase is read back without touching the base checkpoints.
   Otherwise the base checkpoints the runs need are added if missing, and the
@@ -185,9 +209,11 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResul
   """
   c = ticket_config(setup.config)
   runs = ticket_phase_runs(c, dense)
-  ticket_setup = make_setup(c) if _training_config(c) != _training_config(setup.config) \
-      else setup  # the ticket overrides (weight decay, cross-entropy)
-  directory, _ = claim_directory(c.ticket.phase, workdir, runs, ticket_identity(c))
+  identity = ticket_identity(c) if identity is None else identity
+  ticket_setup = (make_setup(c, setup.per_run_optim)
+                  if _training_config(c) != _training_config(setup.config)
+                  else setup)  # the ticket overrides (weight decay, cross-entropy)
+  directory, _ = claim_directory(c.ticket.phase, workdir, runs, identity)
   mask_dir, params_dir = (os.path.join(directory, n) for n in ("masks", "start_params"))
 
   def starts():
@@ -211,14 +237,15 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True) -> PhaseResul
     return params, masks
 
   return run_phase(c.ticket.phase, workdir, ticket_setup.trainer, ticket_setup.data_for(runs),
-                   runs,
-                   starts, None, c, manifest_config=ticket_identity(c), progress=progress)
+                   runs, starts, None, c, manifest_config=identity, progress=progress,
+                   hparams=ticket_setup.hparams_for(runs))
 
 
 def ticket_phase_runs(config, dense):
   """The ticket runs of ``config`` (resolved by ticket_config), each marked with
   whether its base run had diverged (``base_diverged``)."""
-  return [{**r, "base_diverged": _base_diverged(dense, r)} for r in ticket_runs(config)]
+  return [{**r, "base_diverged": _base_diverged(dense, r)}
+          for r in ticket_runs(config, dense.runs)]
 
 
 def _base_diverged(dense, run):

@@ -18,7 +18,9 @@ Per group: phase ``dense`` (one run per (seed, lr, weight decay)), then, unless
 ratio (the ``ticket.prune_ratio`` axis, else ``ticket.prune_ratios``) and every
 variant of ``ticket.variants`` (grokked / random / any registered variant), a run
 with its base's lr and weight decay, mask from the base's final weights, rewound
-to theta_0. Each phase resumes as every phase does; a finished group is read back.
+to theta_0. Both phases are the main pipeline's (experiment/pipeline.py), with the lr
+and weight decay of each run traced (``make_setup(per_run_optim=True)``); each resumes
+as every phase does; a finished group is read back.
 
 Results: ``sweep.csv`` / ``sweep.json`` (one row per run: every swept field, the
 variant, t_mem, t_gen, tau_grok, final accuracies, diverged), ``sweep.md`` (per
@@ -28,20 +30,12 @@ point: t_gen per seed and its median, "-" = not reached) and ``sweep.png``
 import itertools
 import os
 
-import jax
 import numpy as np
 from ml_collections.config_flags import config_path
 
 from gtickets import config as config_lib
 from gtickets import storage
-from gtickets.experiment import variants
-from gtickets.experiment.phase import run_phase
-from gtickets.experiment.pipeline import make_setup
-from gtickets.models import make_model
-from gtickets.tasks import make_task
-from gtickets.tickets import checkpoints
-from gtickets.tickets import masks as masks_lib
-from gtickets.training.trainer import init_keys, make_trainer
+from gtickets.experiment import pipeline
 
 SEED, LR, WD, K = "seed", "optim.lr", "optim.weight_decay", "ticket.prune_ratio"
 PER_RUN = (SEED, LR, WD, K)   # vary inside one vmapped program
@@ -119,66 +113,38 @@ def dense_runs(config):
           for i, (lr, wd, s) in enumerate(itertools.product(lrs, wds, seeds))]
 
 
-def ticket_runs(config, dense):
-  """For every dense run, prune ratio and ticket variant: one run (k outermost)."""
-  ks = axes(config).get(K, tuple(config.ticket.prune_ratios))
-  runs = []
-  for k in ks:
-    for v in config.ticket.variants:
-      if v == "dense":
-        continue
-      uses_mask_step = variants.VARIANTS[v].uses_mask_step
-      for b in dense:
-        runs.append({"run": len(runs), "variant": v, "seed": b["seed"], "lr": b["lr"],
-                     "weight_decay": b["weight_decay"], "prune_ratio": k,
-                     "data_seed": b["data_seed"], "base_run": b["run"],
-                     "mask_step": config.train.num_steps if uses_mask_step else None,
-                     "rewind_step": 0, "scope": config.ticket.scope})
-  return runs
-
-
-def _optim(runs, masks):
-  return {"mask": masks, "lr": np.asarray([r["lr"] for r in runs], np.float32),
-          "weight_decay": np.asarray([r["weight_decay"] for r in runs], np.float32)}
-
-
 def _identity(config):
   return config_lib.identity_dict(config, ("task", "model", "optim", "train",
                                            "matmul_precision", "ticket"))
 
 
+def _pipeline_config(config):
+  """A group's config as the pipeline reads it: the swept ks as ``ticket.prune_ratios``,
+  ``ticket.variants`` without dense (every dense run is the dense phase's)."""
+  c = config.copy_and_resolve_references()
+  c.ticket.prune_ratios = tuple(axes(config).get(K, tuple(config.ticket.prune_ratios)))
+  c.ticket.variants = tuple(v for v in c.ticket.variants if v != "dense")
+  return c
+
+
+def ticket_runs(config, dense):
+  """The ticket runs of a group: every variant at every k from each dense run (k
+  outermost), with its base's lr and weight decay (pipeline.ticket_runs)."""
+  return pipeline.ticket_runs(_pipeline_config(config), dense)
+
+
 def run_group(config, directory, progress=True):
-  """The dense and ticket phases of one group; returns their PhaseResults."""
-  task = make_task(config.task, config.train.cross_entropy)
-  model = make_model(config.model, task)
-  trainer = make_trainer(config, task, model, per_run_optim=True)
-  data = task.arrays()
-  dense_table = dense_runs(config)
-
-  def dense_start():
-    params = trainer.init_params(init_keys([r["seed"] for r in dense_table]))
-    return params, _optim(dense_table, jax.vmap(masks_lib.ones_like)(params))
-
+  """The dense and ticket phases of one group, through the main pipeline with a lr and
+  weight decay per run (pipeline.make_setup(per_run_optim=True)); returns their
+  PhaseResults. The ticket runs (every ``ticket.variants`` at every swept k, from each
+  dense run) keep their base's lr and weight decay."""
+  c = _pipeline_config(config)
+  setup = pipeline.make_setup(c, per_run_optim=True)
   identity = _identity(config)
-  dense = run_phase("dense", directory, trainer, data, dense_table, dense_start, None, config,
-                    manifest_config=identity, progress=progress)
-  results = [dense]
-  table = ticket_runs(config, dense_table)
-  if table:
-    setup = make_setup(config)
-
-    def ticket_start():
-      cache = {}
-      def base_at(step):
-        if step not in cache:
-          cache[step] = checkpoints.restore_params(dense.checkpoint_dir, step)
-        return cache[step]
-      params, masks = variants.build_starts(table, base_at, setup, config.ticket)
-      return params, _optim(table, masks)
-
-    results.append(run_phase("tickets", directory, trainer, data, table, ticket_start, None,
-                             config, manifest_config=identity, progress=progress))
-  return results
+  dense = pipeline.run_dense(setup, directory, progress, runs=dense_runs(c), identity=identity)
+  if not c.ticket.variants:
+    return [dense]
+  return [dense, pipeline.run_tickets(setup, directory, dense, progress, identity=identity)]
 
 
 def group_directory(workdir, values):

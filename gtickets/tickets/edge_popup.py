@@ -14,9 +14,9 @@ Scores start kaiming-uniform as there (a = sqrt(5)): U(-1/sqrt(fan_in),
 Training with scores (``make_edge_popup_trainer``), batched like any phase.
 
 A run's state holds its weights, a score per weight, and an optimizer state for
-each. What a run does is set per run (the second argument of every function,
-where the ticket trainer takes masks), so the variants of Table 1 and all seeds
-train as one vmapped program:
+each; it has no mask (pass None). What a run does is set per run, in the trainer's
+``hparams`` argument, so the variants of Table 1 and all seeds train as one vmapped
+program:
 
   seed           uint32: the key of the run's initial scores
   use_scores     1.0: the forward pass uses W * subnet(scores); 0.0: W (dense)
@@ -112,17 +112,17 @@ def make_edge_popup_trainer(config, task, model) -> Trainer:
     prunable = models.prunable(model, state["params"])
     return effective_weights(state["params"], state["scores"], settings, k, prunable)
 
-  def init_state(params, settings):
+  def init_state(params, _, settings):
     key = jax.random.fold_in(jax.random.key(settings["seed"]), 2)
     scores = init_scores(key, params)
     return {"params": params, "scores": scores,
             "opt_w": weight_tx(0.0).init(params), "opt_s": score_tx(0.0).init(scores),
             "step": jnp.zeros((), jnp.int32)}
 
-  def evaluate(state, settings, data):
+  def evaluate(state, _, settings, data):
     return evaluate_weights(task, model, weights_of(state, settings), data)
 
-  def step(state, settings, data):
+  def step(state, _, settings, data):
     x, y = data["x_train"], data["y_train"]
     prunable = models.prunable(model, state["params"])
 

@@ -42,12 +42,14 @@ def make_optimizer(optim_config, lr=None, weight_decay=None):
 
 @dataclasses.dataclass(frozen=True)
 class Trainer:
-  """Pure functions over a batch of runs (leading axis = run)."""
+  """Pure functions over a batch of runs (leading axis = run). ``hparams``: the
+  per-run values the trainer reads ({name: [R]}, e.g. a sweep's lr and weight decay;
+  None = none), an argument of its own beside the masks."""
   init_params: Callable  # keys [R] -> params [R, ...]
-  init_state: Callable   # params [R, ...], masks [R, ...] -> state
-  evaluate: Callable     # state, masks, data -> {metric: [R]}
-  train_chunk: Callable  # state, masks, data, n_evals -> state, {metric: [R, n_evals]}
-  step: Callable         # one run, unbatched, not jitted: state, mask, data -> state
+  init_state: Callable   # params [R, ...], masks [R, ...], hparams=None -> state
+  evaluate: Callable     # state, masks, data, hparams=None -> {metric: [R]}
+  train_chunk: Callable  # state, masks, data, n_evals, hparams=None -> state, {metric: [R, n_evals]}
+  step: Callable         # one run, unbatched, not jitted: state, mask, data, hparams=None -> state
   eval_every: int
   per_run_data: bool = False  # data with a leading run axis (one split per run)
 
@@ -63,17 +65,16 @@ def minibatch_indices(key, step, n, batch_size):
 
 def make_trainer(config, task, model, per_run_optim=False) -> Trainer:
   """The trainer of masked networks. With ``per_run_optim`` each run has its own
-  learning rate and weight decay (a sweep): the mask argument of every function is
-  then ``{"mask": mask, "lr": lr, "weight_decay": wd}`` (leading run axis), and
-  the optimizer is ``config.optim``'s AdamW with those two values traced."""
+  learning rate and weight decay (a sweep): ``hparams = {"lr": [R], "weight_decay":
+  [R]}``, and the optimizer is ``config.optim``'s AdamW with those two values traced."""
   tx = make_optimizer(config.optim)
   o = config.optim
   if per_run_optim:
-    def optimizer(mask):
-      return make_optimizer(o, mask["lr"], mask["weight_decay"]), mask["mask"]
+    def optimizer(hparams):
+      return make_optimizer(o, hparams["lr"], hparams["weight_decay"])
   else:
-    def optimizer(mask):
-      return tx, mask
+    def optimizer(hparams):
+      return tx
   example = task.x_train[:1]
   batch_size = config.train.batch_size
   n_train = len(task.x_train)
@@ -95,22 +96,20 @@ def make_trainer(config, task, model, per_run_optim=False) -> Trainer:
   def forward(params, mask, x):
     return model.apply({"params": masked.apply(params, mask)}, x)
 
-  def evaluate(state, mask, data):
-    _, mask = optimizer(mask)
+  def evaluate(state, mask, hparams, data):
     return evaluate_weights(task, model, masked.apply(state["params"], mask), data)
 
-  def step(state, mask, data):
-    tx, mask = optimizer(mask)
+  def step(state, mask, hparams, data):
+    tx = optimizer(hparams)
     x, y = train_batch(data, state["step"])
     grads = jax.grad(lambda p: task.loss(forward(p, mask, x), y))(state["params"])
     updates, opt_state = tx.update(grads, state["opt_state"], state["params"])
     return {"params": optax.apply_updates(state["params"], updates),
             "opt_state": opt_state, "step": state["step"] + 1}
 
-  def init_state(params, mask):
-    tx, mask = optimizer(mask)
+  def init_state(params, mask, hparams):
     params = masked.apply(params, mask)
-    return {"params": params, "opt_state": tx.init(params),
+    return {"params": params, "opt_state": optimizer(hparams).init(params),
             "step": jnp.zeros((), jnp.int32)}
 
   return batched_trainer(task, init_params, init_state, evaluate, step,
@@ -145,8 +144,8 @@ def group_size(vmap_runs, backend=None):
 
 def run_groups(fn, group, n_per_run=2):
   """``fn(*per_run, *shared)`` of one run -> the same over a batch of runs, jit-traceable:
-  the first ``n_per_run`` arguments (state, mask and, with one split per run, the data)
-  have a leading run axis, the others are shared. ``group`` 0: one vmap over every run.
+  the first ``n_per_run`` arguments (state, mask, hparams and, with one split per run, the
+  data) have a leading run axis, the others are shared. ``group`` 0: one vmap over every run.
   Else each device takes its own block of runs (the run axis is sharded in blocks,
   training/sharding.py) and ``lax.map``s over it, ``group`` runs vmapped at a time:
   on one device a run's numbers are then the same, bit for bit, whatever other
@@ -175,11 +174,11 @@ def batched_trainer(task, init_params, init_state, evaluate, step, eval_every,
   every run. ``per_run_data``: the data has a leading run axis (each run its own
   split, ``task.data_seed = -1``), else every run shares it. The loss is traced in
   the task's loss context (x64 for a float64 cross-entropy)."""
-  def train_chunk(state, mask, data, n_evals):
+  def train_chunk(state, mask, hparams, data, n_evals):
     def one_eval(state, _):
-      state, _ = jax.lax.scan(lambda s, _: (step(s, mask, data), None), state,
+      state, _ = jax.lax.scan(lambda s, _: (step(s, mask, hparams, data), None), state,
                               None, length=eval_every)
-      return state, evaluate(state, mask, data)
+      return state, evaluate(state, mask, hparams, data)
     return jax.lax.scan(one_eval, state, None, length=n_evals)
 
   def in_loss_context(f):
@@ -188,15 +187,22 @@ def batched_trainer(task, init_params, init_state, evaluate, step, eval_every,
         return f(*args)
     return traced_in_context
 
+  data_axis = 0 if per_run_data else None
+  init = jax.jit(jax.vmap(init_state))
+  evaluate_all = in_loss_context(jax.jit(jax.vmap(evaluate, in_axes=(0, 0, 0, data_axis))))
+  chunk = in_loss_context(jax.jit(
+      run_groups(train_chunk, group_size(vmap_runs), 4 if per_run_data else 3),
+      static_argnums=4))
+  hp = lambda hparams: {} if hparams is None else hparams
   return Trainer(
       init_params=jax.jit(jax.vmap(init_params)),
-      init_state=jax.jit(jax.vmap(init_state)),
-      evaluate=in_loss_context(jax.jit(jax.vmap(
-          evaluate, in_axes=(0, 0, 0 if per_run_data else None)))),
-      train_chunk=in_loss_context(jax.jit(
-          run_groups(train_chunk, group_size(vmap_runs), 3 if per_run_data else 2),
-          static_argnums=3)),
-      step=step, eval_every=eval_every, per_run_data=per_run_data)
+      init_state=lambda params, masks, hparams=None: init(params, masks, hp(hparams)),
+      evaluate=lambda state, masks, data, hparams=None: evaluate_all(state, masks,
+                                                                     hp(hparams), data),
+      train_chunk=lambda state, masks, data, n_evals, hparams=None: chunk(
+          state, masks, hp(hparams), data, n_evals),
+      step=lambda state, mask, data, hparams=None: step(state, mask, hp(hparams), data),
+      eval_every=eval_every, per_run_data=per_run_data)
 
 
 def init_keys(seeds):
