@@ -84,7 +84,7 @@ def adopt(config, workdir):
                                ("steps", "train_loss"))
     except FileNotFoundError:
       return lines + [f"{tickets}: left as it is: the dense phase is not finished"]
-    base = phase_lib.PhaseResult("dense", "", [], dense["steps"],
+    base = phase_lib.PhaseResult("dense", "", pipeline.dense_runs(config), dense["steps"],
                                  {"train_loss": dense["train_loss"]}, [])
     c = pipeline.ticket_config(config)
     lines.append(adopt_phase(tickets, pipeline.ticket_phase_runs(c, base),
