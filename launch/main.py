@@ -95,7 +95,7 @@ def use_host_devices(n):
   """Splits the CPU into ``n`` host devices (0: one per core this process may use),
   before anything starts JAX's backend. On 2 cores the main experiment took 181 s
   against 303 s with one device, whose small matmuls do not use both cores
-  (README, "Running"). A GPU/TPU backend is unaffected; so is an explicit XLA_FLAGS count."""
+  (docs/workdirs.md). A GPU/TPU backend is unaffected; so is an explicit XLA_FLAGS count."""
   if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
     return
   import jax

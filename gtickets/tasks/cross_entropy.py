@@ -6,7 +6,7 @@ usual gradient ``softmax - one_hot`` then loses its target-logit component for
 those examples ("softmax collapse", Prieto et al. 2025, arXiv 2501.04697), and
 the loss value rounds to 0. Over thousands of steps this changes where training
 goes: with float32 the paper's grokked tickets are ~1.5x faster than dense,
-with an accurate loss 10x and more (README, Results).
+with an accurate loss 10x and more (docs/claims.md, P1).
 
 Modes (``config.train.cross_entropy``):
   exact    (default) float32 throughout, accurate at any margin: with
