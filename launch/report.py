@@ -13,9 +13,10 @@
    per-seed values, effect size and verdict) and DOCS/figures/claim_*.png.
 3. Replaces the README's table between the markers "<!-- claims:begin -->" and
    "<!-- claims:end -->" with the summary table.
-4. With ``--compare=FILE`` (default: docs/claims_before_issue23.md, the report
-   before the contraction order changed every MLP run's rounding), lists in
-   claims.md every claim whose verdict differs from FILE's summary table.
+4. With ``--compare=FILE`` (default: docs/claims_before_issue24.md, the report
+   before edge-popup followed the authors' scripts; docs/claims_before_issue23.md is
+   the one before the contraction order), lists in claims.md every claim whose
+   verdict differs from FILE's summary table.
 A claim whose results are missing is listed as "not measured yet" with its command.
 """
 import argparse
@@ -198,7 +199,7 @@ def main():
   ap.add_argument("--docs", default="docs")
   ap.add_argument("--readme", default="README.md")
   ap.add_argument("--jobs", default="launch/tasks_jobs.txt")
-  ap.add_argument("--compare", default="docs/claims_before_issue23.md",
+  ap.add_argument("--compare", default="docs/claims_before_issue24.md",
                   help="an earlier claims report whose verdicts to compare ('' for none)")
   args = ap.parse_args()
   task_rows = read_jobs(args.jobs)
