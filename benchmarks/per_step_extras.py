@@ -24,7 +24,7 @@ import optax
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from gtickets.tickets import masks as masks_lib  # noqa: E402
 from gtickets.training import accelerators  # noqa: E402
-from timing import interleaved_best  # noqa: E402
+from timing import ms_per_step  # noqa: E402
 
 SHAPES = {"embed": (67, 500), "w_in": (500, 48), "w_out": (48, 500), "unembed": (500, 67)}
 
@@ -81,12 +81,7 @@ def main():
            "grokfast-ma: block sums (now)": filter_program(accelerators.grokfast_ma()),
            "grokfast-ma: window mean (before)": filter_program(window_mean_ma()),
            "adamw": filter_program(optax.adamw(1e-3))}
-  for f in calls.values():
-    jax.block_until_ready(f())  # compile
-  best = interleaved_best(calls, args.repeats)
-  ms = {name: 1e3 * t / args.steps for name, t in best.items()}
-  for name, v in ms.items():
-    print(f"{name:36s} {v:8.3f} ms per run-step")
+  ms = ms_per_step(calls, args.steps, args.repeats, "ms per run-step")
   print(f"masks: {ms['masks: stable argsort (before)'] / ms['masks: bisection (now)']:.1f}x; "
         f"grokfast-ma: {ms['grokfast-ma: window mean (before)'] / ms['grokfast-ma: block sums (now)']:.1f}x")
   if args.out:

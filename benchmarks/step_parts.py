@@ -31,7 +31,7 @@ import importlib  # noqa: E402
 from gtickets.experiment.pipeline import make_setup  # noqa: E402
 from gtickets.tickets import masks as masks_lib  # noqa: E402
 from gtickets.training.trainer import init_keys, make_optimizer  # noqa: E402
-from timing import interleaved_best  # noqa: E402
+from timing import ms_per_step  # noqa: E402
 
 
 def get_config(spec):
@@ -103,12 +103,7 @@ def main():
   for order in args.orders.split(","):
     for name, fn in parts(args.config, order, args.steps).items():
       calls[f"{order}: {name}"] = fn
-  for fn in calls.values():
-    jax.block_until_ready(fn())  # compile
-  best = interleaved_best(calls, args.repeats)
-  ms = {name: 1e3 * t / args.steps for name, t in best.items()}
-  for name, v in ms.items():
-    print(f"{name:28s} {v:7.3f} ms per step")
+  ms = ms_per_step(calls, args.steps, args.repeats)
   info = {"config": args.config, "ms_per_step": ms, "steps": args.steps, "repeats": args.repeats,
           "cpus_usable": len(os.sched_getaffinity(0)), "jax": jax.__version__,
           "platform": platform.platform()}

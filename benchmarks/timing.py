@@ -15,3 +15,16 @@ def interleaved_best(calls, repeats):
       jax.block_until_ready(fn())
       best[name] = min(best[name], time.perf_counter() - t0)
   return best
+
+
+def ms_per_step(calls, steps, repeats, unit="ms per step"):
+  """Compiles each call, times them interleaved (``interleaved_best``), prints and
+  returns {name: milliseconds per step} for calls that each run ``steps`` steps."""
+  for fn in calls.values():
+    jax.block_until_ready(fn())  # compile
+  best = interleaved_best(calls, repeats)
+  ms = {name: 1e3 * t / steps for name, t in best.items()}
+  width = max(map(len, ms))
+  for name, v in ms.items():
+    print(f"{name:{width}s} {v:8.3f} {unit}")
+  return ms
