@@ -52,8 +52,7 @@ class Setup:
 
   def arrays(self, data_seed):
     if data_seed not in self._arrays:
-      with self.config.task.unlocked():
-        task_config = self.config.task.copy_and_resolve_references()
+      task_config = self.config.task.copy_and_resolve_references()
       task_config.data_seed = data_seed
       self._arrays[data_seed] = make_task(task_config, self.config.train.cross_entropy).arrays()
     return self._arrays[data_seed]
