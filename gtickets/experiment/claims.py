@@ -23,6 +23,7 @@ import numpy as np
 from gtickets import storage
 from gtickets.experiment import report
 from gtickets.experiment.phase import PhaseResult
+from gtickets.tasks import modular
 from gtickets.training.trainer import METRICS
 
 MUCH = 3.0    # a median speed-up >= MUCH is "many times sooner"
@@ -711,13 +712,11 @@ def _edge_popup_options(root, last):
 
 # ---------------------------------------------------------------- other tasks (C10)
 
-_OPS = {"add": "a + b", "sub": "a - b", "mul": "a * b", "div": "a / b", "a2_b2": "a^2 + b^2",
-        "a2_ab_b2": "a^2 + ab + b^2", "a2_ab_b2_a": "a^2 + ab + b^2 + a", "a3_ab": "a^3 + ab",
-        "a2_ab2_b": "a^2 + ab^2 + b"}
 _OTHER = {"modadd": ("(a + b) mod 67", "MLP"),
           "polynomial": ("polynomial regression", "MLP 40-48-1"),
           "parity": ("sparse parity (3 of 40)", "MLP 40-256-2"),
-          "mnist": ("MNIST, 1000 train (20k steps)", "MLP 784-200-200-10")}
+          "mnist": ("MNIST, 1000 train (20k steps)", "MLP 784-200-200-10"),
+          "mnist_100k": ("MNIST, 1000 train (100k steps, the paper's)", "MLP 784-200-200-10")}
 
 
 def task_label(name):
@@ -731,7 +730,8 @@ def task_label(name):
       model += " as the appendix (width 500, positional embedding)"
     if name.endswith("_layer"):
       model += ", layer-wise masks"
-  return ("random table mod 67" if op == "random" else f"({_OPS[op]}) mod 67"), model
+  return (modular.FORMULAS["random"] if op == "random" else f"({modular.FORMULAS[op]})") \
+      + " mod 67", model
 
 
 FINAL_GAP = 0.05  # a mean final test-accuracy lead worth naming where neither generalizes
