@@ -695,13 +695,9 @@ def _edge_popup_options(root, last):
     except NotMeasured:
       lines.append(f"| {what} | not measured yet | | | |")
       continue
-    acc = np.asarray(payload["test_acc"])[:, payload["steps"].index(last)]
-    kept = set(report.edge_popup_memorizing_seeds(payload))
-    cells = []
-    for v in ("wd", "ep", "ep_wd"):
-      a = acc[[i for i, r in enumerate(payload["runs"]) if r["variant"] == v
-               and r["seed"] in kept]]
-      cells.append(f"{a.mean():.2f} +- {a.std():.2f}" if len(a) else "-")
+    at_last = {r["variant"]: r[f"step {last:,}: here"] for r in report.edge_popup_rows(payload)}
+    kept = report.edge_popup_memorizing_seeds(payload)
+    cells = [at_last.get(label, "-") for label in ("WD", "EP w/o WD", "EP w/ WD")]
     lines.append(f"| {what} | {len(kept)} of {len(payload['base'])} | " + " | ".join(cells)
                  + " |")
   return (f"\n\nThe authors' other departures, one at a time on top of the defaults (test "

@@ -52,9 +52,7 @@ class Setup:
 
   def arrays(self, data_seed):
     if data_seed not in self._arrays:
-      task_config = self.config.task.copy_and_resolve_references()
-      task_config.data_seed = data_seed
-      self._arrays[data_seed] = make_task(task_config, self.config.train.cross_entropy).arrays()
+      self._arrays[data_seed] = _task(self.config, data_seed).arrays()
     return self._arrays[data_seed]
 
   @property
@@ -81,18 +79,22 @@ def data_seed_of(config, seed):
 PER_RUN_OPTIM = ("lr", "weight_decay")  # run-table fields of a per-run-optimizer setup
 
 
+def _task(config, data_seed):
+  """``config``'s task on the split of ``data_seed``."""
+  task_config = config.task.copy_and_resolve_references()
+  task_config.data_seed = data_seed
+  return make_task(task_config, config.train.cross_entropy)
+
+
 def make_setup(config, per_run_optim=False):
   """The task, model and trainer of ``config``; with ``per_run_optim`` every run trains
   with the lr and weight decay of its run table (``PER_RUN_OPTIM``)."""
-  task_config = config.task
-  if config.task.data_seed == -1:
-    task_config = config.task.copy_and_resolve_references()
-    task_config.data_seed = config.seeds[0]
-  task = make_task(task_config, config.train.cross_entropy)
+  data_seed = data_seed_of(config, config.seeds[0])
+  task = _task(config, data_seed)
   model = make_model(config.model, task)
   setup = Setup(config, task, model, make_trainer(config, task, model, per_run_optim),
                 per_run_optim)
-  setup._arrays[task_config.data_seed] = task.arrays()
+  setup._arrays[data_seed] = task.arrays()
   return setup
 
 
