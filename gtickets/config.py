@@ -120,35 +120,6 @@ def _same_fields(fail, section, got, want):
          f"choose the {section} in the config file with default_config({section}=...)")
 
 
-# Fields added after workdirs were trained: a phase's identity (what a rerun
-# checks) leaves them out while they hold these defaults, so those workdirs stay
-# valid; set to anything else, they are part of it.
-LATER_FIELDS = {("optim", "grokfast"): "", ("optim", "grokfast_alpha"): 0.98,
-                ("optim", "grokfast_lamb"): 2.0, ("optim", "grokfast_window"): 100,
-                ("optim", "grokfast_ma_lamb"): 5.0, ("optim", "perpendicular"): False,
-                ("optim", "perpendicular_rescale"): True, ("ticket", "grokfast"): "",
-                ("edge_popup", "base_weight_decay"): -1.0,
-                ("model", "contraction"): "batch_first", ("train", "vmap_runs"): 0,
-                ("model", "embed_gain"): 1.0}
-
-
-def identity_dict(config, groups):
-  """{group: fields} of ``config`` for a phase identity, later fields at their
-  defaults left out (LATER_FIELDS)."""
-  d = config.to_dict()
-  return without_later_defaults({g: d[g] for g in groups})
-
-
-def without_later_defaults(identity):
-  """``identity`` ({group: fields, ...}) without the LATER_FIELDS at their defaults;
-  also applied to stored identities, written while a field was still in them."""
-  out = dict(identity)
-  for (g, f), default in LATER_FIELDS.items():
-    if isinstance(out.get(g), dict) and f in out[g] and out[g][f] == default:
-      out[g] = {k: v for k, v in out[g].items() if k != f}
-  return out
-
-
 def fail(field, value, allowed):
   """Raises the one-line ConfigError naming ``config.<field>``."""
   raise ConfigError(f"config.{field}={value!r} is invalid: {allowed}")

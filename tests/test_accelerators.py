@@ -6,7 +6,8 @@ import numpy as np
 import optax
 import pytest
 
-from gtickets.config import ConfigError, default_config, identity_dict, validate
+from gtickets import identity
+from gtickets.config import ConfigError, default_config, validate
 from gtickets.tasks import cross_entropy
 from gtickets.training import accelerators
 from gtickets.training.trainer import make_optimizer
@@ -104,14 +105,14 @@ def test_config_checks_and_old_identities():
   with pytest.raises(ConfigError, match="optim.grokfast"):
     validate(c)
   c = default_config()
-  assert "grokfast" not in identity_dict(c, ("optim",))["optim"]
-  assert "perpendicular" not in identity_dict(c, ("optim",))["optim"]
+  assert "optim.grokfast" not in identity.of(c, ("optim",))
+  assert "optim.perpendicular" not in identity.of(c, ("optim",))
   from gtickets.experiment.pipeline import ticket_identity
-  assert "grokfast" not in ticket_identity(c)["ticket"]  # ticket phases trained before it
+  assert "ticket.grokfast" not in ticket_identity(c)  # ticket phases trained before it
   c.optim.perpendicular = True
   c.ticket.grokfast = "ema"
-  assert identity_dict(c, ("optim",))["optim"]["perpendicular"] is True
-  assert ticket_identity(c)["ticket"]["grokfast"] == "ema"
+  assert identity.of(c, ("optim",))["optim.perpendicular"] is True
+  assert ticket_identity(c)["ticket.grokfast"] == "ema"
 
 
 def test_training_with_each_accelerator(tiny_config, tmp_path):

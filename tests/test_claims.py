@@ -226,10 +226,9 @@ def test_c10_rows_from_the_jobs_list(tmp_path):
     _phase(tmp_path / name / "tickets",
            [_row("grokked", 0, ticket_t, final=ticket_final)] + controls)
     # mod_random_mlp was trained before the contraction order was a field: batch first
-    model = {"name": "mlp", **({"contraction": "cheapest"} if name == "mod_mul_mlp" else {})}
+    model = {"model.contraction": "cheapest"} if name == "mod_mul_mlp" else {}
     (tmp_path / name / "tickets" / "runs.json").write_text(json.dumps(
-        {"config": {"task": {"name": "modular"}, "train": {"cross_entropy": "exact"},
-                    "model": model}}))
+        {"identity": {"train.cross_entropy": "exact", **model}}))
   root = report_cli.Root(str(tmp_path), [("mod_mul_mlp", "--config=configs/modular.py:mul"),
                                          ("mod_random_mlp", "--config=configs/modular.py:random"),
                                          ("parity", "--config=configs/parity.py")])
@@ -264,7 +263,7 @@ def test_p2_parity_modes_and_a_mislabelled_workdir(tmp_path):
     _phase(tmp_path / name / "tickets", [_row("grokked", s, t) for s, t in enumerate(grokked)]
            + [_row("random", s, t) for s, t in enumerate(rnd)], steps=(0, 2_000, 4_000))
     (tmp_path / name / "tickets" / "runs.json").write_text(json.dumps(
-        {"config": {"task": {"name": "parity"}, "train": {"cross_entropy": mode}}}))
+        {"identity": {"task.name": "parity", "train.cross_entropy": mode}}))
     root[name] = claims.Results(str(tmp_path / name))
   f = claims.parity_precision(root, str(tmp_path))
   # exact: dense >=4x (budget 4,000 / 1,000) and 4x; random 0.5x and 0.8x
@@ -278,7 +277,7 @@ def test_p2_parity_modes_and_a_mislabelled_workdir(tmp_path):
   assert (tmp_path / "claim_p2.png").exists()
   # a workdir trained with another loss than its name says is refused, not reported
   (tmp_path / "parity_float32" / "tickets" / "runs.json").write_text(json.dumps(
-      {"config": {"task": {"name": "parity"}, "train": {"cross_entropy": "exact"}}}))
+      {"identity": {"task.name": "parity", "train.cross_entropy": "exact"}}))
   with pytest.raises(claims.NotMeasured, match="not the float32 cross-entropy"):
     claims.parity_precision(root, str(tmp_path))
 

@@ -4,7 +4,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gtickets.config import ConfigError, default_config, identity_dict, validate
+from gtickets import identity
+from gtickets.config import ConfigError, default_config, validate
 from gtickets.models import make_model
 from gtickets.models.contraction import chain, token_rows
 from gtickets.tasks import make_task
@@ -83,9 +84,9 @@ def test_contraction_is_checked_and_part_of_the_identity():
   # workdirs trained before the field existed multiplied batch first: that value
   # leaves their identity unchanged; the new default is a different identity
   c.model.contraction = "batch_first"
-  assert "contraction" not in identity_dict(c, ("model",))["model"]
+  assert "model.contraction" not in identity.of(c, ("model",))
   c.model.contraction = "cheapest"
-  assert identity_dict(c, ("model",))["model"]["contraction"] == "cheapest"
+  assert identity.of(c, ("model",))["model.contraction"] == "cheapest"
 
 
 @pytest.mark.parametrize("pos_embed,causal", [(False, True), (True, True), (False, False)])

@@ -109,7 +109,7 @@ def test_edge_popup_experiment_end_to_end(tiny_config, tmp_path):
   assert [r["data_seed"] for r in out["runs"]] == [0, 1] * 3
   assert [r["data_seed"] for r in out["base"]] == [0, 1]
   assert out["base"][0]["variant"] == "dense"
-  assert json.loads((tmp_path / "dense" / "runs.json").read_text())["config"]["optim"]["lr"] == 1e-2
+  assert json.loads((tmp_path / "dense" / "runs.json").read_text())["identity"]["optim.lr"] == 1e-2
   assert "| EP w/o WD |" in text and "step 60: paper" in text
   flags = [r["memorizing"] for r in out["base"]]
   assert flags == [experiments.memorizing(r) for r in out["base"]]

@@ -55,7 +55,7 @@ def biggest_file(directory):
     ((), ("--config.optim.lr=0.01",), "(config.optim.lr: stored 0.003, now 0.01)"),
     # a workdir trained in the old contraction order is not mixed with new runs
     (("--config.model.contraction=batch_first",), (),
-     "(config.model.contraction: stored absent, now 'cheapest')")])
+     "(config.model.contraction: stored neutral, now 'cheapest')")])
 def test_refused_launch_writes_nothing(tmp_path, first, second, named):
   assert launch(*TINY, *first, workdir=tmp_path).returncode == 0
   before = snapshot(tmp_path)
@@ -242,28 +242,29 @@ def test_resume_reads_the_saved_starts_instead_of_building_them(tiny_config, tmp
   _assert_same(run_tickets(make_setup(c), str(tmp_path), dense, progress=False), first)
 
 
-def test_phase_written_while_a_later_field_was_in_its_identity_resumes(tiny_config, tmp_path,
-                                                                        monkeypatch):
-  """A phase started while a field now in config.LATER_FIELDS (here optim.grokfast at
-  its default) was part of the identity resumes from its own chunks (found on a real
-  workdir: it was refused), while a non-default value of that field is refused."""
-  from gtickets import config as config_lib
+def test_a_new_field_at_its_neutral_value_keeps_old_phases(tiny_config, tmp_path,
+                                                            monkeypatch):
+  """A field added after a phase was trained, pinned at the value that reproduces the
+  old behaviour (identity.NEUTRAL), leaves that phase's identity as it was: the phase
+  resumes from its own chunks; a non-neutral value of the field is refused."""
+  from gtickets import identity
   s = make_setup(tiny_config)
   full = run_dense(s, str(tmp_path / "clean"), progress=False)
-  later = dict(config_lib.LATER_FIELDS)
-  monkeypatch.setattr(config_lib, "LATER_FIELDS",
-                      {k: v for k, v in later.items() if k != ("optim", "grokfast")})
   run_dense(s, str(tmp_path / "old"), progress=False)
-  monkeypatch.setattr(config_lib, "LATER_FIELDS", later)
   d = tmp_path / "old" / "dense"
-  assert json.loads((d / "runs.json").read_text())["config"]["optim"]["grokfast"] == ""
+  stored = json.loads((d / "runs.json").read_text())
+  with tiny_config.unlocked():
+    tiny_config.optim.new_field = "off"
+  monkeypatch.setitem(identity.NEUTRAL, "optim.new_field", "off")
+  assert "optim.new_field" not in identity.of(tiny_config, identity.DENSE)
   (d / "curves.npz").unlink()
   chunks = sorted((d / "metrics").glob("upto_*.npz"))
   chunks[-1].unlink()
   kept = snapshot(d / "metrics")
-  _assert_same(run_dense(s, str(tmp_path / "old"), progress=False), full)
+  _assert_same(run_dense(make_setup(tiny_config), str(tmp_path / "old"), progress=False), full)
+  assert json.loads((d / "runs.json").read_text()) == stored
   after = snapshot(d / "metrics")
   assert all(after[k] == v for k, v in kept.items())  # earlier chunks read, not retrained
-  tiny_config.optim.grokfast = "ma"
-  with pytest.raises(phase_lib.WorkdirMismatch, match="holds runs of a different config"):
+  tiny_config.optim.new_field = "on"
+  with pytest.raises(phase_lib.WorkdirMismatch, match="optim.new_field: stored neutral, now 'on'"):
     run_dense(make_setup(tiny_config), str(tmp_path / "old"), progress=False)

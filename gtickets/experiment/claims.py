@@ -20,7 +20,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from gtickets import storage
+from gtickets import identity, storage
 from gtickets.experiment import report
 from gtickets.experiment.phase import PhaseResult
 from gtickets.tasks import modular
@@ -88,19 +88,19 @@ class Results:
 
   def loss_name(self, phase):
     """The loss a phase trained with, from its runs.json: 'cross-entropy (MODE)' or 'MSE'."""
-    config = self.json(os.path.join(phase, "runs.json"))["config"]
+    stored = self.json(os.path.join(phase, "runs.json"))["identity"]
     from gtickets import tasks
-    if tasks.MODULES[config["task"]["name"]].LOSS != "cross_entropy":
+    if tasks.MODULES[identity.value(stored, "task.name")].LOSS != "cross_entropy":
       return "MSE"
-    return f"cross-entropy ({config['train'].get('cross_entropy', 'float32')})"
+    return f"cross-entropy ({identity.value(stored, 'train.cross_entropy')})"
 
   def contraction(self, phase):
-    """The model's contraction order a phase trained with (models/contraction.py):
-    'batch_first' for phases from before the field existed; '' for models without one."""
-    model = self.json(os.path.join(phase, "runs.json"))["config"]["model"]
-    if model["name"] not in ("mlp", "transformer"):
+    """The model's contraction order a phase trained with (models/contraction.py);
+    '' for models without one."""
+    stored = self.json(os.path.join(phase, "runs.json"))["identity"]
+    if identity.value(stored, "model.name") not in ("mlp", "transformer"):
       return ""
-    return model.get("contraction", "batch_first")
+    return identity.value(stored, "model.contraction")
 
   def json(self, name):
     path = os.path.join(self.directory, name)

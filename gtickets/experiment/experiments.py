@@ -28,7 +28,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from gtickets import config as config_lib
-from gtickets import models, storage, tasks
+from gtickets import identity, models, storage, tasks
 from gtickets.analysis import fourier as fourier_lib
 from gtickets.analysis import graphs as graphs_lib
 from gtickets.analysis import jaccard as jaccard_lib
@@ -377,6 +377,12 @@ EDGE_POPUP_VARIANTS = {  # use_scores, train_weights, weight decay (from config.
 EDGE_POPUP_LABELS = {"wd": "WD", "ep": "EP w/o WD", "ep_wd": "EP w/ WD"}
 
 
+EDGE_POPUP_FIELDS = identity.DENSE + ("edge_popup", "seeds")  # the edge_popup phase's
+EDGE_POPUP_NEUTRAL = {  # pinned (identity.py)
+    "edge_popup.base_lr": 0.01, "edge_popup.base_step": 1000, "edge_popup.base_weight_decay": -1.0,
+    "edge_popup.lr": 0.01, "edge_popup.prune_ratio": 0.6,
+    "edge_popup.report_steps": [600, 1000, 1400, 2000], "edge_popup.score_weight_decay": -1.0,
+    "edge_popup.variants": ["wd", "ep", "ep_wd"]}
 MEMORIZING_RULE = "train acc 1 and test acc < 0.1 at the base step"
 
 
@@ -424,11 +430,9 @@ def edge_popup(config, workdir, progress=True):
   params = jax.tree.map(lambda x: x[np.asarray([r["base_run"] for r in runs])], theta)
   setup = make_setup(config)
   trainer = make_edge_popup_trainer(config, setup.task, setup.model)
-  identity = {**config_lib.identity_dict(config, ("task", "model", "optim", "train",
-                                                  "matmul_precision", "edge_popup")),
-              "seeds": list(config.seeds)}
   res = run_phase("edge_popup", workdir, trainer, setup.data_for(runs), runs, params, None,
-                  config, manifest_config=identity, progress=progress, hparams=settings)
+                  config, identity.of(config, EDGE_POPUP_FIELDS, EDGE_POPUP_NEUTRAL),
+                  progress=progress, hparams=settings)
   payload = {"seeds": list(config.seeds), "k": ep.prune_ratio, "base_step": ep.base_step,
              "base_lr": ep.base_lr, "base_weight_decay": base.optim.weight_decay,
              "train_fraction": config.task.train_fraction, "data_seed": config.task.data_seed,

@@ -29,8 +29,7 @@ import os
 import numpy as np
 from tqdm.auto import tqdm
 
-from gtickets import config as config_lib
-from gtickets import storage
+from gtickets import identity, storage
 from gtickets.tickets.checkpoints import StateCheckpoints
 from gtickets.training.measures import run_measures
 from gtickets import distributed
@@ -96,29 +95,13 @@ def _has_results(directory):
              for p in ("curves.npz", "metrics", "checkpoints"))
 
 
-def phase_manifest(runs, manifest_config):
-  """(runs.json content, phase id) of a phase."""
-  manifest = json.loads(json.dumps(storage.strict({"runs": runs, "config": manifest_config})))
+def phase_manifest(runs, phase_identity):
+  """(runs.json content, phase id) of a phase: its run table and identity (identity.py)."""
+  manifest = json.loads(json.dumps(storage.strict({"runs": runs, "identity": phase_identity})))
   return manifest, storage.json_digest(manifest)
 
 
-_ABSENT = object()
-
-
-def first_difference(old, new, path="config"):
-  """'path: stored X, now Y' for the first field where two identities differ, or None
-  (a field the stored identity lacks, from before it existed, is 'stored absent')."""
-  if isinstance(old, dict) and isinstance(new, dict):
-    for key in sorted(set(old) | set(new), key=str):
-      a, b = old.get(key, _ABSENT), new.get(key, _ABSENT)
-      if a != b or (key in old) != (key in new):
-        return first_difference(a, b, f"{path}.{key}")
-    return None
-  show = lambda v: "absent" if v is _ABSENT else repr(v)
-  return None if old == new else f"{path}: stored {show(old)}, now {show(new)}"
-
-
-def claim_directory(name, workdir, runs, manifest_config):
+def claim_directory(name, workdir, runs, phase_identity):
   """The phase folder and its id, after checking (or writing) its ``runs.json``.
 
   Raises WorkdirMismatch if the folder holds runs of another run table or config
@@ -126,7 +109,7 @@ def claim_directory(name, workdir, runs, manifest_config):
   Call it before writing anything else of the phase there.
   """
   directory = os.path.abspath(os.path.join(workdir, name))
-  manifest, phase_id = phase_manifest(runs, manifest_config)
+  manifest, phase_id = phase_manifest(runs, phase_identity)
   path = os.path.join(directory, "runs.json")
   refuse = (f"{directory} holds runs of a different config or run table; use another "
             "--workdir (or delete that folder to retrain it)")
@@ -136,21 +119,14 @@ def claim_directory(name, workdir, runs, manifest_config):
       old = storage.read_json(path)
     except storage.CorruptFile:
       old = None
-  if old is not None:
-    if old != manifest:
-      if not (isinstance(old, dict) and isinstance(old.get("config"), dict) and {
-          **old, "config": config_lib.without_later_defaults(old["config"])} == manifest):
-        if isinstance(old, dict) and isinstance(old.get("config"), dict):
-          diff = first_difference(config_lib.without_later_defaults(old["config"]),
-                                  manifest["config"])
-          if diff is None and old.get("runs") != manifest["runs"]:
-            diff = "the run table (seeds, ratios, variants or mask steps)"
-          if diff:
-            refuse = refuse.replace("; use another", f" ({diff}); use another")
-        raise WorkdirMismatch(refuse)
-      # written while a later field at its default was part of the identity: the
-      # same phase; its results carry the id of the manifest as stored
-      manifest, phase_id = old, storage.json_digest(old)
+  if old is not None and old != manifest:
+    if isinstance(old, dict) and isinstance(old.get("identity"), dict):
+      diff = identity.first_difference(old["identity"], manifest["identity"])
+      if diff is None and old.get("runs") != manifest["runs"]:
+        diff = "the run table (seeds, ratios, variants or mask steps)"
+      if diff:
+        refuse = refuse.replace("; use another", f" ({diff}); use another")
+    raise WorkdirMismatch(refuse)
   elif os.path.isdir(directory) and _has_results(directory):
     stored = _stored_phase_ids(directory)
     if stored != {phase_id}:
@@ -221,19 +197,17 @@ def _resume_point(directory, ckpts, ends, phase_id, name):
   return None, False
 
 
-def run_phase(name, workdir, trainer, data, runs, params, masks, config,
-              manifest_config=None, progress=True, hparams=None):
+def run_phase(name, workdir, trainer, data, runs, params, masks, config, phase_identity,
+              progress=True, hparams=None):
   """Trains ``runs`` (stacked ``params``/``masks``, leading axis = run; ``hparams``:
   the trainer's per-run values, {name: [R]}, if it reads any).
 
-  ``manifest_config``: a JSON-able dict of the settings that determine the
-  result, checked against an existing workdir (default: the whole config).
+  ``phase_identity`` (identity.py): the declared settings that determine the result,
+  checked against an existing workdir.
   ``params``/``masks`` may be a callable returning them, called only if the
   phase has to train (a finished phase is read back without them).
   """
-  if manifest_config is None:
-    manifest_config = config.to_dict()
-  directory, phase_id = claim_directory(name, workdir, runs, manifest_config)
+  directory, phase_id = claim_directory(name, workdir, runs, phase_identity)
   runs = json.loads(json.dumps(runs))
   curves_path = os.path.join(directory, "curves.npz")
   threshold = (config.threshold, config.threshold_on)

@@ -20,7 +20,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from gtickets import storage
-from gtickets.config import identity_dict, resolve_step
+from gtickets import identity as identity_lib
+from gtickets.config import resolve_step
 from gtickets.experiment import variants
 from gtickets.experiment.phase import PhaseResult, add_checkpoints, claim_directory, run_phase
 from gtickets.models import make_model
@@ -100,15 +101,14 @@ def make_setup(config, per_run_optim=False):
 
 def _training_config(config):
   """The config fields that determine a base phase's results (checked on resume)."""
-  return identity_dict(config, ("task", "model", "optim", "train", "matmul_precision"))
+  return identity_lib.of(config, identity_lib.DENSE)
 
 
 def ticket_identity(config):
   """The config fields that determine a ticket phase's results: the training
   config, every ticket field (masks, rewinding, PaI settings, overrides) and the
   seeds of the base runs."""
-  return {**_training_config(config), **identity_dict(config, ("ticket",)),
-          "seeds": list(config.seeds)}
+  return identity_lib.of(config, identity_lib.TICKETS)
 
 
 def _dense_start(setup, runs):
@@ -129,7 +129,7 @@ def run_dense(setup, workdir, progress=True, runs=None, identity=None) -> PhaseR
   runs = dense_runs(c) if runs is None else runs
   return run_phase("dense", workdir, setup.trainer, setup.data_for(runs), runs,
                    lambda: _dense_start(setup, runs), None, c,
-                   manifest_config=_training_config(c) if identity is None else identity,
+                   _training_config(c) if identity is None else identity,
                    progress=progress, hparams=setup.hparams_for(runs))
 
 
@@ -238,7 +238,7 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True,
     return params, masks
 
   return run_phase(c.ticket.phase, workdir, ticket_setup.trainer, ticket_setup.data_for(runs),
-                   runs, starts, None, c, manifest_config=identity, progress=progress,
+                   runs, starts, None, c, identity, progress=progress,
                    hparams=ticket_setup.hparams_for(runs))
 
 

@@ -34,7 +34,7 @@ import numpy as np
 from ml_collections.config_flags import config_path
 
 from gtickets import config as config_lib
-from gtickets import storage
+from gtickets import identity, storage
 from gtickets.experiment import pipeline
 
 SEED, LR, WD, K = "seed", "optim.lr", "optim.weight_decay", "ticket.prune_ratio"
@@ -114,8 +114,7 @@ def dense_runs(config):
 
 
 def _identity(config):
-  return config_lib.identity_dict(config, ("task", "model", "optim", "train",
-                                           "matmul_precision", "ticket"))
+  return identity.of(config, identity.DENSE + ("ticket",))
 
 
 def _pipeline_config(config):
