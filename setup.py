@@ -19,6 +19,8 @@ setup(
         "numpy>=1.26",
         "matplotlib>=3.8",
         "tqdm>=4.66",
+        "pandas>=2.0",
+        "tabulate>=0.9",   # pandas' to_markdown
     ],
     extras_require={"test": ["pytest>=8", "pytest-xdist>=3"]},
 )

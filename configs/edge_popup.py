@@ -32,12 +32,13 @@ Their other departures are options, measured once (docs/results/edge_popup_optio
 for ReLU, sqrt(2) larger than the paper's N(0, 1/p)).
 """
 from configs import modadd
+from gtickets import experiments
 
 
 def get_config(arg=None):
   c = modadd.get_config(arg)
   c.name = "edge_popup" + ("_quick" if arg == "quick" else "")
-  c.experiment = "edge_popup"
+  experiments.use(c, "edge_popup")
   c.seeds = tuple(range(10))
   c.task.data_seed = -1
   c.task.train_fraction = 0.5

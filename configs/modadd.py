@@ -45,10 +45,14 @@ def analysis_config(arg, experiment):
   """The structural analyses (configs/modadd_jaccard.py, _fourier.py, _graphs.py):
   the main setup and workdir, ``experiment`` in it; :quick with steps that fit
   its 600."""
-  c = get_config(arg)
-  c.experiment = experiment
-  if arg == "quick":
-    a = c.analysis
-    a.jaccard_every, a.jaccard_from, a.nongrokked_mask_step, a.early_step = 100, 200, 200, 100
-    a.fourier_steps, a.heatmap_steps = (0, 50, 100, 200, 400, 600), (0, 100, 600)
+  from gtickets import experiments
+  c = experiments.use(get_config(arg), experiment)
+  if arg == "quick" and experiment == "jaccard":
+    c.jaccard.every, c.jaccard.from_step = 100, 200
+  if arg == "quick" and experiment == "fourier":
+    f = c.fourier
+    f.nongrokked_mask_step, f.early_step = 200, 100
+    f.steps, f.heatmap_steps = (0, 50, 100, 200, 400, 600), (0, 100, 600)
+  if arg == "quick" and experiment == "graphs":
+    c.graphs.nongrokked_mask_step = 200
   return c

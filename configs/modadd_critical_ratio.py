@@ -8,11 +8,13 @@ weight decay 0 for comparison:
   python launch/main.py --config=configs/modadd_critical_ratio.py
 """
 from configs import modadd
+from gtickets import experiments
 
 
 def get_config(arg=None):
   c = modadd.ablation_config(arg)
-  c.experiment = c.ticket.phase = "critical_ratio"
+  experiments.use(c, "critical_ratio")
+  c.ticket.phase = "critical_ratio"
   c.ticket.variants = ("grokked",)
   c.ticket.weight_decay = 0.0
   return c

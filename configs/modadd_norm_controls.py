@@ -6,10 +6,12 @@ m = the grokked mask at k = 0.6); curves of accuracy and of L1/L2 norms:
   python launch/main.py --config=configs/modadd_norm_controls.py
 """
 from configs import modadd
+from gtickets import experiments
 
 
 def get_config(arg=None):
   c = modadd.ablation_config(arg)
-  c.experiment = c.ticket.phase = "norm_controls"
+  experiments.use(c, "norm_controls")
+  c.ticket.phase = "norm_controls"
   c.ticket.variants = ("grokked", "l1_matched", "l2_matched")
   return c

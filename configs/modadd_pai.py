@@ -6,10 +6,12 @@ the ticket, beside the grokked ticket and the dense base:
   python launch/main.py --config=configs/modadd_pai.py
 """
 from configs import modadd
+from gtickets import experiments
 
 
 def get_config(arg=None):
   c = modadd.ablation_config(arg)
-  c.experiment = c.ticket.phase = "pai"
+  experiments.use(c, "pai")
+  c.ticket.phase = "pai"
   c.ticket.variants = ("grokked", "random", "snip", "grasp", "synflow")
   return c

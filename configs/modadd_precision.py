@@ -9,12 +9,13 @@ training in float32, that mutes the speed-up?
   python launch/main.py --config=configs/modadd_precision.py
 """
 from configs import modadd
+from gtickets import experiments
 
 
 def get_config(arg=None):
   c = modadd.ablation_config(arg)
   c.name = "modadd_precision" + ("_quick" if arg == "quick" else "")
-  c.experiment = "precision"
+  experiments.use(c, "precision")
   c.ticket.variants = ("grokked",)
   c.precision.modes = ("float32", "exact")
   return c

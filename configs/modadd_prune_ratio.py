@@ -8,11 +8,13 @@ seed-to-seed spread at 5 seeds:
   python launch/main.py --config=configs/modadd_prune_ratio.py
 """
 from configs import modadd
+from gtickets import experiments
 
 
 def get_config(arg=None):
   c = modadd.ablation_config(arg)
-  c.experiment = c.ticket.phase = "prune_ratio"
+  experiments.use(c, "prune_ratio")
+  c.ticket.phase = "prune_ratio"
   if arg != "quick":
     c.seeds = tuple(range(10))
     c.name = "modadd_prune_ratio"

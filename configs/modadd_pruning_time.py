@@ -8,11 +8,13 @@ training forward from step 0, not by retraining the base):
   python launch/main.py --config=configs/modadd_pruning_time.py
 """
 from configs import modadd
+from gtickets import experiments
 
 
 def get_config(arg=None):
   c = modadd.ablation_config(arg)
-  c.experiment = c.ticket.phase = "pruning_time"
+  experiments.use(c, "pruning_time")
+  c.ticket.phase = "pruning_time"
   c.ticket.variants = ("grokked",)
   t = c.train
   fine = max(t.eval_every, t.ckpt_every // 10)

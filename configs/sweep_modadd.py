@@ -2,7 +2,7 @@
 
 Every (seed, lr, weight decay) point trains a dense base run; from each, grokked
 tickets at every k train with the base's lr and weight decay. The four axes vary
-inside one vmapped program (experiment/sweep.py), so the whole grid is two
+inside one vmapped program (experiments/sweep.py), so the whole grid is two
 compiled programs (dense, tickets), its run axis spread over every device:
 
   python launch/main.py --config=configs/sweep_modadd.py --workdir=workdirs/sweep_modadd
@@ -16,13 +16,14 @@ Default: the paper's setup, 5 x 3 x 4 seeds/lr/wd = 60 dense runs and 3 x 60 =
 .png in the workdir, one row per run with every swept field.
 """
 from configs import modadd
+from gtickets import experiments
 
 
 def get_config(arg=None):
   if arg not in (None, "small", "gpu1000", "quick"):
     raise ValueError(f"unknown config variant {arg!r}; known: 'small', 'gpu1000', 'quick'")
   c = modadd.get_config("quick" if arg in ("small", "quick") else None)
-  c.experiment = "sweep"
+  experiments.use(c, "sweep")
   c.name = "sweep_modadd" + (f"_{arg}" if arg else "")
   c.ticket.variants = ("grokked",)
   if arg == "small":

@@ -24,7 +24,7 @@ def default_config(task="modular", model="mlp"):
   """The paper's main setup, with the default fields of the named task and model."""
   c = ml_collections.ConfigDict()
   c.name = "modadd"            # default workdir: workdirs/<name>
-  c.experiment = "main"        # see gtickets/experiment/experiments.py
+  c.experiment = "main"        # one of gtickets/experiments/ (experiments.use adds its section)
   c.seeds = (0, 1, 2)          # one base run per seed; the seed drives the init
   c.threshold = 0.95           # threshold for t_mem and t_gen ...
   c.threshold_on = "accuracy"  # ... on accuracy (reach >=) or "loss" (reach <=)
@@ -77,38 +77,6 @@ def default_config(task="modular", model="mlp"):
   c.ticket.synflow_rounds = 100
   c.ticket.grasp_temperature = 1.0
 
-  c.critical = ml_collections.ConfigDict()
-  c.critical.levels = (0.1, 0.01)  # grid steps of the coarse-to-fine search
-
-  c.analysis = ml_collections.ConfigDict()  # the structural analyses (gtickets/analysis)
-  c.analysis.jaccard_every = 500       # dense checkpoints the mask trajectory uses
-  c.analysis.jaccard_from = 2_000      # the largest change is looked for after this step
-  c.analysis.nongrokked_mask_step = 2_000  # a mask cut while the base only memorizes
-  c.analysis.fourier_steps = (0, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000)
-  c.analysis.heatmap_steps = (0, 1_000, 30_000)  # W and its spectrum drawn (first seed)
-  c.analysis.early_step = 1_000        # where "periodic early" is compared (claim C7)
-  c.analysis.graph_variants = ("grokked", "random", "snip", "grasp", "synflow")
-
-  c.accelerate = ml_collections.ConfigDict()  # experiment "accelerators"
-  c.accelerate.names = ("grokfast_ema", "grokfast_ma", "stablemax", "perpendicular",
-                        "perpendicular_no_wd")
-  c.accelerate.ticket_grokfast = "ema"  # the grokked ticket trained with Grokfast too
-
-  c.sweep = ml_collections.ConfigDict()  # experiment "sweep" (experiment/sweep.py)
-  c.sweep.axes = ()  # ((field, values), ...): e.g. (("seed", (0, 1)), ("optim.lr", (1e-3, 3e-3)))
-
-  c.edge_popup = ml_collections.ConfigDict()  # experiment "edge_popup" (paper Table 1)
-  c.edge_popup.base_lr = 1e-2        # the memorizing base: dense, this lr, ...
-  c.edge_popup.base_step = 1_000     # ... checkpoint at this step
-  c.edge_popup.base_weight_decay = -1.0  # >= 0: the base's weight decay (else optim's)
-  c.edge_popup.prune_ratio = 0.6     # k removed per matrix (the authors keep 0.4)
-  c.edge_popup.lr = 1e-2             # AdamW on weights and scores (the authors' lr)
-  c.edge_popup.score_weight_decay = -1.0  # < 0: the run's weight decay (the authors)
-  c.edge_popup.variants = ("wd", "ep", "ep_wd")
-  c.edge_popup.report_steps = (600, 1_000, 1_400, 2_000)
-
-  c.precision = ml_collections.ConfigDict()
-  c.precision.modes = ("float32", "exact")  # base x ticket cross-entropy grid
   return c
 
 
@@ -130,24 +98,26 @@ def validate(c):
 
   Checks every field this layer and the layers below define (tasks, models,
   training, masks). The names defined above it, ``experiment`` and
-  ``ticket.variants``, are checked by ``gtickets.experiment.validate``, which
+  ``ticket.variants``, are checked by ``gtickets.experiments.validate``, which
   calls this first: the config module imports nothing from the experiment layer.
   """
-  def positive_int(field, value):
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-      fail(field, value, "must be a positive integer")
+  for check in (_check_run, _check_task_and_model, _check_optim, _check_train, _check_ticket):
+    check(c)
+  return c
 
+
+def _positive_int(field, value):
+  if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+    fail(field, value, "must be a positive integer")
+
+
+def _check_run(c):
+  """Seeds, name, threshold and matmul precision."""
   if not c.seeds or len(set(c.seeds)) != len(c.seeds) or any(
       not isinstance(s, int) or isinstance(s, bool) or not 0 <= s < 2 ** 32 for s in c.seeds):
     fail("seeds", c.seeds, "must be a non-empty tuple of distinct integers in [0, 2^32)")
   if not isinstance(c.name, str) or not c.name or "/" in c.name:
     fail("name", c.name, "must be a non-empty name without '/'")
-  lv = c.critical.levels
-  if not lv or any(not 0 < x < 1 for x in lv) or list(lv) != sorted(lv, reverse=True):
-    fail("critical.levels", lv, "decreasing grid steps in (0, 1), e.g. (0.1, 0.01)")
-  pm = c.precision.modes
-  if not pm or len(set(pm)) != len(pm) or any(m not in CROSS_ENTROPY_MODES for m in pm):
-    fail("precision.modes", pm, f"distinct, each one of {CROSS_ENTROPY_MODES}")
   if c.threshold_on not in THRESHOLD_ON:
     fail("threshold_on", c.threshold_on, f"must be one of {THRESHOLD_ON}")
   if c.threshold_on == "accuracy" and not 0 < c.threshold <= 1:
@@ -157,6 +127,9 @@ def validate(c):
   if c.matmul_precision not in MATMUL_PRECISIONS:
     fail("matmul_precision", c.matmul_precision, f"must be one of {MATMUL_PRECISIONS}")
 
+
+def _check_task_and_model(c):
+  """The task and model sections, each by its module, and that they fit."""
   if c.task.name not in tasks.MODULES:
     fail("task.name", c.task.name, f"must be one of {tuple(tasks.MODULES)}")
   _same_fields(fail, "task", c.task, tasks.MODULES[c.task.name].default_config())
@@ -178,6 +151,9 @@ def validate(c):
     fail("model.name", c.model.name, f"reads {model_kind} but task {c.task.name!r} gives "
          f"{task_kind}: use one of {fine}")
 
+
+def _check_optim(c):
+  """The optimizer and its accelerators."""
   if not c.optim.lr > 0:
     fail("optim.lr", c.optim.lr, "must be > 0")
   if not c.optim.weight_decay >= 0:
@@ -189,14 +165,17 @@ def validate(c):
     fail("ticket.grokfast", c.ticket.grokfast, f"must be one of {GROKFAST}")
   if not 0 <= c.optim.grokfast_alpha < 1:
     fail("optim.grokfast_alpha", c.optim.grokfast_alpha, "must be in [0, 1)")
-  positive_int("optim.grokfast_window", c.optim.grokfast_window)
+  _positive_int("optim.grokfast_window", c.optim.grokfast_window)
   for b in ("b1", "b2"):
     if not 0 <= c.optim[b] < 1:
       fail(f"optim.{b}", c.optim[b], "must be in [0, 1)")
 
+
+def _check_train(c):
+  """Steps, evaluation and checkpoint grid, batching and the loss."""
   tr = c.train
   for f in ("num_steps", "eval_every", "ckpt_every"):
-    positive_int(f"train.{f}", tr[f])
+    _positive_int(f"train.{f}", tr[f])
   if not isinstance(tr.vmap_runs, int) or isinstance(tr.vmap_runs, bool) or tr.vmap_runs < -1:
     fail("train.vmap_runs", tr.vmap_runs,
          "must be -1 (by backend), 0 (all runs in one vmap) or a positive group size")
@@ -211,7 +190,10 @@ def validate(c):
     fail("train.num_steps", tr.num_steps,
          f"must be a multiple of train.eval_every={tr.eval_every}")
 
-  tk = c.ticket
+
+def _check_ticket(c):
+  """How tickets are cut, rewound and trained."""
+  tk, tr = c.ticket, c.train
   if not tk.prune_ratios or any(not 0 <= k < 1 for k in tk.prune_ratios):
     fail("ticket.prune_ratios", tk.prune_ratios,
          "each prune ratio k (fraction removed) must be in [0, 1)")
@@ -231,10 +213,18 @@ def validate(c):
   if tk.cross_entropy not in ("",) + CROSS_ENTROPY_MODES:
     fail("ticket.cross_entropy", tk.cross_entropy,
          f"must be '' (as train.cross_entropy) or one of {CROSS_ENTROPY_MODES}")
-  positive_int("ticket.synflow_rounds", tk.synflow_rounds)
+  _positive_int("ticket.synflow_rounds", tk.synflow_rounds)
   if not tk.grasp_temperature > 0:
     fail("ticket.grasp_temperature", tk.grasp_temperature, "must be > 0")
-  return c
+
+
+def check_steps(config, field, steps):
+  """Fails unless every step of ``steps`` lies in [0, train.num_steps] on the eval grid."""
+  t = config.train
+  if not steps or any(not isinstance(s, int) or isinstance(s, bool) or not 0 <= s <= t.num_steps
+                      or s % t.eval_every for s in steps):
+    fail(field, tuple(steps) if len(steps) != 1 else steps[0], "steps in [0, train.num_steps], "
+         f"multiples of train.eval_every={t.eval_every}")
 
 
 def resolve_step(step, config):

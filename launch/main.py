@@ -189,7 +189,7 @@ def main(argv):
   from gtickets import distributed
   distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
   from gtickets.config import ConfigError
-  from gtickets.experiment import experiments
+  from gtickets import experiments
   try:
     config = experiments.validate(config)
   except ConfigError as e:
@@ -213,8 +213,8 @@ def main(argv):
   started = datetime.datetime.now()
   signal.signal(signal.SIGTERM, _stop_on_sigterm)  # a time limit (timeout) is recorded too
   try:
-    text, files = experiments.EXPERIMENTS[config.experiment](config, workdir,
-                                                             progress=_PROGRESS.value)
+    text, files = experiments.EXPERIMENTS[config.experiment].run(config, workdir,
+                                                                 progress=_PROGRESS.value)
   except (WorkdirMismatch, FileNotFoundError, DataError, CorruptFile) as e:
     sys.exit(f"error: {e}")
   except KeyboardInterrupt:

@@ -12,7 +12,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from gtickets import identity, storage  # noqa: E402
-from gtickets.experiment.experiments import EDGE_POPUP_NEUTRAL  # noqa: E402
+from gtickets.experiments.edge_popup import NEUTRAL as EDGE_POPUP_NEUTRAL  # noqa: E402
 from gtickets.experiment.phase import phase_manifest  # noqa: E402
 
 PINNED = {**identity.NEUTRAL, **EDGE_POPUP_NEUTRAL}

@@ -133,12 +133,11 @@ def test_training_with_each_accelerator(tiny_config, tmp_path):
 
 
 def test_accelerators_experiment_table(tiny_config, tmp_path):
-  from gtickets.experiment import experiments
-  c = tiny_config
-  c.experiment = "accelerators"
-  c.accelerate.names = ("stablemax",)
+  from gtickets import experiments
+  c = experiments.use(tiny_config, "accelerators")
+  c.accelerators.names = ("stablemax",)
   experiments.validate(c)
-  text, files = experiments.EXPERIMENTS["accelerators"](c, str(tmp_path), progress=False)
+  text, files = experiments.EXPERIMENTS["accelerators"].run(c, str(tmp_path), progress=False)
   payload = __import__("json").load(open(tmp_path / "accelerators.json"))
   labels = [r["label"] for r in payload["rows"]]
   assert labels == ["dense", "grokked ticket", "random ticket", "dense + stablemax",
@@ -152,13 +151,13 @@ def test_accelerators_experiment_table(tiny_config, tmp_path):
   m2 = checkpoints.load_tree(str(tmp_path / "tickets_grokfast" / "masks"))
   jax.tree.map(lambda a, b: np.testing.assert_array_equal(a[:2], b), m1, m2)
   assert payload["rows"][4]["test_acc_mean"] != payload["rows"][1]["test_acc_mean"]
-  c.accelerate.names = ("grokfast",)
-  with pytest.raises(ConfigError, match="accelerate.names"):
+  c.accelerators.names = ("grokfast",)
+  with pytest.raises(ConfigError, match="accelerators.names"):
     experiments.validate(c)
 
 
 def test_perpendicular_without_weight_decay_is_prieto_et_al_s_setting():
-  from gtickets.experiment.accelerators import with_accelerator
+  from gtickets.experiments.accelerators import with_accelerator
   c = default_config()
   a, b = with_accelerator(c, "perpendicular"), with_accelerator(c, "perpendicular_no_wd")
   assert (a.optim.perpendicular, a.optim.weight_decay) == (True, 1.0)

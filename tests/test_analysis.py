@@ -91,20 +91,26 @@ def test_pruning_cuts_units_off_and_a_triangle_closes_in_the_projection():
 
 
 def _tiny_analysis_config(tiny_config, experiment):
-  c = tiny_config
-  c.experiment = experiment
-  a = c.analysis
-  a.jaccard_every, a.jaccard_from, a.nongrokked_mask_step, a.early_step = 10, 20, 20, 10
-  a.fourier_steps, a.heatmap_steps = (0, 10, 30, 60), (0, 60)
-  a.graph_variants = ("grokked", "random", "snip")
+  from gtickets import experiments
+  c = experiments.use(tiny_config.copy_and_resolve_references(), experiment)
+  if experiment == "jaccard":
+    c.jaccard.every, c.jaccard.from_step = 10, 20
+  if experiment == "fourier":
+    f = c.fourier
+    f.nongrokked_mask_step, f.early_step = 20, 10
+    f.steps, f.heatmap_steps = (0, 10, 30, 60), (0, 60)
+  if experiment == "graphs":
+    c.graphs.nongrokked_mask_step, c.graphs.variants = 20, ("grokked", "random", "snip")
   return c
 
 
 def test_analysis_experiments_end_to_end(tiny_config, tmp_path):
   import json
-  from gtickets.experiment import claims, experiments
+  from gtickets import experiments
+  from gtickets.experiment import claims
+  from gtickets.experiments import fourier, graphs, jaccard
   c = experiments.validate(_tiny_analysis_config(tiny_config, "jaccard"))
-  experiments.jaccard(c, str(tmp_path), progress=False)
+  experiments.EXPERIMENTS["jaccard"].run(c, str(tmp_path), progress=False)
   j = json.loads((tmp_path / "jaccard.json").read_text())
   assert j["steps"] == [0, 10, 20, 30, 40, 50, 60] and j["from"] == 20
   to_final = np.asarray(j["to_final"]["all"])
@@ -112,8 +118,8 @@ def test_analysis_experiments_end_to_end(tiny_config, tmp_path):
   assert np.all((np.asarray(j["consecutive"]["w_in"]) >= 0) & (np.asarray(j["consecutive"]["w_in"]) <= 1))
   assert j["coarse_steps"] == [0, 20, 40, 60]
 
-  c.experiment = "fourier"
-  experiments.fourier(c, str(tmp_path), progress=False)
+  c = experiments.validate(_tiny_analysis_config(tiny_config, "fourier"))
+  experiments.EXPERIMENTS["fourier"].run(c, str(tmp_path), progress=False)
   f = json.loads((tmp_path / "fourier.json").read_text())
   assert list(f["series"]) == ["dense", "grokked ticket", "random ticket", "non-grokked ticket"]
   ent = np.asarray(f["series"]["dense"]["entropy"])
@@ -122,8 +128,8 @@ def test_analysis_experiments_end_to_end(tiny_config, tmp_path):
   assert {r["mask_step"] for r in runs} == {20}
   assert np.asarray(f["heatmaps"]["grokked ticket"]["60"]["w"]).shape == (11, 8)
 
-  c.experiment = "graphs"
-  experiments.graphs(c, str(tmp_path), progress=False)
+  c = experiments.validate(_tiny_analysis_config(tiny_config, "graphs"))
+  experiments.EXPERIMENTS["graphs"].run(c, str(tmp_path), progress=False)
   g = json.loads((tmp_path / "graphs.json").read_text())
   assert [r["kind"] for r in g["rows"]][::2] == ["dense", "grokked", "non-grokked", "random", "snip"]
   dense = [r for r in g["rows"] if r["kind"] == "dense"][0]
@@ -131,18 +137,18 @@ def test_analysis_experiments_end_to_end(tiny_config, tmp_path):
   # dense: every layer fully connected -> 2 hops between units two layers apart
   assert 1.0 < dense["avg_path_length"] < 4.0
   root = type("R", (dict,), {"task_rows": []})(modadd=claims.Results(str(tmp_path)))
-  for fn in (claims.mask_changes, claims.periodic_early, claims.graph_measures):
+  for fn in (jaccard.mask_changes, fourier.periodic_early, graphs.graph_measures):
     assert fn(root, str(tmp_path)).verdict in ("agrees", "partly", "no")
 
 
 def test_analysis_fields_are_checked(tiny_config):
   from gtickets.config import ConfigError
-  from gtickets.experiment import experiments
+  from gtickets import experiments
   c = _tiny_analysis_config(tiny_config, "fourier")
-  c.analysis.fourier_steps = (0, 15)
-  with pytest.raises(ConfigError, match="config.analysis.fourier_steps"):
+  c.fourier.steps = (0, 15)
+  with pytest.raises(ConfigError, match="config.fourier.steps"):
     experiments.validate(c)
   c = _tiny_analysis_config(tiny_config, "graphs")
-  c.analysis.graph_variants = ("grokked", "l1_matched")
-  with pytest.raises(ConfigError, match="config.analysis.graph_variants"):
+  c.graphs.variants = ("grokked", "l1_matched")
+  with pytest.raises(ConfigError, match="config.graphs.variants"):
     experiments.validate(c)

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from gtickets.config import ConfigError, default_config
-from gtickets.experiment.experiments import validate
+from gtickets.experiments import validate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--config.seeds=(0,1)", "--config.task.p=11", "--config.model.d_embed=16",
@@ -59,10 +59,27 @@ def test_invalid_values_name_the_field(field, value, words):
   assert f"config.{field}=" in msg and words in msg and "\n" not in msg
 
 
-def test_a_sweep_refuses_a_split_per_seed():
-  from gtickets.experiment import experiments
+def test_an_experiment_s_section_lives_only_in_its_configs():
+  from gtickets import experiments
   c = default_config()
-  c.experiment, c.task.data_seed = "sweep", -1
+  assert not any(name in c for name in experiments.EXPERIMENTS)  # no experiment's section
+  c.experiment = "jaccard"
+  with pytest.raises(ConfigError, match=r"config.experiment='jaccard' is invalid: its settings "
+                     r"config.jaccard are missing: start the config file with "
+                     r"gtickets.experiments.use\(config, 'jaccard'\)"):
+    experiments.validate(c)
+  c = experiments.use(default_config(), "jaccard")
+  assert c.jaccard.every == 500 and experiments.validate(c) is c
+  c.experiment = "main"
+  with pytest.raises(ConfigError, match="config.jaccard=.* is the section of experiment "
+                     "'jaccard', not of 'main'"):
+    experiments.validate(c)
+
+
+def test_a_sweep_refuses_a_split_per_seed():
+  from gtickets import experiments
+  c = experiments.use(default_config(), "sweep")
+  c.task.data_seed = -1
   c.sweep.axes = (("seed", (0, 1)),)
   with pytest.raises(ConfigError, match="config.task.data_seed=-1 is invalid: a sweep trains"):
     experiments.validate(c)
@@ -170,8 +187,9 @@ def test_launcher_names_missing_mnist_files_before_making_a_workdir(tmp_path):
 # The pipeline, bottom to top: a package imports only from packages before it (and
 # from the shared helpers). config validates every section with the registries below
 # the experiment layer.
-LAYERS = ("tasks", "models", "training", "tickets", "analysis", "config", "experiment")
-HELPERS = ("checks", "storage", "distributed")
+LAYERS = ("tasks", "models", "training", "tickets", "analysis", "config", "experiment",
+          "experiments")
+HELPERS = ("checks", "storage", "distributed", "identity")
 
 
 def test_each_package_imports_only_from_the_layers_below():

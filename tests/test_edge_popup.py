@@ -1,12 +1,14 @@
 """Edge-popup: straight-through scores, frozen weights, exact mask sizes, end to end."""
 import json
+import re
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gtickets.experiment import experiments
+from gtickets import experiments
+from gtickets.experiments import edge_popup as edge_popup_exp
 from gtickets.experiment.pipeline import make_setup
 from gtickets.tickets import edge_popup
 from gtickets.tickets.edge_popup import make_edge_popup_trainer
@@ -37,7 +39,7 @@ def test_scores_start_kaiming_uniform():
 
 
 def _tiny(tiny_config):
-  c = tiny_config
+  c = experiments.use(tiny_config, "edge_popup")
   c.edge_popup.prune_ratio = 0.3
   return c
 
@@ -92,28 +94,27 @@ def test_score_decay_reaches_scores_and_never_frozen_weights_by_hand(tiny_config
 
 
 def test_memorizing_rule():
-  assert experiments.memorizing({"final_train_acc": 1.0, "final_test_acc": 0.05})
-  assert not experiments.memorizing({"final_train_acc": 1.0, "final_test_acc": 0.1})
-  assert not experiments.memorizing({"final_train_acc": 0.99, "final_test_acc": 0.0})
+  assert edge_popup_exp.memorizing({"final_train_acc": 1.0, "final_test_acc": 0.05})
+  assert not edge_popup_exp.memorizing({"final_train_acc": 1.0, "final_test_acc": 0.1})
+  assert not edge_popup_exp.memorizing({"final_train_acc": 0.99, "final_test_acc": 0.0})
 
 
 def test_edge_popup_experiment_end_to_end(tiny_config, tmp_path):
   c = _tiny(tiny_config)
-  c.experiment = "edge_popup"
   c.edge_popup.base_step, c.edge_popup.report_steps = 20, (20, 40, 60)
   c.task.data_seed = -1  # each seed its own split, as the authors' seeds
   c = experiments.validate(c)
-  text, files = experiments.edge_popup(c, str(tmp_path), progress=False)
+  text, files = experiments.EXPERIMENTS["edge_popup"].run(c, str(tmp_path), progress=False)
   out = json.loads((tmp_path / "edge_popup.json").read_text())
   assert [r["variant"] for r in out["runs"]] == ["wd", "wd", "ep", "ep", "ep_wd", "ep_wd"]
   assert [r["data_seed"] for r in out["runs"]] == [0, 1] * 3
   assert [r["data_seed"] for r in out["base"]] == [0, 1]
   assert out["base"][0]["variant"] == "dense"
   assert json.loads((tmp_path / "dense" / "runs.json").read_text())["identity"]["optim.lr"] == 1e-2
-  assert "| EP w/o WD |" in text and "step 60: paper" in text
+  assert "| EP w/o WD |" in re.sub(" +", " ", text) and "step 60: paper" in text
   flags = [r["memorizing"] for r in out["base"]]
-  assert flags == [experiments.memorizing(r) for r in out["base"]]
-  rows = experiments.report.edge_popup_rows(out)
+  assert flags == [edge_popup_exp.memorizing(r) for r in out["base"]]
+  rows = edge_popup_exp.table_rows(out)
   assert [r["n"] for r in rows] == [sum(flags)] * 3  # seeds whose base memorizes
   c.edge_popup.report_steps = (25,)
   with pytest.raises(Exception, match="config.edge_popup.report_steps"):

@@ -1,15 +1,14 @@
 """A phase's identity (gtickets/identity.py): declared fields less their neutral values."""
-import filecmp
 import pathlib
 import shutil
 import subprocess
 import sys
 
-import pytest
 
 from gtickets import config as config_lib
 from gtickets import identity, models, tasks
-from gtickets.experiment import experiments
+from gtickets import experiments
+from gtickets.experiments import edge_popup as edge_popup_exp
 
 ROOT = pathlib.Path(__file__).parents[1]
 
@@ -28,8 +27,8 @@ def every_field():
 def test_every_field_has_a_pinned_neutral_value():
   unpinned = every_field() - set(identity.NEUTRAL)
   assert not unpinned, f"pin these in identity.NEUTRAL: {sorted(unpinned)}"
-  ep = set(identity.flatten({"edge_popup": config_lib.default_config().edge_popup.to_dict()}))
-  assert ep == set(experiments.EDGE_POPUP_NEUTRAL)
+  ep = set(identity.flatten({"edge_popup": edge_popup_exp.section().to_dict()}))
+  assert ep == set(edge_popup_exp.NEUTRAL)
 
 
 def test_identity_lists_exactly_the_fields_off_their_neutral_value():

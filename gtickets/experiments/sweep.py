@@ -1,4 +1,4 @@
-"""Sweeps: the product of value lists over config fields, trained as vmapped batches.
+"""sweep: the product of value lists over config fields, trained as vmapped batches.
 
 ``config.sweep.axes`` is a tuple of ``(field, values)`` pairs, e.g.
 
@@ -26,16 +26,21 @@ Results: ``sweep.csv`` / ``sweep.json`` (one row per run: every swept field, the
 variant, t_mem, t_gen, tau_grok, final accuracies, diverged), ``sweep.md`` (per
 point: t_gen per seed and its median, "-" = not reached) and ``sweep.png``
 (median t_gen against the first swept field that is not the seed).
+
+  python launch/main.py --config=configs/sweep_modadd.py:small
 """
 import itertools
 import os
 
+import ml_collections
 import numpy as np
+import pandas as pd
 from ml_collections.config_flags import config_path
 
 from gtickets import config as config_lib
 from gtickets import identity, storage
-from gtickets.experiment import pipeline
+from gtickets.experiment import pipeline, report
+from gtickets.experiment.registry import experiment
 
 SEED, LR, WD, K = "seed", "optim.lr", "optim.weight_decay", "ticket.prune_ratio"
 PER_RUN = (SEED, LR, WD, K)   # vary inside one vmapped program
@@ -47,7 +52,14 @@ def axes(config):
   return {f: tuple(v) for f, v in config.sweep.axes}
 
 
-def validate(config):
+def section():
+  c = ml_collections.ConfigDict()
+  # ((field, values), ...): e.g. (("seed", (0, 1)), ("optim.lr", (1e-3, 3e-3)))
+  c.axes = ()
+  return c
+
+
+def check(config):
   """Raises ConfigError (one line) on a bad axis, before anything is trained."""
   if config.task.data_seed == -1:
     config_lib.fail("task.data_seed", -1, "a sweep trains every point on one shared split: "
@@ -152,9 +164,9 @@ def group_directory(workdir, values):
   return os.path.join(workdir, "group_" + storage.json_digest(values)[:8])
 
 
-def sweep(config, workdir, progress=True):
+@experiment("sweep", section, check)
+def run(config, workdir, progress=True):
   """Trains every group of the sweep and writes its table and figure."""
-  validate(config)
   ax = axes(config)
   rows = []
   grid = groups(config)
@@ -179,24 +191,20 @@ def sweep(config, workdir, progress=True):
 def point_rows(ax, rows, budget):
   """Per point (every swept field but the seed, and the variant): t_gen per seed
   and the median ("not reached" counted as the step budget, said with ">=")."""
-  fields = [f for f in ax if f != SEED]
-  points = {}
-  for r in rows:
-    points.setdefault(tuple(r.get(f) for f in fields) + (r["variant"],), []).append(r)
+  keys = [f for f in ax if f != SEED] + ["variant"]
   out = []
-  for key, rs in points.items():
-    t = [r["t_gen"] for r in rs]
-    filled = [budget if x is None else x for x in t]
-    med = float(np.median(filled))
-    out.append({**dict(zip(fields + ["variant"], key)),
-                "t_gen per seed": " / ".join("-" if x is None else f"{x:,}" for x in t),
+  for _, group in pd.DataFrame(rows, dtype=object).groupby(keys, sort=False, dropna=False):
+    runs = group.to_dict("records")
+    t = [r["t_gen"] for r in runs]
+    med = float(np.median([budget if x is None else x for x in t]))
+    out.append({**{k: runs[0][k] for k in keys},
+                "t_gen per seed": report.steps_text(t),
                 "median t_gen": (">=" if med >= budget and None in t else "") + f"{med:,.0f}",
                 "reached": f"{sum(x is not None for x in t)}/{len(t)}"})
   return out
 
 
 def _write_results(workdir, config, ax, rows):
-  from gtickets.experiment import report
   storage.write_json(os.path.join(workdir, "sweep.json"),
                      {"axes": {f: list(v) for f, v in ax.items()}, "rows": rows})
   storage.write_csv(os.path.join(workdir, "sweep.csv"), rows)
@@ -207,5 +215,43 @@ def _write_results(workdir, config, ax, rows):
           f"{config.threshold:g}; '-' = not reached in {budget:,} steps\n\n"
           + report.markdown_table(points))
   storage.write_text(os.path.join(workdir, "sweep.md"), text + "\n")
-  report.plot_sweep(os.path.join(workdir, "sweep.png"), ax, rows, budget)
+  plot(os.path.join(workdir, "sweep.png"), ax, rows, budget)
   return text, ["sweep.md", "sweep.csv", "sweep.json", "sweep.png"]
+
+
+def plot(path, axes, rows, budget):
+  """Median t_gen over seeds against the first swept field that is not the seed
+  (log x when its values span > 10x), one line per point of the other fields,
+  one panel per variant; "not reached" drawn at the budget with an open marker."""
+  plt = report.pyplot()
+  fields = [f for f in axes if f != "seed"]
+  variants_ = list(dict.fromkeys(r["variant"] for r in rows))
+  fig, panels = plt.subplots(1, len(variants_), figsize=(4.8 * len(variants_), 3.8),
+                             squeeze=False, sharey=True)
+  x_field, others = (fields[0], fields[1:]) if fields else (None, [])
+  for ax, v in zip(panels[0], variants_):
+    lines = {}
+    for r in rows:
+      if r["variant"] == v:
+        lines.setdefault(tuple(r.get(f) for f in others), {}).setdefault(
+            r.get(x_field, 0), []).append(budget if r["t_gen"] is None else r["t_gen"])
+    for key, pts in list(lines.items())[:12]:
+      xs = sorted(pts)
+      med = [float(np.median(pts[x])) for x in xs]
+      label = ", ".join(f"{f.split('.')[-1]}={k:g}" if isinstance(k, (int, float)) else
+                        f"{f.split('.')[-1]}={k}" for f, k in zip(others, key))
+      line, = ax.plot(xs, med, marker="o", label=label or None)
+      done = [(x, m) for x, m in zip(xs, med) if m >= budget]
+      if done:
+        ax.plot(*zip(*done), "o", mfc="white", color=line.get_color())
+    xs_all = [r.get(x_field, 0) for r in rows]
+    if x_field and min(xs_all) > 0 and max(xs_all) / min(xs_all) > 10:
+      ax.set_xscale("log")
+    ax.axhline(budget, color="gray", lw=0.8, ls=":")
+    ax.set_xlabel(x_field or "")
+    ax.set_title(v)
+    ax.grid(alpha=0.3)
+    if any(k for k in lines) and len(lines) > 1:
+      ax.legend(fontsize=7)
+  panels[0][0].set_ylabel(f"median t_gen (open: not reached in {budget:,})")
+  storage.save_figure(fig, path, 130)

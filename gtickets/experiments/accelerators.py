@@ -2,11 +2,13 @@
 
 Same seeds, same task and model: the main experiment's dense runs and grokked
 (and random) tickets, read back from the workdir (trained if missing); dense runs
-with each accelerator of ``config.accelerate.names`` in ``<workdir>/accel_<name>/``;
+with each accelerator of ``config.accelerators.names`` in ``<workdir>/accel_<name>/``;
 and grokked tickets cut from the plain dense runs but trained with Grokfast
-(``config.accelerate.ticket_grokfast``; phase ``tickets_grokfast``). Writes
+(``config.accelerators.ticket_grokfast``; phase ``tickets_grokfast``). Writes
 ``accelerators.md`` / ``.json`` (t_gen per seed, the median, and the speed-up over
 plain dense per seed) and ``accelerators.png`` (mean test accuracy curves).
+
+  python launch/main.py --config=configs/modadd_accelerators.py --workdir=workdirs/modadd
 
   grokfast_ema   optim.grokfast = "ema"      (training/accelerators.py)
   grokfast_ma    optim.grokfast = "ma"
@@ -18,12 +20,15 @@ plain dense per seed) and ``accelerators.png`` (mean test accuracy curves).
 import dataclasses
 import os
 
+import ml_collections
 import numpy as np
 
 from gtickets import config as config_lib
 from gtickets import storage
 from gtickets.experiment import report
+from gtickets.experiment.claims import Finding, claim, speedup, summarize
 from gtickets.experiment.pipeline import make_setup, run_dense, run_tickets
+from gtickets.experiment.registry import experiment
 
 ACCELERATORS = {
     "grokfast_ema": (("optim", "grokfast", "ema"),),
@@ -35,12 +40,19 @@ ACCELERATORS = {
 }
 
 
-def validate(config):
-  names = config.accelerate.names
+def section():
+  c = ml_collections.ConfigDict()
+  c.names = ("grokfast_ema", "grokfast_ma", "stablemax", "perpendicular", "perpendicular_no_wd")
+  c.ticket_grokfast = "ema"  # the grokked ticket trained with Grokfast too ('': not)
+  return c
+
+
+def check(config):
+  names = config.accelerators.names
   if len(set(names)) != len(names) or any(n not in ACCELERATORS for n in names):
-    config_lib.fail("accelerate.names", names, f"distinct, each one of {tuple(ACCELERATORS)}")
-  if config.accelerate.ticket_grokfast not in ("", "ema", "ma"):
-    config_lib.fail("accelerate.ticket_grokfast", config.accelerate.ticket_grokfast,
+    config_lib.fail("accelerators.names", names, f"distinct, each one of {tuple(ACCELERATORS)}")
+  if config.accelerators.ticket_grokfast not in ("", "ema", "ma"):
+    config_lib.fail("accelerators.ticket_grokfast", config.accelerators.ticket_grokfast,
                     "'' (no such ticket phase), 'ema' or 'ma'")
 
 
@@ -51,24 +63,24 @@ def with_accelerator(config, name):
   return c
 
 
-def accelerators(config, workdir, progress=True):
-  validate(config)
+@experiment("accelerators", section, check)
+def run(config, workdir, progress=True):
   setup = make_setup(config)
   dense = run_dense(setup, workdir, progress)
   rows = [("dense", dense, "dense")]
   tickets = run_tickets(setup, workdir, dense, progress)
   rows += [(f"{v} ticket", tickets, v) for v in config.ticket.variants if v != "dense"]
-  for name in config.accelerate.names:
+  for name in config.accelerators.names:
     c = with_accelerator(config, name)
     rows.append((f"dense + {name}",
                  run_dense(make_setup(c), os.path.join(workdir, f"accel_{name}"), progress),
                  "dense"))
-  if config.accelerate.ticket_grokfast:
+  if config.accelerators.ticket_grokfast:
     c = config.copy_and_resolve_references()
     c.ticket.phase, c.ticket.variants = "tickets_grokfast", ("grokked",)
-    c.ticket.grokfast = config.accelerate.ticket_grokfast
+    c.ticket.grokfast = config.accelerators.ticket_grokfast
     res = run_tickets(dataclasses.replace(setup, config=c), workdir, dense, progress)
-    rows.append((f"grokked ticket + grokfast_{config.accelerate.ticket_grokfast}", res,
+    rows.append((f"grokked ticket + grokfast_{config.accelerators.ticket_grokfast}", res,
                  "grokked"))
   payload = table_payload(config, rows)
   storage.write_json(os.path.join(workdir, "accelerators.json"), payload)
@@ -120,7 +132,7 @@ def table_rows(payload):
 
 
 def plot(path, payload):
-  plt = report.pyplot()  # pylint: disable=protected-access
+  plt = report.pyplot()
   fig, ax = plt.subplots(figsize=(7.5, 4.2))
   for row in payload["rows"]:
     ax.plot(row["steps"], row["test_acc_mean"], label=row["label"])
@@ -132,3 +144,29 @@ def plot(path, payload):
   ax.legend(fontsize=7)
   ax.grid(alpha=0.3)
   storage.save_figure(fig, path, 130)
+
+
+@claim("A1", "Beyond the paper (issue 15): what makes the network grok soonest (Grokfast, "
+       "StableMax, perpendicular gradient, a grokked ticket), and does a ticket add to "
+       "Grokfast?", ["modadd"], "python launch/main.py --config=configs/modadd_accelerators.py",
+       "accelerators")
+def soonest(root, figures):
+  """Descriptive: each row's median speed-up over plain dense, same seeds."""
+  payload = root["modadd"].json("accelerators.json")
+  rows = table_rows(payload)
+  plot(os.path.join(figures, "claim_a1.png"), payload)
+  ranked = sorted(rows, key=lambda r: -float(r["median speed-up"].rstrip("x")))
+  measured = "median speed-up over dense: " + "; ".join(
+      f"{r['run']} {r['median speed-up']}" for r in ranked if r["run"] != "dense")
+  t_gen = {r["label"]: r["t_gen"] for r in payload["rows"]}
+  prefix = "grokked ticket + "
+  for faster in [l for l in t_gen if l.startswith(prefix)]:
+    # does the ticket add to the accelerator: over the plain ticket and over dense + it
+    for slower in ("grokked ticket", "dense + " + faster[len(prefix):]):
+      if slower in t_gen:
+        _, text = summarize([speedup(a, b, payload["budget"])
+                             for a, b in zip(t_gen[slower], t_gen[faster])])
+        measured += f"; {faster} over {slower}: {text}"
+  return Finding(measured, "finding", "descriptive: t_gen of plain dense / t_gen of each "
+                 "row, per seed (not reached = the step budget, a bound)",
+                 report.markdown_table(rows), ("claim_a1.png",))
