@@ -73,12 +73,16 @@ def declared_fields(config, declared):
   return flatten({name: tree[name] for name in declared})
 
 
-def of(config, declared, neutral=None):
+def of(config, declared, neutral=None, data_digest=""):
   """The identity: the declared fields not at their neutral value (``NEUTRAL``, and
-  ``neutral`` for the fields of an experiment's own section), sorted by path."""
+  ``neutral`` for the fields of an experiment's own section), sorted by path; with
+  ``data_digest`` (a task read from files: Task.data_digest) also ``task.data_digest``."""
   pinned = {**NEUTRAL, **(neutral or {})}
   fields = declared_fields(config, declared)
-  return {p: v for p, v in sorted(fields.items()) if plain(pinned.get(p, _ABSENT)) != v}
+  if data_digest:
+    fields["task.data_digest"] = data_digest
+  return {p: v for p, v in sorted(fields.items())
+          if p not in pinned or plain(pinned[p]) != v}
 
 
 def value(identity, path, neutral=None):

@@ -128,9 +128,12 @@ def shell_word(arg):
   return shlex.quote(arg)
 
 
-def record_launch(workdir, config, argv, started, status):
+def record_launch(workdir, config, argv, started, status, done=None, files=()):
   """Appends this launch (command, machine, wall time, status) to launches.jsonl:
-  the claims report (launch/report.py) says from it where each result was measured."""
+  the claims report (launch/report.py) says from it where each result was measured.
+  A finished launch (``done``: its phase.LaunchRecord) also records the digest of its
+  resolved config, every phase it used (id and summary digest) and the digests of its
+  output files: the report publishes only results that match such a record."""
   args = [a for a in argv[1:] if not a.startswith((
       "--workdir", "--progress", "--noprogress", "--host_devices", "--process_id",
       "--coordinator"))]
@@ -142,6 +145,13 @@ def record_launch(workdir, config, argv, started, status):
            "started": started.isoformat(timespec="seconds"),
            "wall_s": round((datetime.datetime.now() - started).total_seconds(), 1)}
   from gtickets import storage
+  if done is not None:
+    entry["config_digest"] = storage.json_digest(config.to_dict())
+    entry["phases"] = {
+        os.path.relpath(d, workdir): {"id": pid, "summary": storage.digest(
+            os.path.join(d, "summary.json"))} for d, pid in sorted(done.phases.items())}
+    entry["outputs"] = {f: storage.digest(os.path.join(workdir, f)) for f in files
+                        if os.path.isfile(os.path.join(workdir, f))}
   storage.write_text(os.path.join(workdir, "launches.jsonl"), json.dumps(entry) + "\n", "a")
 
 
@@ -212,9 +222,12 @@ def main(argv):
   print(f"workdir: {workdir}  experiment: {config.experiment}")
   started = datetime.datetime.now()
   signal.signal(signal.SIGTERM, _stop_on_sigterm)  # a time limit (timeout) is recorded too
+  from gtickets.experiment import phase as phase_lib
+  done = phase_lib.begin_launch()
   try:
     text, files = experiments.EXPERIMENTS[config.experiment].run(config, workdir,
                                                                  progress=_PROGRESS.value)
+    done.commit()
   except (WorkdirMismatch, FileNotFoundError, DataError, CorruptFile) as e:
     sys.exit(f"error: {e}")
   except KeyboardInterrupt:
@@ -226,7 +239,7 @@ def main(argv):
       sys.exit(f"error: the disk is full (writing in {workdir}); free some space and rerun "
                "the same command: it resumes from the last complete checkpoint")
     raise
-  record_launch(workdir, config, argv, started, "finished")
+  record_launch(workdir, config, argv, started, "finished", done, files)
   write_config(workdir, config)
   if lock:
     lock.close()

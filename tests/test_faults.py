@@ -1,5 +1,6 @@
 """Faults in a workdir end in the same results or one clear line (issue 11)."""
 import fcntl
+import hashlib
 import json
 import os
 import pathlib
@@ -7,6 +8,7 @@ import subprocess
 import sys
 
 import chex
+import jax
 import numpy as np
 import pytest
 
@@ -30,7 +32,9 @@ def launch(*args, workdir, env=None):
 
 
 def snapshot(directory):
-  return {str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime_ns)
+  """Every file under ``directory``: its size, time and a digest of its bytes."""
+  return {str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime_ns,
+                                          hashlib.sha256(p.read_bytes()).hexdigest())
           for p in pathlib.Path(directory).rglob("*") if p.is_file()}
 
 
@@ -53,6 +57,10 @@ def biggest_file(directory):
 
 @pytest.mark.parametrize("first,second,named", [
     ((), ("--config.optim.lr=0.01",), "(config.optim.lr: stored 0.003, now 0.01)"),
+    # the dense phase is read back at the new threshold, then the tickets are refused:
+    # the dense summaries stay as they were (they were rewritten before the refusal)
+    ((), ("--config.threshold=0.9", "--config.ticket.prune_ratios=(0.5,)"),
+     "(config.ticket.prune_ratios: stored neutral, now [0.5])"),
     # a workdir trained in the old contraction order is not mixed with new runs
     (("--config.model.contraction=batch_first",), (),
      "(config.model.contraction: stored neutral, now 'cheapest')")])
@@ -243,7 +251,7 @@ def test_resume_reads_the_saved_starts_instead_of_building_them(tiny_config, tmp
 
 
 def test_a_new_field_at_its_neutral_value_keeps_old_phases(tiny_config, tmp_path,
-                                                            monkeypatch):
+                                                            monkeypatch, capsys):
   """A field added after a phase was trained, pinned at the value that reproduces the
   old behaviour (identity.NEUTRAL), leaves that phase's identity as it was: the phase
   resumes from its own chunks; a non-neutral value of the field is refused."""
@@ -261,10 +269,37 @@ def test_a_new_field_at_its_neutral_value_keeps_old_phases(tiny_config, tmp_path
   chunks = sorted((d / "metrics").glob("upto_*.npz"))
   chunks[-1].unlink()
   kept = snapshot(d / "metrics")
+  capsys.readouterr()
   _assert_same(run_dense(make_setup(tiny_config), str(tmp_path / "old"), progress=False), full)
+  out = capsys.readouterr()
+  assert "runs.json was missing" not in out.out + out.err  # read as it was, not rewritten
   assert json.loads((d / "runs.json").read_text()) == stored
   after = snapshot(d / "metrics")
   assert all(after[k] == v for k, v in kept.items())  # earlier chunks read, not retrained
   tiny_config.optim.new_field = "on"
   with pytest.raises(phase_lib.WorkdirMismatch, match="optim.new_field: stored neutral, now 'on'"):
     run_dense(make_setup(tiny_config), str(tmp_path / "old"), progress=False)
+
+
+def test_saved_masks_carry_their_phase_id(tiny_config, tmp_path, capsys):
+  """With the ticket phase's runs.json and results gone, masks saved for k = 0.6 are
+  not trained under a k = 0.5 label: they carry their phase id and are built again."""
+  import shutil
+  run_main(tiny_config, str(tmp_path), progress=False)
+  d = tmp_path / "tickets"
+  removed = lambda: sum(int((~np.asarray(m)).sum()) for m in jax.tree.leaves(
+      checkpoints.load_tree(str(d / "masks"))))
+  old_id, old_removed = checkpoints.saved_phase_id(str(d / "masks")), removed()
+  assert old_id
+  for name in ("runs.json", "curves.npz", "summary.json", "summary.csv"):
+    (d / name).unlink()
+  shutil.rmtree(d / "metrics")
+  shutil.rmtree(d / "checkpoints")
+  tiny_config.ticket.prune_ratios = (0.5,)
+  capsys.readouterr()
+  _, res = run_main(tiny_config, str(tmp_path), progress=False)
+  assert "saved for another phase" in capsys.readouterr().out
+  assert removed() < old_removed  # the k = 0.5 masks, not the k = 0.6 ones
+  stored = checkpoints.saved_phase_id(str(d / "masks"))
+  assert stored not in ("", old_id) and stored == checkpoints.saved_phase_id(
+      str(d / "start_params"))

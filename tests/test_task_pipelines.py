@@ -1,4 +1,6 @@
 """A tiny end-to-end ticket run (dense base, grokked and random tickets) per task."""
+import json
+
 import jax
 import numpy as np
 import pytest
@@ -9,7 +11,8 @@ from configs import parity as parity_config
 from configs import polynomial as polynomial_config
 from gtickets import models
 from gtickets.config import validate
-from gtickets.experiment.pipeline import make_setup, run_main
+from gtickets.experiment.phase import WorkdirMismatch
+from gtickets.experiment.pipeline import make_setup, run_dense, run_main
 from gtickets.tasks import mnist
 from gtickets.tickets import checkpoints
 
@@ -68,3 +71,17 @@ def test_ticket_pipeline_runs_on_every_task(case, tmp_path):
     for k in saved:
       assert not np.any(final[k][r["run"]][~saved[k][r["run"]]])
   assert all(m["t_mem"] is None or m["t_mem"] % 10 == 0 for m in tickets.measures)
+
+
+def test_data_files_are_part_of_a_phase_s_identity(tmp_path):
+  """MNIST files replaced between two launches: the phase trained on the old files is
+  refused (naming the data digest), not resumed or read back on the new ones."""
+  c = _tiny(_mnist(tmp_path))
+  run_dense(make_setup(c), str(tmp_path / "w"), progress=False)
+  stored = json.loads((tmp_path / "w" / "dense" / "runs.json").read_text())["identity"]
+  assert len(stored["task.data_digest"]) == 16
+  labels = mnist.read_idx(str(tmp_path / "l-idx1-ubyte.gz"), mnist.LABELS_MAGIC).copy()
+  labels[0] = 1 - labels[0]  # one label changed
+  mnist.write_idx(str(tmp_path / "l-idx1-ubyte.gz"), labels)
+  with pytest.raises(WorkdirMismatch, match="config.task.data_digest: stored"):
+    run_dense(make_setup(c), str(tmp_path / "w"), progress=False)

@@ -127,7 +127,7 @@ def claim_directory(name, workdir, runs, phase_identity):
       if diff:
         refuse = refuse.replace("; use another", f" ({diff}); use another")
     raise WorkdirMismatch(refuse)
-  elif os.path.isdir(directory) and _has_results(directory):
+  if old is None and os.path.isdir(directory) and _has_results(directory):
     stored = _stored_phase_ids(directory)
     if stored != {phase_id}:
       raise WorkdirMismatch(
@@ -213,7 +213,8 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config, phase_i
   threshold = (config.threshold, config.threshold_on)
   z = _readable_curves(curves_path, phase_id)
   if z is not None:
-    return _finish(name, directory, runs, z["steps"], {k: z[k] for k in METRICS}, threshold)
+    return _finish(name, directory, runs, z["steps"], {k: z[k] for k in METRICS}, threshold,
+                   phase_id, read_back=True)
 
   train = config.train
   ends = chunk_ends(train.num_steps, train.ckpt_every)
@@ -246,7 +247,7 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config, phase_i
 
   steps, curves = _gather_chunks(directory, ends, phase_id)
   storage.save_npz(curves_path, steps=steps, phase_id=np.array(phase_id), **curves)
-  return _finish(name, directory, runs, steps, curves, threshold)
+  return _finish(name, directory, runs, steps, curves, threshold, phase_id)
 
 
 def _save_chunk(directory, end, phase_id, steps, metrics):
@@ -301,13 +302,41 @@ def _gather_chunks(directory, ends, phase_id):
   return np.concatenate(steps), {k: np.concatenate(v, axis=1) for k, v in parts.items()}
 
 
-def _finish(name, directory, runs, steps, curves, threshold):
+class LaunchRecord:
+  """The phases one launch used (read back or trained): {folder: phase id}, and the
+  summaries of phases it only read back, written when the launch ends well
+  (``commit``): a launch refused at a later phase changes no byte of earlier ones."""
+
+  def __init__(self):
+    self.phases, self.pending = {}, []
+
+  def commit(self):
+    for directory, rows in self.pending:
+      _write_summaries(directory, rows)
+    self.pending = []
+
+
+_LAUNCH = None  # the LaunchRecord of the running launch (launch/main.py), if any
+
+
+def begin_launch():
+  global _LAUNCH
+  _LAUNCH = LaunchRecord()
+  return _LAUNCH
+
+
+def _write_summaries(directory, rows):
+  storage.write_json(os.path.join(directory, "summary.json"), rows)
+  storage.write_csv(os.path.join(directory, "summary.csv"), rows)
+
+
+def _finish(name, directory, runs, steps, curves, threshold, phase_id, read_back=False):
   """Measures from the curves, written as the phase's summary.json / .csv.
 
   Also when a finished phase is read back: the threshold is not part of the
-  training, so the summaries always follow the config they were last read with.
-  A run marked ``base_diverged`` (its base run was non-finite where its mask or
-  weights were taken) counts as diverged.
+  training, so the summaries always follow the config they were last read with
+  (inside a launch, once it ends well). A run marked ``base_diverged`` (its base run
+  was non-finite where its mask or weights were taken) counts as diverged.
   """
   measures = []
   for i, run in enumerate(runs):
@@ -317,8 +346,12 @@ def _finish(name, directory, runs, steps, curves, threshold):
     measures.append(m)
   result = PhaseResult(name, directory, runs, steps, curves, measures)
   rows = result.rows()
-  storage.write_json(os.path.join(directory, "summary.json"), rows)
-  storage.write_csv(os.path.join(directory, "summary.csv"), rows)
+  if _LAUNCH is not None:
+    _LAUNCH.phases[directory] = phase_id
+  if read_back and _LAUNCH is not None:
+    _LAUNCH.pending.append((directory, rows))
+  else:
+    _write_summaries(directory, rows)
   return result
 
 

@@ -99,16 +99,19 @@ def make_setup(config, per_run_optim=False):
   return setup
 
 
-def _training_config(config):
-  """The config fields that determine a base phase's results (checked on resume)."""
-  return identity_lib.of(config, identity_lib.DENSE)
+def _training_config(config, task=None):
+  """The config fields that determine a base phase's results (checked on resume), and
+  the digest of the data files ``task`` was read from, if any."""
+  return identity_lib.of(config, identity_lib.DENSE,
+                         data_digest=task.data_digest if task is not None else "")
 
 
-def ticket_identity(config):
+def ticket_identity(config, task=None):
   """The config fields that determine a ticket phase's results: the training
-  config, every ticket field (masks, rewinding, PaI settings, overrides) and the
-  seeds of the base runs."""
-  return identity_lib.of(config, identity_lib.TICKETS)
+  config, every ticket field (masks, rewinding, PaI settings, overrides), the
+  seeds of the base runs and the data files' digest."""
+  return identity_lib.of(config, identity_lib.TICKETS,
+                         data_digest=task.data_digest if task is not None else "")
 
 
 def _dense_start(setup, runs):
@@ -129,7 +132,7 @@ def run_dense(setup, workdir, progress=True, runs=None, identity=None) -> PhaseR
   runs = dense_runs(c) if runs is None else runs
   return run_phase("dense", workdir, setup.trainer, setup.data_for(runs), runs,
                    lambda: _dense_start(setup, runs), None, c,
-                   _training_config(c) if identity is None else identity,
+                   _training_config(c, setup.task) if identity is None else identity,
                    progress=progress, hparams=setup.hparams_for(runs))
 
 
@@ -210,15 +213,20 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True,
   """
   c = ticket_config(setup.config)
   runs = ticket_phase_runs(c, dense)
-  identity = ticket_identity(c) if identity is None else identity
+  identity = ticket_identity(c, setup.task) if identity is None else identity
   ticket_setup = (make_setup(c, setup.per_run_optim)
                   if _training_config(c) != _training_config(setup.config)
                   else setup)  # the ticket overrides (weight decay, cross-entropy)
-  directory, _ = claim_directory(c.ticket.phase, workdir, runs, identity)
+  directory, phase_id = claim_directory(c.ticket.phase, workdir, runs, identity)
   mask_dir, params_dir = (os.path.join(directory, n) for n in ("masks", "start_params"))
 
   def starts():
-    if checkpoints.tree_saved(mask_dir) and checkpoints.tree_saved(params_dir):
+    saved = [checkpoints.tree_saved(d) for d in (params_dir, mask_dir)]
+    if all(saved) and {checkpoints.saved_phase_id(d) for d in (params_dir, mask_dir)} != {
+        phase_id}:
+      tqdm.write(f"note: the masks and starting weights in {directory} were saved for "
+                 "another phase (or before phase ids); building them again")
+    elif all(saved):
       try:
         return checkpoints.load_tree(params_dir), checkpoints.load_tree(mask_dir)
       except storage.CorruptFile as e:
@@ -233,8 +241,8 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True,
         cache[step] = checkpoints.restore_params(dense.checkpoint_dir, step)
       return cache[step]
     params, masks = variants.build_starts(runs, base_at, ticket_setup, c.ticket)
-    checkpoints.save_tree(params_dir, params)
-    checkpoints.save_tree(mask_dir, masks)
+    checkpoints.save_tree(params_dir, params, phase_id)
+    checkpoints.save_tree(mask_dir, masks, phase_id)
     return params, masks
 
   return run_phase(c.ticket.phase, workdir, ticket_setup.trainer, ticket_setup.data_for(runs),

@@ -128,7 +128,7 @@ def run(config, workdir, progress=True):
   setup = make_setup(config)
   trainer = make_edge_popup_trainer(config, setup.task, setup.model)
   res = run_phase("edge_popup", workdir, trainer, setup.data_for(runs), runs, params, None,
-                  config, identity.of(config, FIELDS, NEUTRAL),
+                  config, identity.of(config, FIELDS, NEUTRAL, setup.task.data_digest),
                   progress=progress, hparams=settings)
   payload = {"seeds": list(config.seeds), "k": ep.prune_ratio, "base_step": ep.base_step,
              "base_lr": ep.base_lr, "base_weight_decay": base.optim.weight_decay,

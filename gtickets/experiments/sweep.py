@@ -125,8 +125,8 @@ def dense_runs(config):
           for i, (lr, wd, s) in enumerate(itertools.product(lrs, wds, seeds))]
 
 
-def _identity(config):
-  return identity.of(config, identity.DENSE + ("ticket",))
+def _identity(config, task):
+  return identity.of(config, identity.DENSE + ("ticket",), data_digest=task.data_digest)
 
 
 def _pipeline_config(config):
@@ -151,7 +151,7 @@ def run_group(config, directory, progress=True):
   dense run) keep their base's lr and weight decay."""
   c = _pipeline_config(config)
   setup = pipeline.make_setup(c, per_run_optim=True)
-  identity = _identity(config)
+  identity = _identity(config, setup.task)
   dense = pipeline.run_dense(setup, directory, progress, runs=dense_runs(c), identity=identity)
   if not c.ticket.variants:
     return [dense]

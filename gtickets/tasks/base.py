@@ -20,6 +20,8 @@ class Task:
   (int arrays [n, seq] over ``vocab`` symbols) or "features" (float [n, dim]).
   ``cross_entropy_mode``: for classification tasks, the numerical mode of their
   cross-entropy (``tasks/cross_entropy.py``); "" for tasks with another loss.
+  ``data_digest``: a task read from files names their contents (part of a phase's
+  identity: other files are other results).
   Trace ``loss`` inside ``loss_context()`` (x64 for mode "float64").
   """
   name: str
@@ -34,6 +36,7 @@ class Task:
   vocab: int = 0
   info: dict = dataclasses.field(default_factory=dict)
   cross_entropy_mode: str = ""
+  data_digest: str = ""  # of the files the data was read from; "" for generated data
 
   def loss_context(self):
     return cross_entropy.context(self.cross_entropy_mode)

@@ -176,21 +176,25 @@ def write_idx(path, array):
 
 
 def load(config):
-  """(images float32 [n, rows * cols] in [0, 1], labels int32 [n])."""
+  """(images float32 [n, rows * cols] in [0, 1], labels int32 [n], digest of the files)."""
   data_dir, images_file, labels_file = resolve(config)
-  images = read_idx(find_file(data_dir, images_file), IMAGES_MAGIC)
-  labels = read_idx(find_file(data_dir, labels_file), LABELS_MAGIC)
+  paths = [find_file(data_dir, images_file), find_file(data_dir, labels_file)]
+  images, labels = read_idx(paths[0], IMAGES_MAGIC), read_idx(paths[1], LABELS_MAGIC)
+  h = hashlib.sha256()
+  for path in paths:
+    with open(path, "rb") as f:
+      h.update(hashlib.sha256(f.read()).digest())
   if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
     raise DataError(f"MNIST files in {data_dir!r} disagree: images {images.shape}, "
                     f"labels {labels.shape} (want [n, rows, cols] and [n])")
   if labels.max(initial=0) > 9:
     raise DataError(f"MNIST labels in {data_dir!r} go up to {labels.max()}, want 0-9")
   return (images.reshape(len(images), -1).astype(np.float32) / 255.0,
-          labels.astype(np.int32))
+          labels.astype(np.int32), h.hexdigest()[:16])
 
 
 def make_task(config) -> Task:
-  x, y = load(config)
+  x, y, digest = load(config)
   if config.num_train >= len(x):
     raise DataError(f"config.task.num_train={config.num_train} leaves no test images "
                     f"({len(x)} in {config.data_dir!r})")
@@ -199,4 +203,5 @@ def make_task(config) -> Task:
   return Task(
       name=f"mnist_n{config.num_train}", x_train=x[tr], y_train=y[tr], x_test=x[te],
       y_test=y[te], num_outputs=10, loss=one_hot_mse, accuracy=argmax_accuracy,
-      input_kind=INPUT_KIND, info={"num_train": len(tr), "num_test": len(te)})
+      input_kind=INPUT_KIND, info={"num_train": len(tr), "num_test": len(te)},
+      data_digest=digest)

@@ -130,8 +130,9 @@ def _digest_path(path):
   return os.path.abspath(path) + ".digest"
 
 
-def save_tree(path, tree):
-  """Saves a pytree (e.g. a batch of masks) to its own orbax folder, with a digest."""
+def save_tree(path, tree, phase_id=""):
+  """Saves a pytree (e.g. a batch of masks) to its own orbax folder, with a digest and
+  the id of the phase it belongs to (``load_tree`` checks both)."""
   path = os.path.abspath(path)
   if os.path.exists(_digest_path(path)) and distributed.is_writer():
     os.remove(_digest_path(path))
@@ -139,12 +140,19 @@ def save_tree(path, tree):
     ckptr.save(path, tree, force=True)
     ckptr.wait_until_finished()
   distributed.barrier(f"saved {path}")
-  storage.write_text(_digest_path(path), storage.digest(path))
+  storage.write_text(_digest_path(path), f"{storage.digest(path)} {phase_id}".strip())
 
 
 def tree_saved(path):
   """Whether a tree was saved completely at ``path`` (its digest written)."""
   return os.path.exists(_digest_path(path)) and os.path.isdir(path)
+
+
+def saved_phase_id(path):
+  """The phase id saved with a tree ("" for none)."""
+  with open(_digest_path(os.path.abspath(path)), "rb") as f:
+    words = f.read().decode("utf-8", "replace").split()
+  return words[1] if len(words) > 1 else ""
 
 
 def load_tree(path, like=None):
@@ -153,9 +161,10 @@ def load_tree(path, like=None):
   if not tree_saved(path):
     raise FileNotFoundError(f"no saved tree at {path}")
   with open(_digest_path(path), "rb") as f:
-    if f.read().decode("utf-8", "replace").strip() != storage.digest(path):
-      raise storage.CorruptFile(f"{path} does not match the digest written with it "
-                                "(corrupt); delete it and rerun")
+    words = f.read().decode("utf-8", "replace").split()
+  if not words or words[0] != storage.digest(path):
+    raise storage.CorruptFile(f"{path} does not match the digest written with it "
+                              "(corrupt); delete it and rerun")
   def restore():
     with ocp.StandardCheckpointer() as ckptr:
       return ckptr.restore(path, _abstract(like) if like is not None else None)
