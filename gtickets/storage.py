@@ -54,20 +54,29 @@ def read_json(path, what_to_do="delete it and rerun"):
 
 
 def write_text(path, text, mode="w"):
-  """Writes (or with ``mode="a"`` appends) text; process 0 only."""
-  if distributed.is_writer():
-    with open(path, mode) as f:
+  """Writes text atomically (or with ``mode="a"`` appends it); process 0 only."""
+  if not distributed.is_writer():
+    return
+  if mode == "a":
+    with open(path, "a") as f:
       f.write(text)
+    return
+  tmp = path + ".tmp"
+  with open(tmp, "w") as f:
+    f.write(text)
+  os.replace(tmp, path)
 
 
 def write_csv(path, rows):
   """Rows (dicts with the same keys) as CSV, None and non-finite as empty; process 0 only."""
   if not distributed.is_writer():
     return
-  with open(path, "w", newline="") as f:
+  tmp = path + ".tmp"
+  with open(tmp, "w", newline="") as f:
     w = csv.DictWriter(f, fieldnames=list(rows[0]))
     w.writeheader()
     w.writerows([{k: ("" if v is None else v) for k, v in strict(r).items()} for r in rows])
+  os.replace(tmp, path)
 
 
 def save_figure(fig, path, dpi):
@@ -75,7 +84,10 @@ def save_figure(fig, path, dpi):
   import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
   fig.tight_layout()
   if distributed.is_writer():
-    fig.savefig(path, dpi=dpi)
+    root, ext = os.path.splitext(path)
+    tmp = f"{root}.tmp{ext}"  # the format follows the extension
+    fig.savefig(tmp, dpi=dpi)
+    os.replace(tmp, path)
   plt.close(fig)
 
 

@@ -22,16 +22,22 @@ A claim whose results are missing is listed as "not measured yet" with its comma
 """
 import argparse
 import os
+import ast
+import importlib.util
+import shlex
 import shutil
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import gtickets.experiments  # noqa: E402,F401  (registers every experiment's claims)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from ml_collections.config_flags import config_path  # noqa: E402
+
+import gtickets.experiments  # noqa: E402  (registers every experiment's claims)
+from gtickets import storage  # noqa: E402
 from gtickets.experiment import claims as claims_lib  # noqa: E402
 
 BEGIN, END = "<!-- claims:begin -->", "<!-- claims:end -->"
 PHASE_FILES = ("summary.json", "curves.npz", "runs.json")
-SKIP_DIRS = ("checkpoints", "masks", "metrics")
 
 
 def read_jobs(path):
@@ -41,29 +47,90 @@ def read_jobs(path):
   return [(name, args.strip()) for name, args in entries]
 
 
-def mirror(src, dst):
-  """Copies the small result files of ``src`` (a workdir) into ``dst``; returns how
-  many phases were copied. Only finished phases (summary.json and curves.npz)."""
-  copied = 0
-  for here, dirs, files in os.walk(src):
-    dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-    rel = os.path.relpath(here, src)
-    out = os.path.normpath(os.path.join(dst, rel))
-    if rel == ".":
-      wanted = [f for f in files if f == "launches.jsonl" or f.endswith(".json")]
-    elif "summary.json" in files and "curves.npz" in files:
-      wanted = [f for f in PHASE_FILES if f in files]
+def config_of(args):
+  """The resolved config of a launcher command line's ``args`` (``--config=FILE[:ARG]``
+  and ``--config.FIELD=VALUE`` overrides), as launch/main.py builds it."""
+  words = shlex.split(args)
+  path, _, arg = next(w for w in words if w.startswith("--config=")).split("=", 1)[1].partition(":")
+  spec = importlib.util.spec_from_file_location("_claim_config", os.path.join(ROOT, path))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  c = module.get_config(arg or None)
+  for w in words:
+    if w.startswith("--config."):
+      field, _, raw = w[len("--config."):].partition("=")
+      old = config_path.get_value(field, c)
+      try:
+        value = ast.literal_eval(raw)
+      except (ValueError, SyntaxError):
+        value = raw
+      if isinstance(old, float) and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+      config_path.set_value(field, c, value)
+  return gtickets.experiments.validate(c)
+
+
+def verified_files(src, args):
+  """The files of workdir ``src`` that the last finished launch of the jobs line's
+  ``args`` wrote or read, each still as that launch left it: {relative path: why},
+  or (None, one line saying why nothing of it can be published)."""
+  config = config_of(args)
+  digest = storage.json_digest(config.to_dict())
+  res = claims_lib.Results(src)
+  try:
+    launches = res.launches_all()
+  except claims_lib.NotMeasured as e:
+    return None, str(e)
+  mine = [e for e in launches if e.get("status") == "finished"
+          and e.get("experiment") == config.experiment and e.get("config_digest") == digest]
+  if not mine:
+    return None, ("no finished launch of it with a config record (launches there: "
+                  + (", ".join(sorted({e.get('status', '?') + ' ' + e.get('experiment', '?')
+                                      for e in launches})) or "none") + ")")
+  last = mine[-1]
+  files = {}
+  for phase, rec in last["phases"].items():
+    d = os.path.join(src, phase)
+    try:
+      stored_id = storage.json_digest(storage.read_json(os.path.join(d, "runs.json")))
+      summary = storage.digest(os.path.join(d, "summary.json"))
+    except (OSError, storage.CorruptFile) as e:
+      return None, f"phase {phase}: {e}"
+    if stored_id != rec["id"] or summary != rec["summary"]:
+      return None, (f"phase {phase} changed after its launch of {last['started']} "
+                    "(another launch used it since)")
+    files.update({os.path.join(phase, f): "phase" for f in PHASE_FILES})
+  for f, want in last.get("outputs", {}).items():
+    path = os.path.join(src, f)
+    if f.endswith(".json") and os.path.isfile(path) and storage.digest(path) == want:
+      files[f] = "output"
+    elif f.endswith(".json"):
+      return None, f"{f} changed after its launch of {last['started']}"
+  return files, ""
+
+
+def mirror(src, dst, jobs):
+  """Copies into ``dst`` the small result files of workdir ``src`` that a finished
+  launch of one of its ``jobs`` lines (launcher arguments) wrote, verified (see
+  ``verified_files``), each file atomically; a jobs line with nothing verified keeps
+  the committed results and says why. Returns (files copied, [why lines])."""
+  copied, why = 0, []
+  for args in jobs:
+    files, reason = verified_files(src, args)
+    if files is None:
+      why.append(f"{src}: kept the committed results of `{args}`: {reason}")
+      continue
+    for rel in sorted(files):
+      if not os.path.isfile(os.path.join(src, rel)):
+        continue
+      out = os.path.join(dst, rel)
+      os.makedirs(os.path.dirname(out), exist_ok=True)
+      shutil.copyfile(os.path.join(src, rel), out + ".tmp")
+      os.replace(out + ".tmp", out)
       copied += 1
-    elif "runs.json" in files:
-      wanted = []  # an unfinished phase: nothing of it is a result yet
-    else:
-      wanted = [f for f in files if f.endswith(".json") and not f.endswith(".tmp")
-                and any(os.path.isdir(os.path.join(here, d)) for d in dirs)]
-    if wanted:
-      os.makedirs(out, exist_ok=True)
-      for f in wanted:
-        shutil.copyfile(os.path.join(here, f), os.path.join(out, f))
-  return copied
+    shutil.copyfile(os.path.join(src, "launches.jsonl"), os.path.join(dst, "launches.jsonl.tmp"))
+    os.replace(os.path.join(dst, "launches.jsonl.tmp"), os.path.join(dst, "launches.jsonl"))
+  return copied, why
 
 
 class Root:
@@ -90,10 +157,12 @@ def evaluate(root, figures):
   out = []
   for c in claims_lib.CLAIMS:
     res = root[c.workdirs[0]] if c.workdirs else None
-    command = res.finished_command(c.experiment, c.command) if res else c.command
-    seeds = seeds_of(res, c.experiment) if res else ["per row"]
-    machine = claims_lib.describe_machine(res.launches(c.experiment)) if res else "per row"
+    command, seeds, machine = c.command, ["per row"], "per row"
     try:
+      if res:
+        command = res.finished_command(c.experiment, c.command)
+        seeds = seeds_of(res, c.experiment)
+        machine = claims_lib.describe_machine(res.launches(c.experiment))
       finding, error = c.measure(root, figures), ""
     except claims_lib.NotMeasured as e:
       finding, error = None, str(e)
@@ -138,8 +207,13 @@ def readme_table(rows):
 def newest_launch(root, names):
   """The day the newest finished launch behind the report started (the report is a
   function of its results, so it carries their date, not the day it was written)."""
-  days = [e["started"][:10] for n in names for e in root[n].launches_all()
-          if e.get("status") == "finished"]
+  days = []
+  for n in names:
+    try:
+      days += [e["started"][:10] for e in root[n].launches_all()
+               if e.get("status") == "finished"]
+    except claims_lib.NotMeasured:
+      pass  # an unreadable record: said where a claim reads it
   return max(days) if days else "no date (no finished launch)"
 
 
@@ -199,8 +273,7 @@ def update_readme(path, table):
     raise SystemExit(f"error: {path} has no {BEGIN} ... {END} markers for the claims table")
   head, rest = text.split(BEGIN, 1)
   _, tail = rest.split(END, 1)
-  with open(path, "w") as f:
-    f.write(head + BEGIN + "\n" + table + "\n" + END + tail)
+  storage.write_text(path, head + BEGIN + "\n" + table + "\n" + END + tail)
 
 
 def main():
@@ -209,26 +282,39 @@ def main():
   ap.add_argument("--results", default="docs/results")
   ap.add_argument("--docs", default="docs")
   ap.add_argument("--readme", default="README.md")
-  ap.add_argument("--jobs", default="launch/tasks_jobs.txt")
+  ap.add_argument("--jobs", default="launch/tasks_jobs.txt",
+                  help="the per-task rows (C10), one workdir and its launch arguments a line")
+  ap.add_argument("--claims_jobs", default="launch/claims_jobs.txt",
+                  help="the other claims' workdirs and launch arguments")
   ap.add_argument("--compare", default="docs/claims_before_issue24.md",
                   help="an earlier claims report whose verdicts to compare ('' for none)")
   args = ap.parse_args()
+  for flag in ("jobs", "claims_jobs", "readme"):
+    if getattr(args, flag) and not os.path.isfile(getattr(args, flag)):
+      raise SystemExit(f"error: --{flag}={getattr(args, flag)} is not a file")
   task_rows = read_jobs(args.jobs)
+  jobs = {}
+  for name, line in task_rows + read_jobs(args.claims_jobs):
+    jobs.setdefault(name, []).append(line)
   names = dict.fromkeys([w for c in claims_lib.CLAIMS for w in c.workdirs]
                         + [n for n, _ in task_rows])
   for name in names:
     src = os.path.join(args.workdirs, name)
-    if os.path.isdir(src):
-      n = mirror(src, os.path.join(args.results, name))
-      print(f"{src}: {n} finished phases copied to {args.results}/{name}")
+    if not os.path.isdir(src):
+      continue
+    if name not in jobs:
+      print(f"{src}: kept the committed results: no line of the jobs files names it")
+      continue
+    n, why = mirror(src, os.path.join(args.results, name), jobs[name])
+    print("\n".join(why + ([f"{src}: {n} verified files copied to {args.results}/{name}"]
+                           if n else [])))
   figures = os.path.join(args.docs, "figures")
   os.makedirs(figures, exist_ok=True)
   rows = evaluate(Root(args.results, task_rows), figures)
   text = claims_markdown(rows, newest_launch(Root(args.results, task_rows), names))
   if args.compare and os.path.exists(args.compare):
     text += "\n" + "\n".join(changed_verdicts(rows, verdicts_of(args.compare), args.compare))
-  with open(os.path.join(args.docs, "claims.md"), "w") as f:
-    f.write(text)
+  storage.write_text(os.path.join(args.docs, "claims.md"), text)
   table = summary_table(rows)
   if args.readme:
     update_readme(args.readme, readme_table(rows))

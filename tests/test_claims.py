@@ -1,4 +1,5 @@
 """The claims report: effect sizes, verdict rules, and launch/report.py end to end."""
+import hashlib
 import importlib.util
 import json
 import re
@@ -117,23 +118,35 @@ def test_every_claim_is_registered_once():
   assert {"C1", "C2", "C3", "C4", "C5", "C9", "C10", "P1"} <= set(ids)
 
 
+def _report(tmp_path, *extra):
+  return subprocess.run(
+      [sys.executable, str(ROOT / "launch" / "report.py"), f"--workdirs={tmp_path / 'workdirs'}",
+       f"--results={tmp_path / 'results'}", f"--docs={tmp_path / 'docs'}",
+       f"--readme={tmp_path / 'README.md'}", f"--jobs={tmp_path / 'jobs.txt'}",
+       f"--claims_jobs={tmp_path / 'claims_jobs.txt'}", *extra],
+      cwd=ROOT, capture_output=True, text=True)
+
+
+def _files(directory):
+  return {p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+          for p in pathlib.Path(directory).rglob("*") if p.is_file()}
+
+
 def test_report_end_to_end_on_a_quick_workdir(tmp_path):
   workdirs = tmp_path / "workdirs"
-  subprocess.run([sys.executable, str(ROOT / "launch" / "main.py"),
-                  "--config=configs/modadd.py:quick", f"--workdir={workdirs / 'modadd'}",
-                  "--noprogress"], cwd=ROOT, check=True, capture_output=True)
+  launch = lambda *a: subprocess.run(
+      [sys.executable, str(ROOT / "launch" / "main.py"), "--config=configs/modadd.py:quick",
+       f"--workdir={workdirs / 'modadd'}", "--noprogress", *a], cwd=ROOT, check=True,
+      capture_output=True)
+  launch()
   readme = tmp_path / "README.md"
   readme.write_text("intro\n<!-- claims:begin -->\nold table\n<!-- claims:end -->\nrest\n")
-  jobs = tmp_path / "jobs.txt"
-  jobs.write_text("modadd --config=configs/modadd.py\n")
-  out = subprocess.run(
-      [sys.executable, str(ROOT / "launch" / "report.py"), f"--workdirs={workdirs}",
-       f"--results={tmp_path / 'results'}", f"--docs={tmp_path / 'docs'}",
-       f"--readme={readme}", f"--jobs={jobs}"],
-      cwd=ROOT, check=True, capture_output=True, text=True).stdout
-  assert "2 finished phases copied" in out
-  mirrored = sorted(p.relative_to(tmp_path / "results").as_posix()
-                    for p in (tmp_path / "results").rglob("*") if p.is_file())
+  (tmp_path / "jobs.txt").write_text("modadd --config=configs/modadd.py:quick\n")
+  (tmp_path / "claims_jobs.txt").write_text("# none\n")
+  out = _report(tmp_path)
+  assert out.returncode == 0, out.stderr
+  assert "verified files copied" in out.stdout
+  mirrored = sorted(_files(tmp_path / "results"))
   assert "modadd/launches.jsonl" in mirrored and "modadd/tickets/curves.npz" in mirrored
   assert not any("checkpoints" in p or "masks" in p or "metrics" in p for p in mirrored)
   text = readme.read_text()
@@ -143,6 +156,30 @@ def test_report_end_to_end_on_a_quick_workdir(tmp_path):
   assert "`python launch/main.py --config=configs/modadd.py:quick` | 0, 1, 2 |" in md
   assert "## C2" in md and "Not measured yet" in md
   assert (tmp_path / "docs" / "figures" / "claim_c1.png").exists()
+
+  # another config's launch in the claim's workdir (here: another threshold, which
+  # re-measures the phases' summaries) is never published; the committed files stay
+  committed = _files(tmp_path / "results")
+  launch("--config.threshold=0.5")
+  out = _report(tmp_path)
+  assert out.returncode == 0, out.stderr
+  assert "kept the committed results" in out.stdout and "changed after its launch" in out.stdout
+  assert _files(tmp_path / "results") == committed
+  # the claim's workdir holding only other configs' launches: nothing of it is published
+  (tmp_path / "jobs.txt").write_text("modadd --config=configs/modadd.py\n")
+  out = _report(tmp_path)
+  assert "no finished launch of it with a config record" in out.stdout
+  assert _files(tmp_path / "results") == committed
+  # a cut line in a committed launches.jsonl: one line naming the file, no traceback
+  path = tmp_path / "results" / "modadd" / "launches.jsonl"
+  path.write_text(path.read_text()[:-40])
+  out = _report(tmp_path)
+  assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+  assert "launches.jsonl line" in (tmp_path / "docs" / "claims.md").read_text()
+  # a missing jobs file: one line
+  out = _report(tmp_path, f"--jobs={tmp_path / 'nope.txt'}")
+  assert out.returncode != 0 and out.stderr.strip().splitlines() == [
+      f"error: --jobs={tmp_path / 'nope.txt'} is not a file"]
 
 
 def test_readme_headline_is_the_first_clause_without_parentheses():

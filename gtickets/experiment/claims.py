@@ -22,7 +22,7 @@ from typing import Callable, Optional
 import numpy as np
 import pandas as pd
 
-from gtickets import identity
+from gtickets import identity, storage
 from gtickets.experiment import report
 from gtickets.experiment.phase import PhaseResult
 from gtickets.training.trainer import METRICS
@@ -88,10 +88,13 @@ class Results:
     if not (os.path.exists(os.path.join(d, "summary.json"))
             and os.path.exists(os.path.join(d, "curves.npz"))):
       raise NotMeasured(f"phase {name!r} of {self.directory} is not finished")
-    with open(os.path.join(d, "summary.json")) as f:
-      rows = json.load(f)
-    with np.load(os.path.join(d, "curves.npz")) as z:
-      steps, curves = z["steps"], {k: z[k] for k in METRICS}
+    try:
+      rows = storage.read_json(os.path.join(d, "summary.json"), "restore it (git checkout)")
+      z = storage.load_npz(os.path.join(d, "curves.npz"), ("steps",) + METRICS,
+                           "restore it (git checkout)")
+    except storage.CorruptFile as e:
+      raise NotMeasured(str(e)) from None
+    steps, curves = z["steps"], {k: z[k] for k in METRICS}
     return PhaseResult(name, d, rows, steps, curves, [{} for _ in rows])
 
   def loss_name(self, phase):
@@ -114,8 +117,10 @@ class Results:
     path = os.path.join(self.directory, name)
     if not os.path.exists(path):
       raise NotMeasured(f"{path} is missing")
-    with open(path) as f:
-      return json.load(f)
+    try:
+      return storage.read_json(path, "restore it (git checkout)")
+    except storage.CorruptFile as e:
+      raise NotMeasured(str(e)) from None
 
   def finished_command(self, experiment, fallback):
     """The command of the last finished launch of ``experiment``, else ``fallback``."""
@@ -130,8 +135,16 @@ class Results:
     path = os.path.join(self.directory, "launches.jsonl")
     if not os.path.exists(path):
       return []
+    out = []
     with open(path) as f:
-      return [json.loads(l) for l in f if l.strip()]
+      for n, line in enumerate(f, 1):
+        if line.strip():
+          try:
+            out.append(json.loads(line))
+          except json.JSONDecodeError:
+            raise NotMeasured(f"{path} line {n} is not valid JSON (cut?): restore it "
+                              "(git checkout) or delete that line") from None
+    return out
 
 
 def describe_machine(launches):
