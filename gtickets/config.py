@@ -5,6 +5,9 @@ launcher locks it, so an unknown field is an error. ``validate`` checks values
 before anything is compiled and raises :class:`ConfigError` with one line that
 names the field and what is allowed.
 """
+import math
+import re
+
 import ml_collections
 
 from gtickets import models, tasks
@@ -101,9 +104,27 @@ def validate(c):
   ``ticket.variants``, are checked by ``gtickets.experiments.validate``, which
   calls this first: the config module imports nothing from the experiment layer.
   """
-  for check in (_check_run, _check_task_and_model, _check_optim, _check_train, _check_ticket):
+  for check in (_check_finite, _check_run, _check_task_and_model, _check_optim, _check_train,
+                _check_ticket):
     check(c)
   return c
+
+
+def _check_finite(c, prefix=""):
+  """Every number of the config (any section) is finite."""
+  for key, value in c.items():
+    if hasattr(value, "items"):
+      _check_finite(value, f"{prefix}{key}.")
+    values = value if isinstance(value, (tuple, list)) else (value,)
+    if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+      fail(f"{prefix}{key}", value, "must be finite (not nan or inf)")
+
+
+def distinct(field, values, shown=None):
+  """Fails if ``values`` (a run-defining tuple) repeats an entry."""
+  if len(set(values)) != len(values):
+    fail(field, values if shown is None else shown,
+         "must not repeat a value (each would be a duplicate run)")
 
 
 def _positive_int(field, value):
@@ -116,8 +137,9 @@ def _check_run(c):
   if not c.seeds or len(set(c.seeds)) != len(c.seeds) or any(
       not isinstance(s, int) or isinstance(s, bool) or not 0 <= s < 2 ** 32 for s in c.seeds):
     fail("seeds", c.seeds, "must be a non-empty tuple of distinct integers in [0, 2^32)")
-  if not isinstance(c.name, str) or not c.name or "/" in c.name:
-    fail("name", c.name, "must be a non-empty name without '/'")
+  if not isinstance(c.name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", c.name):
+    fail("name", c.name, "must be a folder name: letters, digits, '_', '.', '-', "
+         "starting with a letter or digit")
   if c.threshold_on not in THRESHOLD_ON:
     fail("threshold_on", c.threshold_on, f"must be one of {THRESHOLD_ON}")
   if c.threshold_on == "accuracy" and not 0 < c.threshold <= 1:
@@ -158,6 +180,11 @@ def _check_optim(c):
     fail("optim.lr", c.optim.lr, "must be > 0")
   if not c.optim.weight_decay >= 0:
     fail("optim.weight_decay", c.optim.weight_decay, "must be >= 0")
+  if not c.optim.eps > 0:
+    fail("optim.eps", c.optim.eps, "must be > 0")
+  for f in ("grokfast_lamb", "grokfast_ma_lamb"):
+    if not c.optim[f] >= 0:
+      fail(f"optim.{f}", c.optim[f], "must be >= 0")
   from gtickets.training.accelerators import GROKFAST
   if c.optim.grokfast not in GROKFAST:
     fail("optim.grokfast", c.optim.grokfast, f"must be one of {GROKFAST}")
@@ -197,6 +224,11 @@ def _check_ticket(c):
   if not tk.prune_ratios or any(not 0 <= k < 1 for k in tk.prune_ratios):
     fail("ticket.prune_ratios", tk.prune_ratios,
          "each prune ratio k (fraction removed) must be in [0, 1)")
+  distinct("ticket.prune_ratios", tk.prune_ratios)
+  distinct("ticket.mask_steps", tuple(resolve_step(x, c) for x in tk.mask_steps),
+           tk.mask_steps)
+  if tk.weight_decay != -1 and not tk.weight_decay >= 0:
+    fail("ticket.weight_decay", tk.weight_decay, "must be -1 (optim.weight_decay) or >= 0")
   if tk.scope not in SCOPES:
     fail("ticket.scope", tk.scope, f"must be one of {SCOPES}")
   def is_base_step(s):  # missing base checkpoints are added by training forward
@@ -216,6 +248,22 @@ def _check_ticket(c):
   _positive_int("ticket.synflow_rounds", tk.synflow_rounds)
   if not tk.grasp_temperature > 0:
     fail("ticket.grasp_temperature", tk.grasp_temperature, "must be > 0")
+
+
+def check_fields(c, sections=()):
+  """Fails on a field the schema does not have (a config file's typo, say): the
+  top-level fields and the shared sections of ``default_config``, and ``sections``
+  (an experiment's own, checked by it). Task and model fields: ``_same_fields``."""
+  schema = default_config()
+  for key in c.keys():
+    if key not in schema and key not in sections:
+      fail(key, "...", f"is not a field (a typo?); the config has {sorted(schema.keys())}"
+           + (f" and {sorted(sections)}" if sections else ""))
+  for section in ("optim", "train", "ticket"):
+    extra = sorted(set(c[section].keys()) - set(schema[section].keys()))
+    if extra:
+      fail(f"{section}.{extra[0]}", c[section][extra[0]], f"is not a field of {section} "
+           f"(a typo?); its fields are {sorted(schema[section].keys())}")
 
 
 def check_steps(config, field, steps):

@@ -76,7 +76,11 @@ def load_config(argv):
     path = flags.FLAGS["config"].config_filename.partition(":")[0]
     if not os.path.isfile(path):
       raise FileNotFoundError(f"config file {path!r} does not exist")
-    _CONFIG.value.keys()  # a config file that failed to load raises here
+    import ml_collections
+    if not isinstance(_CONFIG.value, ml_collections.ConfigDict):
+      raise ValueError(f"{path}: get_config() must return an ml_collections.ConfigDict "
+                       f"(start from gtickets.config.default_config()), not a "
+                       f"{type(_CONFIG.value).__name__}")
     return _CONFIG.value
   except Exception as e:  # pylint: disable=broad-except
     msg = None
@@ -116,6 +120,17 @@ def machine():
           "devices": f"{len(devices)} x {devices[0].device_kind}", "device_count": len(devices),
           "jax": jax.__version__,
           "processes": jax.process_count()}
+
+
+def available_memory():
+  """Bytes the runs may use: the accelerators' memory, or the host's available memory."""
+  import jax
+  stats = [d.memory_stats() or {} for d in jax.local_devices()]
+  if jax.default_backend() != "cpu" and all("bytes_limit" in s for s in stats):
+    return sum(s["bytes_limit"] for s in stats)
+  with open("/proc/meminfo") as f:
+    info = {l.split(":")[0]: int(l.split()[1]) * 1024 for l in f if ":" in l}
+  return info.get("MemAvailable", info.get("MemTotal", 1 << 40))
 
 
 def shell_word(arg):
@@ -169,9 +184,10 @@ def _disk_full(e):
 
 
 def lock_workdir(workdir):
-  """Holds an exclusive lock on the workdir for this process's life (one launcher
-  per workdir), or exits with one line if another launcher holds it."""
-  handle = open(os.path.join(workdir, ".lock"), "a")
+  """Holds an exclusive lock on the workdir folder itself for this process's life (one
+  launcher per workdir; the OS holds it, so no file can be deleted to break it), or
+  exits with one line if another launcher holds it."""
+  handle = os.open(workdir, os.O_RDONLY)
   try:
     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
   except BlockingIOError:
@@ -206,18 +222,37 @@ def main(argv):
     sys.exit(f"config error: {e}")
   import jax
   jax.config.update("jax_default_matmul_precision", config.matmul_precision)
+  try:
+    jax.devices()
+  except Exception as e:  # pylint: disable=broad-except
+    first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+    sys.exit(f"error: JAX found no usable backend (JAX_PLATFORMS="
+             f"{os.environ.get('JAX_PLATFORMS', '')!r}): {first}; is that backend installed?")
 
   from gtickets.experiment.phase import WorkdirMismatch
-  from gtickets.experiment.pipeline import make_setup
+  from gtickets.experiment.pipeline import make_setup, memory_estimate
   from gtickets.storage import CorruptFile
   from gtickets.tasks.mnist import DataError
   try:  # data files and settings that need the data, before any workdir or compute
-    make_setup(config)
+    setup = make_setup(config)
   except (DataError, ValueError) as e:
     sys.exit(f"error: {e}")
+  need, what = memory_estimate(setup)
+  have = available_memory()
+  if need > 0.9 * have:
+    sys.exit(f"error: this launch would hold about {need / 2**30:.1f} GiB ({what}) but "
+             f"{have / 2**30:.1f} GiB is available: launch fewer seeds, ratios or variants "
+             "at once (one workdir each)")
 
   workdir = os.path.abspath(_WORKDIR.value or os.path.join("workdirs", config.name))
-  os.makedirs(workdir, exist_ok=True)
+  if os.path.exists(workdir) and not os.path.isdir(workdir):
+    sys.exit(f"error: --workdir={workdir} is a file, not a folder")
+  try:
+    os.makedirs(workdir, exist_ok=True)
+  except OSError as e:
+    sys.exit(f"error: cannot create the workdir {workdir}: {e.strerror}")
+  if not os.access(workdir, os.W_OK | os.X_OK):
+    sys.exit(f"error: the workdir {workdir} is not writable")
   lock = lock_workdir(workdir) if distributed.is_writer() else None
   print(f"workdir: {workdir}  experiment: {config.experiment}")
   started = datetime.datetime.now()
@@ -233,7 +268,12 @@ def main(argv):
   except KeyboardInterrupt:
     record_launch(workdir, config, argv, started, "interrupted")
     write_config(workdir, config)
-    sys.exit("interrupted: rerun the same command to resume from the last checkpoint")
+    # Exit without the interpreter's teardown: XLA's compile threads may still run (a
+    # signal during the first compile), and tearing down under them segfaults.
+    print("interrupted: rerun the same command to resume from the last checkpoint",
+          file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(1)
   except Exception as e:  # pylint: disable=broad-except
     if _disk_full(e):
       sys.exit(f"error: the disk is full (writing in {workdir}); free some space and rerun "
@@ -241,8 +281,8 @@ def main(argv):
     raise
   record_launch(workdir, config, argv, started, "finished", done, files)
   write_config(workdir, config)
-  if lock:
-    lock.close()
+  if lock is not None:
+    os.close(lock)
   if not distributed.is_writer():
     return
   print(f"threshold {config.threshold}; steps are evaluated every "

@@ -46,6 +46,16 @@ def launch(*args, workdir):
     ("task.train_fraction", 0.9999, "0 for testing"),
     ("seeds", (0, 2 ** 32), "[0, 2^32)"),
     ("task.data_seed", -2, "or -1 (each run's split drawn from its own seed)"),
+    ("optim.eps", -1.0, "must be > 0"),
+    ("optim.lr", float("nan"), "must be finite"),
+    ("optim.weight_decay", float("inf"), "must be finite"),
+    ("optim.grokfast_lamb", float("nan"), "must be finite"),
+    ("ticket.prune_ratios", (0.6, 0.6), "must not repeat a value"),
+    ("ticket.mask_steps", (-1, 30000), "must not repeat a value"),
+    ("ticket.weight_decay", -0.5, "-1 (optim.weight_decay) or >= 0"),
+    ("name", "..", "must be a folder name"),
+    ("name", "a/b", "must be a folder name"),
+    ("task.p", 10 ** 6, "must be <= 5000"),
 ])
 def test_invalid_values_name_the_field(field, value, words):
   c = default_config()
@@ -218,3 +228,24 @@ def test_config_layer_imports_nothing_from_the_experiment_layer():
   out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                        check=True).stdout.strip()
   assert out == "[]"
+
+
+def test_a_config_file_cannot_add_fields(tmp_path):
+  (tmp_path / "typo.py").write_text(
+      "from gtickets.config import default_config\n"
+      "def get_config(arg=None):\n  c = default_config()\n  c.optim.lrr = 0.01\n  return c\n")
+  r = launch(f"--config={tmp_path / 'typo.py'}", workdir=tmp_path / "w")
+  assert r.returncode != 0 and r.stderr.strip().splitlines() == [
+      "config error: config.optim.lrr=0.01 is invalid: is not a field of optim (a typo?); its "
+      "fields are ['b1', 'b2', 'eps', 'grokfast', 'grokfast_alpha', 'grokfast_lamb', "
+      "'grokfast_ma_lamb', 'grokfast_window', 'lr', 'perpendicular', 'perpendicular_rescale', "
+      "'weight_decay']"]
+  assert not (tmp_path / "w").exists()
+
+
+def test_memory_is_estimated_before_anything_compiles():
+  from gtickets.experiment.pipeline import make_setup, memory_estimate
+  c = default_config()
+  c.seeds = tuple(range(10_000))
+  need, what = memory_estimate(make_setup(c))
+  assert need > 80 * 2 ** 30 and what.startswith("20,000 runs x ")

@@ -83,7 +83,8 @@ def _stored_phase_ids(directory):
   digests = os.path.join(directory, "checkpoints", "digests.json")
   if os.path.exists(digests):
     try:
-      ids.add(storage.read_json(digests).get("phase_id"))
+      d = storage.read_json(digests)
+      ids.add(d.get("phase_id") if isinstance(d, dict) else None)
     except storage.CorruptFile:
       pass
   return ids - {None}
@@ -257,7 +258,7 @@ def _save_chunk(directory, end, phase_id, steps, metrics):
 
 def _save_checkpoint(ckpts, step, state, phase_id):
   ckpts.save(step, state)
-  digests = storage.read_json(ckpts.digests_path)
+  digests = ckpts.digests()
   if digests.get("phase_id") != phase_id:
     storage.write_json(ckpts.digests_path, {**digests, "phase_id": phase_id})
 
@@ -382,7 +383,7 @@ def add_checkpoints(result, steps, trainer, data, params, masks, eval_every, hpa
   if trainer.per_run_data:
     data = layout.place(data)
   like = layout.real(trainer.init_state(params, masks, hparams))
-  phase_id = storage.read_json(ckpts.digests_path).get("phase_id")
+  phase_id = ckpts.digests().get("phase_id")
   state, at = None, None
   for step in tqdm(missing, desc=f"{result.name}: adding checkpoints", disable=len(missing) < 2):
     start = max(s for s in have if s < step)

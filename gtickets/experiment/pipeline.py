@@ -270,3 +270,22 @@ def run_main(config, workdir, progress=True):
   setup = make_setup(config)
   dense = run_dense(setup, workdir, progress)
   return dense, run_tickets(setup, workdir, dense, progress)
+
+
+COPIES = 10  # float32 copies of a run's weights a phase holds: params, masks, AdamW's two
+#              moments, gradients, start params, a checkpoint in flight, and headroom
+
+
+def memory_estimate(setup):
+  """(bytes, what) a rough upper estimate of what the largest phase of ``setup.config``
+  holds at once: every run's weights ``COPIES`` times, and its data."""
+  c = setup.config
+  shapes = jax.eval_shape(setup.trainer.init_params, init_keys([0]))
+  n_params = sum(int(np.prod(x.shape)) for x in jax.tree.leaves(shapes))
+  n_runs = max(len(c.seeds), len(c.seeds) * len(c.ticket.variants) *
+               len(c.ticket.prune_ratios) * len(c.ticket.mask_steps))
+  data = sum(np.asarray(a).nbytes for a in setup.data_for(dense_runs(c)[:1]).values())
+  per_run_data = data if setup.trainer.per_run_data else 0
+  total = n_runs * (COPIES * 4 * n_params + per_run_data) + data
+  return total, (f"{n_runs:,} runs x {n_params:,} weights x {COPIES} float32 copies"
+                 + (" + a data split each" if per_run_data else ""))

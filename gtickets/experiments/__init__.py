@@ -40,6 +40,12 @@ def validate(config):
   if config.experiment not in EXPERIMENTS:
     config_lib.fail("experiment", config.experiment, f"must be one of {tuple(EXPERIMENTS)}")
   check_sections(config)
+  own = EXPERIMENTS[config.experiment].section
+  config_lib.check_fields(config, (config.experiment,) if own else ())
+  if own and set(config[config.experiment].keys()) != set(own().keys()):
+    extra = sorted(set(config[config.experiment].keys()) ^ set(own().keys()))[0]
+    config_lib.fail(f"{config.experiment}.{extra}", "...", "is not a field of "
+                    f"{config.experiment} (a typo?); its fields are {sorted(own().keys())}")
   names, known = config.ticket.variants, tuple(variants.VARIANTS)
   if (not names and config.experiment != "sweep") or len(set(names)) != len(names) or any(
       v not in known for v in names):

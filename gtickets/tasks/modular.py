@@ -40,10 +40,15 @@ def is_prime(n):
   return n >= 2 and all(n % d for d in range(2, int(n ** 0.5) + 1))
 
 
+MAX_P = 5_000  # 25M pairs: 400 MB of int64 while the split is built
+
+
 def check(c):
   """(field, value, what is allowed) for each invalid field of a modular task config."""
   if not isinstance(c.p, int) or c.p < 2:
     yield "p", c.p, "must be an integer >= 2"
+  elif c.p > MAX_P:
+    yield "p", c.p, f"must be <= {MAX_P} (all p^2 pairs are built in memory)"
   if c.operation not in OPERATIONS:
     yield "operation", c.operation, f"must be one of {tuple(OPERATIONS)}"
   if c.operation == "div" and not is_prime(c.p):
@@ -52,7 +57,7 @@ def check(c):
     yield "pairs", c.pairs, f"must be one of {PAIR_SETS}"
   if not 0 < c.train_fraction < 1:
     yield "train_fraction", c.train_fraction, "must be in (0, 1)"
-  elif (isinstance(c.p, int) and c.p >= 2 and c.operation in OPERATIONS
+  elif (isinstance(c.p, int) and 2 <= c.p <= MAX_P and c.operation in OPERATIONS
         and c.pairs in PAIR_SETS):
     n = len(make_pairs(c.p, c.pairs, c.operation))
     n_train = int(round(c.train_fraction * n))

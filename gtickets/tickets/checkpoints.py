@@ -57,12 +57,18 @@ class StateCheckpoints:
     self.digests_path = os.path.join(self.directory, "digests.json")
 
   def _digests(self):
+    return self.digests()
+
+  def digests(self):
+    """{step: digest, "phase_id": id} as saved; {} when missing, garbled or not a JSON
+    object (every step then counts as unverified: training redoes them)."""
     if not os.path.exists(self.digests_path):
       return {}
     try:
-      return storage.read_json(self.digests_path)
+      d = storage.read_json(self.digests_path)
     except storage.CorruptFile:
-      return {}  # every step then counts as unverified: training redoes them
+      return {}
+    return d if isinstance(d, dict) else {}
 
   def steps(self):
     """The saved and digested steps."""
