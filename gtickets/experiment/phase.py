@@ -228,6 +228,7 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config, phase_i
   if start != train.num_steps or need_state:
     if callable(params):
       params, masks = params()
+    _check_device_layout(directory, resuming=start is not None)
     layout = run_layout(len(runs))
     params, masks, hparams = layout.place((params, masks, hparams or {}))
     if trainer.per_run_data:  # one split per run: placed like the runs
@@ -249,6 +250,39 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config, phase_i
   steps, curves = _gather_chunks(directory, ends, phase_id)
   storage.save_npz(curves_path, steps=steps, phase_id=np.array(phase_id), **curves)
   return _finish(name, directory, runs, steps, curves, threshold, phase_id)
+
+
+def device_layout():
+  """The devices this process trains on: per-seed numbers depend on them."""
+  import jax  # pylint: disable=import-outside-toplevel
+  return {"backend": jax.default_backend(), "devices": jax.device_count()}
+
+
+def _describe(layout):
+  n = layout["devices"]
+  return f"{n} {layout['backend']} device{'s' * (n != 1)}"
+
+
+def _check_device_layout(directory, resuming):
+  """Writes the phase's device layout (``layout.json``) when it starts; refuses to
+  resume it on another one: its curves would then match no uninterrupted run (float32
+  rounding differs with the layout, and grokking amplifies it)."""
+  path, now = os.path.join(directory, "layout.json"), device_layout()
+  old = None
+  if resuming and os.path.exists(path):
+    try:
+      old = storage.read_json(path)
+    except storage.CorruptFile:
+      old = None
+  if old is not None and old != now:
+    raise WorkdirMismatch(
+        f"{directory} was trained on {_describe(old)} and this launch has {_describe(now)}: "
+        "resuming there would match no uninterrupted run; resume with the same devices "
+        f"(e.g. --host_devices={old['devices']} on a CPU) or delete that folder to retrain it")
+  if resuming and old is None:
+    _note(f"{directory}: its device layout was not recorded; resuming on {_describe(now)}")
+  if old is None:
+    storage.write_json(path, now)
 
 
 def _save_chunk(directory, end, phase_id, steps, metrics):
