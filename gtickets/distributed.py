@@ -14,13 +14,15 @@ import jax
 import numpy as np
 
 
-def initialize(coordinator, num_processes, process_id):
+def initialize(coordinator, num_processes, process_id, timeout_s=120):
   """Joins the job (call before any other JAX use); no-op for one process. CPU
-  collectives go through gloo (GPU and TPU backends use their own)."""
+  collectives go through gloo (GPU and TPU backends use their own). Waits at most
+  ``timeout_s`` seconds for every process to join."""
   if num_processes <= 1:
     return
   jax.config.update("jax_cpu_collectives_implementation", "gloo")
-  jax.distributed.initialize(coordinator, num_processes=num_processes, process_id=process_id)
+  jax.distributed.initialize(coordinator, num_processes=num_processes, process_id=process_id,
+                             initialization_timeout=timeout_s)
 
 
 def is_multiprocess():

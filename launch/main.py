@@ -20,6 +20,7 @@ import re
 import shlex
 import signal
 import sys
+import threading
 
 from absl import flags
 from ml_collections import config_flags
@@ -39,6 +40,8 @@ _NUM_PROCESSES = flags.DEFINE_integer(
     "num_processes", 1, "Multi-process jobs (jax.distributed): how many processes; each "
     "runs this same command with its --process_id.")
 _PROCESS_ID = flags.DEFINE_integer("process_id", 0, "Multi-process jobs: this process's index.")
+_JOIN_TIMEOUT = flags.DEFINE_integer(
+    "join_timeout", 120, "Multi-process jobs: seconds to wait for every process to join.")
 _HOST_DEVICES = flags.DEFINE_integer(
     "host_devices", 0, "CPU only: how many host devices the run axis is sharded over; 0 = one "
     "per core this process may run on (XLA_FLAGS' --xla_force_host_platform_device_count, "
@@ -170,6 +173,14 @@ def record_launch(workdir, config, argv, started, status, done=None, files=()):
   storage.write_text(os.path.join(workdir, "launches.jsonl"), json.dumps(entry) + "\n", "a")
 
 
+def _not_joined():
+  print(f"error: the {_NUM_PROCESSES.value} processes did not all join at "
+        f"{_COORDINATOR.value} within {_JOIN_TIMEOUT.value} s: start every --process_id "
+        f"0..{_NUM_PROCESSES.value - 1} with the same command (--join_timeout waits longer)",
+        file=sys.stderr, flush=True)
+  os._exit(1)
+
+
 def _stop_on_sigterm(signum, frame):
   raise KeyboardInterrupt(f"signal {signum}")
 
@@ -213,7 +224,18 @@ def main(argv):
   if _NUM_PROCESSES.value == 1:
     use_host_devices(_HOST_DEVICES.value)
   from gtickets import distributed
-  distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
+  if _NUM_PROCESSES.value > 1:
+    print(f"process {_PROCESS_ID.value} of {_NUM_PROCESSES.value}: waiting up to "
+          f"{_JOIN_TIMEOUT.value} s for the others at {_COORDINATOR.value}", flush=True)
+  # XLA aborts the process (a C++ abort, no Python error) when the others do not join
+  # in its timeout: a watchdog ends it first with one line, and XLA's timeout is later.
+  give_up = threading.Timer(_JOIN_TIMEOUT.value, _not_joined)
+  give_up.daemon = True
+  if _NUM_PROCESSES.value > 1:
+    give_up.start()
+  distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value,
+                         _JOIN_TIMEOUT.value + 60)
+  give_up.cancel()
   from gtickets.config import ConfigError
   from gtickets import experiments
   try:

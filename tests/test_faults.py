@@ -348,3 +348,11 @@ def test_a_digests_file_that_is_not_an_object_only_unverifies_checkpoints(tmp_pa
   (d / "checkpoints" / "digests.json").write_text(content)
   r = launch(*TINY, workdir=tmp_path)
   assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-2000:]
+
+
+def test_a_process_of_a_multi_process_job_started_alone_stops_with_one_line(tmp_path):
+  """It waited 5 minutes, then XLA aborted it (a C++ abort, exit 134)."""
+  r = launch(*TINY, "--num_processes=2", "--process_id=0", "--join_timeout=3",
+             "--coordinator=127.0.0.1:12391", workdir=tmp_path / "w")
+  one_line_error(r, "the 2 processes did not all join at 127.0.0.1:12391 within 3 s")
+  assert r.returncode == 1 and not (tmp_path / "w").exists()
