@@ -216,8 +216,8 @@ def write_config(workdir, config):
   storage.write_json(os.path.join(workdir, name), config.to_dict())
 
 
-def main(argv):
-  config = load_config(argv)
+def join_processes():
+  """Host devices (one process) or the multi-process job, before any JAX use."""
   if not 0 <= _PROCESS_ID.value < max(_NUM_PROCESSES.value, 1):
     sys.exit(f"error: --process_id={_PROCESS_ID.value} must be in [0, --num_processes="
              f"{_NUM_PROCESSES.value})")
@@ -236,8 +236,13 @@ def main(argv):
   distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value,
                          _JOIN_TIMEOUT.value + 60)
   give_up.cancel()
-  from gtickets.config import ConfigError
+
+
+def checked_config(config):
+  """The validated config on a working backend, its data readable and its runs fitting
+  in memory; anything else ends here with one line, before a workdir or a compile."""
   from gtickets import experiments
+  from gtickets.config import ConfigError
   try:
     config = experiments.validate(config)
   except ConfigError as e:
@@ -250,12 +255,9 @@ def main(argv):
     first = (str(e).strip().splitlines() or [type(e).__name__])[0]
     sys.exit(f"error: JAX found no usable backend (JAX_PLATFORMS="
              f"{os.environ.get('JAX_PLATFORMS', '')!r}): {first}; is that backend installed?")
-
-  from gtickets.experiment.phase import WorkdirMismatch
   from gtickets.experiment.pipeline import make_setup, memory_estimate
-  from gtickets.storage import CorruptFile
   from gtickets.tasks.mnist import DataError
-  try:  # data files and settings that need the data, before any workdir or compute
+  try:
     setup = make_setup(config)
   except (DataError, ValueError) as e:
     sys.exit(f"error: {e}")
@@ -265,7 +267,12 @@ def main(argv):
     sys.exit(f"error: this launch would hold about {need / 2**30:.1f} GiB ({what}) but "
              f"{have / 2**30:.1f} GiB is available: launch fewer seeds, ratios or variants "
              "at once (one workdir each)")
+  return config
 
+
+def open_workdir(config):
+  """The workdir, created and writable, locked for this launcher (process 0)."""
+  from gtickets import distributed
   workdir = os.path.abspath(_WORKDIR.value or os.path.join("workdirs", config.name))
   if os.path.exists(workdir) and not os.path.isdir(workdir):
     sys.exit(f"error: --workdir={workdir} is a file, not a folder")
@@ -275,17 +282,24 @@ def main(argv):
     sys.exit(f"error: cannot create the workdir {workdir}: {e.strerror}")
   if not os.access(workdir, os.W_OK | os.X_OK):
     sys.exit(f"error: the workdir {workdir} is not writable")
-  lock = lock_workdir(workdir) if distributed.is_writer() else None
-  print(f"workdir: {workdir}  experiment: {config.experiment}")
+  return workdir, lock_workdir(workdir) if distributed.is_writer() else None
+
+
+def run(config, workdir, argv):
+  """Runs the experiment; records the launch (finished or interrupted); returns
+  (text, files)."""
+  from gtickets import experiments
+  from gtickets.experiment import phase as phase_lib
+  from gtickets.storage import CorruptFile
+  from gtickets.tasks.mnist import DataError
   started = datetime.datetime.now()
   signal.signal(signal.SIGTERM, _stop_on_sigterm)  # a time limit (timeout) is recorded too
-  from gtickets.experiment import phase as phase_lib
   done = phase_lib.begin_launch()
   try:
     text, files = experiments.EXPERIMENTS[config.experiment].run(config, workdir,
                                                                  progress=_PROGRESS.value)
     done.commit()
-  except (WorkdirMismatch, FileNotFoundError, DataError, CorruptFile) as e:
+  except (phase_lib.WorkdirMismatch, FileNotFoundError, DataError, CorruptFile) as e:
     sys.exit(f"error: {e}")
   except KeyboardInterrupt:
     record_launch(workdir, config, argv, started, "interrupted")
@@ -303,8 +317,19 @@ def main(argv):
     raise
   record_launch(workdir, config, argv, started, "finished", done, files)
   write_config(workdir, config)
+  return text, files
+
+
+def main(argv):
+  config = load_config(argv)
+  join_processes()
+  config = checked_config(config)
+  workdir, lock = open_workdir(config)
+  print(f"workdir: {workdir}  experiment: {config.experiment}")
+  text, files = run(config, workdir, argv)
   if lock is not None:
     os.close(lock)
+  from gtickets import distributed
   if not distributed.is_writer():
     return
   print(f"threshold {config.threshold}; steps are evaluated every "
