@@ -57,7 +57,7 @@ class Claim:
 CLAIMS = []
 
 
-KINDS = "CGPA"  # the report's order: the paper's claims, its findings, this project's
+KINDS = "CGPAI"  # the report's order: the paper's claims, its findings, this project's
 
 
 def claim(id, statement, workdirs, command, experiment):

@@ -11,6 +11,7 @@ runs: ``group.theta`` holds their base runs' params at the rewind step and
               ticket phase's settings, e.g. weight decay 0)
   grokked     magnitude mask (ratio k) of the base weights at ``mask_step``,
               kept weights rewound to ``rewind_step``
+  imp         the same, from the previous level of iterative magnitude pruning
   random      uniformly random mask at ratio k (key from the run's seed)
   snip, grasp, synflow
               pruning at initialization (tickets/pai.py) at ratio k, from the
@@ -97,6 +98,15 @@ def _grokked_masks(g):
 
 @variant("grokked", uses_mask_step=True)
 def _grokked(g):
+  return g.theta, _grokked_masks(g)
+
+
+@variant("imp", uses_mask_step=True)
+def _imp(g):
+  """A level of iterative magnitude pruning (experiments/imp.py): the base is the level
+  before, whose final weights are exactly 0 where it pruned, so the magnitude mask at
+  the level's total k removes those first and then the smallest weights it kept (the
+  masks nest); its step-0 weights are the rewound ones on every weight still kept."""
   return g.theta, _grokked_masks(g)
 
 

@@ -30,7 +30,8 @@ def section():
 def check(config):
   g = config.graphs
   config_lib.check_steps(config, "graphs.nongrokked_mask_step", (g.nongrokked_mask_step,))
-  known = tuple(v for v in variants.VARIANTS if v not in ("dense", "l1_matched", "l2_matched"))
+  known = tuple(v for v in variants.VARIANTS
+                if v not in ("dense", "l1_matched", "l2_matched", "imp"))
   if not g.variants or any(v not in known for v in g.variants):
     config_lib.fail("graphs.variants", g.variants, f"each one of {known}")
 
