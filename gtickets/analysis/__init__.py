@@ -8,6 +8,6 @@ axis where it helps):
   graphs   the masked MLP as networkx graphs: path length, clustering, spectral
            and Ramanujan gaps
 
-The experiments that run them over finished workdirs are in
-``gtickets/experiment/experiments.py`` (jaccard, fourier, graphs).
+The experiments that run them over finished workdirs are
+``gtickets/experiments/jaccard.py``, ``fourier.py`` and ``graphs.py``.
 """

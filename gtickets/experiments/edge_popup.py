@@ -80,8 +80,9 @@ def check(config):
   if not isinstance(ep.base_step, int) or ep.base_step <= 0 or ep.base_step % t.eval_every:
     config_lib.fail("edge_popup.base_step", ep.base_step,
                     f"a positive multiple of train.eval_every={t.eval_every}")
-  if not ep.variants or any(v not in VARIANTS for v in ep.variants):
-    config_lib.fail("edge_popup.variants", ep.variants, f"each one of {tuple(VARIANTS)}")
+  if not ep.variants or len(set(ep.variants)) != len(ep.variants) or any(
+      v not in VARIANTS for v in ep.variants):
+    config_lib.fail("edge_popup.variants", ep.variants, f"distinct, each one of {tuple(VARIANTS)}")
   if any(s % t.eval_every or not 0 < s <= t.num_steps for s in ep.report_steps):
     config_lib.fail("edge_popup.report_steps", ep.report_steps, "steps in (0, train.num_steps], "
                     f"multiples of train.eval_every={t.eval_every}")
