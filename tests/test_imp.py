@@ -57,3 +57,31 @@ def test_levels_nest_rewind_to_the_dense_step_and_match_one_shot_at_level_one(ti
 def test_bad_imp_settings_stop_before_any_compute(tiny_config, fields, words):
   with pytest.raises(ConfigError, match=words.replace("(", r"\(").replace(")", r"\)")):
     _imp_config(tiny_config, **fields)
+
+
+def _payload(imp_t, oneshot_t, late_imp_t):
+  """Two levels x two seeds; t_gen lists per level, rewind 0 and rewind 200."""
+  point = lambda k, t: {"k": k, "t_gen": t, "final_test_acc": [1.0, 1.0], "diverged": [0, 0]}
+  chain = lambda imp_, one: {"imp": [point(k, t) for k, t in zip((0.2, 0.36), imp_)],
+                             "oneshot": [point(k, t) for k, t in zip((0.2, 0.36), one)]}
+  return {"budget": 1000, "threshold": 0.95, "ks": [0.2, 0.36], "rate": 0.2, "tag": "wd1",
+          "chains": {"0": chain(imp_t, oneshot_t), "200": chain(late_imp_t, oneshot_t)}}
+
+
+def test_the_imp_questions_follow_their_rules(tmp_path):
+  from gtickets.experiment import claims
+  d = tmp_path / "modadd_imp"
+  d.mkdir()
+  # wd1: IMP 4x sooner than one-shot, one-shot fails at 0.36; rewind 200 2x sooner
+  (d / "imp_wd1.json").write_text(json.dumps(_payload(
+      [[100, 100], [100, 100]], [[400, 400], [None, 400]], [[50, 50], [50, 50]])))
+  # wd0: IMP no sooner, same frontier; rewind 200 no sooner
+  (d / "imp_wd0.json").write_text(json.dumps(_payload(
+      [[100, 100], [100, 100]], [[100, 100], [100, 100]], [[100, 100], [100, 100]])))
+  root = {"modadd_imp": claims.Results(str(d))}
+  i1 = imp.imp_sooner(root, str(tmp_path))
+  assert i1.verdict == "partly" and i1.measured.startswith("wd1: one-shot / IMP median 4x")
+  i2 = imp.imp_frontier(root, str(tmp_path))
+  assert i2.verdict == "partly" and "wd1: IMP 0.360 vs one-shot 0.200" in i2.measured
+  i3 = imp.early_rewinding(root, str(tmp_path))
+  assert i3.verdict == "partly" and "wd1: rewind 0 / rewind 200 median 2x" in i3.measured
