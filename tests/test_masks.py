@@ -56,7 +56,7 @@ def test_layer_masks_equal_a_stable_sort_ranking():
   (also -0.0 with +0.0) in position order, negative scores, k = 0 and near 1."""
   rng = np.random.default_rng(0)
   for trial in range(60):
-    n = int(rng.integers(1, 300))
+    n = int(rng.choice([1, 2, 7, 64, 299]))  # few shapes: each new one compiles
     k = float(rng.choice([0.0, 0.1, 0.6, 0.99, rng.random()]))
     x = rng.normal(size=n).astype(np.float32)
     if trial % 3 == 1:
