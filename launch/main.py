@@ -211,8 +211,9 @@ def write_config(workdir, config):
   """The resolved config beside the results, written once the experiment ran
   (a refused launch leaves the workdir's files as they were)."""
   from gtickets import storage
-  name = ("config.json" if config.experiment == "main" else "sweep_config.json"
-          if config.experiment == "sweep" else f"{config.ticket.phase}_config.json")
+  # one file per experiment: the analyses sharing a workdir (jaccard, fourier, graphs,
+  # accelerators in workdirs/modadd) each keep their own
+  name = "config.json" if config.experiment == "main" else f"{config.experiment}_config.json"
   storage.write_json(os.path.join(workdir, name), config.to_dict())
 
 
