@@ -71,9 +71,9 @@ def config_of(args):
 
 
 def verified_files(src, args):
-  """The files of workdir ``src`` that the last finished launch of the jobs line's
-  ``args`` wrote or read, each still as that launch left it: {relative path: why},
-  or (None, one line saying why nothing of it can be published)."""
+  """(the files of workdir ``src`` that the last finished launch of the jobs line's
+  ``args`` wrote or read, each still as that launch left it: relative paths, "") or
+  (None, one line saying why nothing of it can be published)."""
   config = config_of(args)
   digest = storage.json_digest(config.to_dict())
   res = claims_lib.Results(src)
@@ -88,7 +88,7 @@ def verified_files(src, args):
                   + (", ".join(sorted({e.get('status', '?') + ' ' + e.get('experiment', '?')
                                       for e in launches})) or "none") + ")")
   last = mine[-1]
-  files = {}
+  files = set()
   for phase, rec in last["phases"].items():
     d = os.path.join(src, phase)
     try:
@@ -99,11 +99,11 @@ def verified_files(src, args):
     if stored_id != rec["id"] or summary != rec["summary"]:
       return None, (f"phase {phase} changed after its launch of {last['started']} "
                     "(another launch used it since)")
-    files.update({os.path.join(phase, f): "phase" for f in PHASE_FILES})
+    files.update(os.path.join(phase, f) for f in PHASE_FILES)
   for f, want in last.get("outputs", {}).items():
     path = os.path.join(src, f)
     if f.endswith(".json") and os.path.isfile(path) and storage.digest(path) == want:
-      files[f] = "output"
+      files.add(f)
     elif f.endswith(".json"):
       return None, f"{f} changed after its launch of {last['started']}"
   return files, ""
@@ -262,7 +262,7 @@ def changed_verdicts(rows, before, path):
   head = [f"## Verdicts that changed since `{path}`", ""]
   if not lines:
     return head + ["None.", ""]
-  return head + [f"Its per-seed tables stay there for comparison.", "",
+  return head + ["Its per-seed tables stay there for comparison.", "",
                  "| claim | before | now |", "| --- | --- | --- |"] + lines + [""]
 
 

@@ -24,6 +24,7 @@ from gtickets import identity as identity_lib
 from gtickets.config import resolve_step
 from gtickets.experiment import variants
 from gtickets.experiment.phase import PhaseResult, add_checkpoints, claim_directory, run_phase
+from gtickets import models as models_lib
 from gtickets.models import make_model
 from gtickets.tasks import make_task
 from gtickets.tickets import checkpoints
@@ -272,6 +273,15 @@ def run_main(config, workdir, progress=True):
   return dense, run_tickets(setup, workdir, dense, progress)
 
 
+def weight_count(setup, prunable_only=False):
+  """A run's number of weights (only those the model prunes, with ``prunable_only``),
+  from the shapes alone (nothing is initialized)."""
+  shapes = jax.eval_shape(setup.trainer.init_params, init_keys([0]))
+  use = models_lib.prunable(setup.model, shapes) if prunable_only else None
+  return sum(int(np.prod(x.shape[1:])) for name, x in shapes.items()
+             if use is None or use[name])
+
+
 COPIES = 10  # float32 copies of a run's weights a phase holds: params, masks, AdamW's two
 #              moments, gradients, start params, a checkpoint in flight, and headroom
 
@@ -280,8 +290,7 @@ def memory_estimate(setup):
   """(bytes, what) a rough upper estimate of what the largest phase of ``setup.config``
   holds at once: every run's weights ``COPIES`` times, and its data."""
   c = setup.config
-  shapes = jax.eval_shape(setup.trainer.init_params, init_keys([0]))
-  n_params = sum(int(np.prod(x.shape)) for x in jax.tree.leaves(shapes))
+  n_params = weight_count(setup)
   n_runs = max(len(c.seeds), len(c.seeds) * len(c.ticket.variants) *
                len(c.ticket.prune_ratios) * len(c.ticket.mask_steps))
   data = sum(np.asarray(a).nbytes for a in setup.data_for(dense_runs(c)[:1]).values())

@@ -23,17 +23,16 @@ still reaches the threshold).
 import dataclasses
 import os
 
-import jax
 import ml_collections
 import numpy as np
 
 from gtickets import config as config_lib
-from gtickets import identity, models, storage
+from gtickets import identity, storage
 from gtickets.experiment import report
 from gtickets.experiment.claims import SOME, Finding, claim, speedup, summarize
-from gtickets.experiment.pipeline import (make_setup, run_dense, run_tickets, ticket_identity)
+from gtickets.experiment.pipeline import (make_setup, run_dense, run_tickets, ticket_identity,
+                                          weight_count)
 from gtickets.experiment.registry import experiment
-from gtickets.training.trainer import init_keys
 
 
 def section():
@@ -53,14 +52,6 @@ def ratios(config):
   return [round(1.0 - (1.0 - r.rate) ** level, 10) for level in range(1, r.levels + 1)]
 
 
-def _prunable_count(config):
-  setup = make_setup(config)
-  shapes = jax.eval_shape(setup.trainer.init_params, init_keys([0]))
-  one = jax.tree.map(lambda s: np.zeros(s.shape[1:]), shapes)
-  use = models.prunable(setup.model, one)
-  return sum(int(np.prod(x.shape)) for name, x in one.items() if use[name])
-
-
 def check(config):
   r = config.imp
   if not 0 < r.rate < 1:
@@ -69,7 +60,7 @@ def check(config):
     config_lib.fail("imp.levels", r.levels, "must be a positive integer")
   config_lib.check_steps(config, "imp.rewind_steps", tuple(r.rewind_steps))
   config_lib.distinct("imp.rewind_steps", tuple(r.rewind_steps))
-  n = _prunable_count(config)
+  n = weight_count(make_setup(config), prunable_only=True)
   if round(n * (1 - ratios(config)[-1])) < 1:
     config_lib.fail("imp.levels", r.levels, f"would prune every one of the {n:,} prunable "
                     f"weights at rate {r.rate:g}: at most "
