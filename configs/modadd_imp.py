@@ -1,15 +1,16 @@
 """Iterative magnitude pruning of grokked networks vs one-shot tickets (issue 27).
 
 The main setup (5 seeds, 30k steps); from its dense base, IMP at rate 0.2 for 14
-levels (95.6% removed) with rewinding to step 0 and to step 200, and one-shot grokked
-tickets at the same sparsities (experiments/imp.py). Tickets with weight decay 1, or
-without it (``:wd0``, the base still with 1); both share the dense base in
-workdirs/modadd_imp:
+levels (95.6% removed), each level one phase of 10 runs (5 seeds x rewinding to step 0
+and to step 200), and one-shot grokked tickets at the same sparsities
+(experiments/imp.py). Tickets with weight decay 1, or without it (``:wd0``, the base
+still with 1); both share the dense base in workdirs/modadd_imp:
 
   python launch/main.py --config=configs/modadd_imp.py
   python launch/main.py --config=configs/modadd_imp.py:wd0
 
-``:quick`` / ``:quick_wd0``: the quick setup, 3 levels, rewinding to 0 and 50.
+``:quick`` / ``:quick_wd0``: the quick setup, 3 levels, rewinding to 0 and 50. More IMP
+rates train side by side in each level: ``--config.imp.rates=(0.2,0.5)``.
 """
 from configs import modadd
 from gtickets import experiments

@@ -9,6 +9,7 @@ from gtickets import config as config_lib
 from gtickets import identity, models, tasks
 from gtickets import experiments
 from gtickets.experiments import edge_popup as edge_popup_exp
+from gtickets.experiments import imp as imp_exp
 
 ROOT = pathlib.Path(__file__).parents[1]
 
@@ -27,8 +28,8 @@ def every_field():
 def test_every_field_has_a_pinned_neutral_value():
   unpinned = every_field() - set(identity.NEUTRAL)
   assert not unpinned, f"pin these in identity.NEUTRAL: {sorted(unpinned)}"
-  ep = set(identity.flatten({"edge_popup": edge_popup_exp.section().to_dict()}))
-  assert ep == set(edge_popup_exp.NEUTRAL)
+  for name, module in (("edge_popup", edge_popup_exp), ("imp", imp_exp)):
+    assert set(identity.flatten({name: module.section().to_dict()})) == set(module.NEUTRAL)
 
 
 def test_identity_lists_exactly_the_fields_off_their_neutral_value():

@@ -14,43 +14,59 @@ from gtickets.tickets import masks as masks_lib
 
 def _imp_config(tiny_config, **fields):
   c = experiments.use(tiny_config, "imp")
-  c.imp.rate, c.imp.levels, c.imp.rewind_steps = 0.5, 2, (20,)
+  c.imp.rates, c.imp.levels, c.imp.rewind_steps = (0.5, 0.3), 2, (0, 20)
   for name, value in fields.items():
     c.imp[name] = value
   return experiments.validate(c)
 
 
-def test_levels_nest_rewind_to_the_dense_step_and_match_one_shot_at_level_one(tiny_config,
-                                                                               tmp_path):
+def _tree(tree, i):
+  return jax.tree.map(lambda x: np.asarray(x[i]), tree)
+
+
+def test_a_level_is_one_phase_of_every_seed_rate_and_rewind_step_nested_in_the_last(
+    tiny_config, tmp_path):
   c = _imp_config(tiny_config)
-  assert imp.ratios(c) == [0.5, 0.75]
+  assert imp.ratios(c) == [0.3, 0.5, 0.51, 0.75]
   text, files = experiments.EXPERIMENTS["imp"].run(c, str(tmp_path), progress=False)
-  load = lambda phase: checkpoints.load_tree(str(tmp_path / phase / "masks"))
-  m1, m2 = load("imp_wd1_rewind20_level01"), load("imp_wd1_rewind20_level02")
-  n = int(masks_lib.count_total(jax.tree.map(lambda x: x[0], m1)))
-  for run in range(2):
-    a, b = (jax.tree.map(lambda x: np.asarray(x[run]), m) for m in (m1, m2))
+  runs = {L: json.loads((tmp_path / f"imp_wd1_level0{L}" / "runs.json").read_text())["runs"]
+          for L in (1, 2)}
+  chain = lambda r: (r["imp_rate"], r["imp_rewind"], r["seed"])
+  # one phase per level: 2 rates x 2 rewind steps x 2 seeds, trained as one program
+  assert sorted(map(chain, runs[1])) == sorted(map(chain, runs[2])) == sorted(
+      (a, j, s) for a in (0.5, 0.3) for j in (0, 20) for s in (0, 1))
+  assert {(r["imp_rate"], r["prune_ratio"]) for r in runs[2]} == {(0.5, 0.75), (0.3, 0.51)}
+  masks = {L: checkpoints.load_tree(str(tmp_path / f"imp_wd1_level0{L}" / "masks"))
+           for L in (1, 2)}
+  n = int(masks_lib.count_total(_tree(masks[1], 0)))
+  dense = {j: checkpoints.restore_params(str(tmp_path / "dense" / "checkpoints"), j)
+           for j in (0, 20)}
+  starts = {L: checkpoints.restore_params(str(tmp_path / f"imp_wd1_level0{L}" / "checkpoints"),
+                                          0) for L in (1, 2)}
+  for r in runs[2]:
+    parent = runs[1][r["base_run"]]
+    assert chain(parent) == chain(r)  # each run continues its own chain
+    a, b = _tree(masks[1], parent["run"]), _tree(masks[2], r["run"])
     assert all(np.all(b[k] <= a[k]) for k in a)  # level 2 keeps a subset of level 1
-    removed = lambda m: n - int(masks_lib.count_kept(m))
-    assert removed(b) - removed(a) > 0
-  # every level starts from the dense weights at step 20 on the weights it keeps
-  theta = checkpoints.restore_params(str(tmp_path / "dense" / "checkpoints"), 20)
-  for phase, m in (("imp_wd1_rewind20_level01", m1), ("imp_wd1_rewind20_level02", m2)):
-    start = checkpoints.restore_params(str(tmp_path / phase / "checkpoints"), 0)
-    for k in start:
-      kept = np.asarray(m[k], bool)
-      np.testing.assert_array_equal(np.asarray(start[k])[kept], np.asarray(theta[k])[kept])
-  runs = json.loads((tmp_path / "imp_wd1_rewind20_level02" / "runs.json").read_text())["runs"]
-  assert [r["prune_ratio"] for r in runs] == [0.75, 0.75] and runs[0]["variant"] == "imp"
+    kept = n - round(n * r["prune_ratio"])
+    assert abs(int(masks_lib.count_kept(b)) - kept) <= 1
+    # every level starts from the dense weights at the chain's rewind step where it keeps
+    for L, run, m in ((1, parent, a), (2, r, b)):
+      start, theta = _tree(starts[L], run["run"]), _tree(dense[r["imp_rewind"]], r["seed"])
+      for k in start:
+        np.testing.assert_array_equal(start[k][m[k] > 0], theta[k][m[k] > 0])
   out = json.loads((tmp_path / "imp_wd1.json").read_text())
-  level1, oneshot = (out["chains"]["20"][m][0] for m in ("imp", "oneshot"))
-  assert level1 == oneshot  # one level of IMP is the one-shot ticket at that k
+  for ch in out["chains"]:  # one level of IMP is the one-shot ticket at that k
+    level1, oneshot = ch["imp"][0], ch["oneshot"][0]
+    assert level1["k"] == ch["rate"] and {**level1, "level": None} == {**oneshot, "level": None}
   assert "Frontier" in text and sorted(files) == ["imp_wd1.json", "imp_wd1.md", "imp_wd1.png"]
 
 
 @pytest.mark.parametrize("fields,words", [
-    ({"rate": 1.0}, "config.imp.rate=1.0 is invalid: must be in (0, 1)"),
-    ({"rate": 0.9, "levels": 40}, "would prune every one of the"),
+    ({"rates": (1.0,)}, "config.imp.rates=(1.0,) is invalid: one or more rates, each in (0, 1)"),
+    ({"rates": ()}, "config.imp.rates=() is invalid"),
+    ({"rates": (0.2, 0.2)}, "must not repeat a value"),
+    ({"rates": (0.2, 0.9), "levels": 40}, "would prune every one of the"),
     ({"rewind_steps": (25,)}, "multiples of train.eval_every=10"),
     ({"rewind_steps": (0, 0)}, "must not repeat a value"),
 ])
@@ -60,12 +76,14 @@ def test_bad_imp_settings_stop_before_any_compute(tiny_config, fields, words):
 
 
 def _payload(imp_t, oneshot_t, late_imp_t):
-  """Two levels x two seeds; t_gen lists per level, rewind 0 and rewind 200."""
+  """One rate, two levels x two seeds; t_gen lists per level, rewind 0 and rewind 200."""
   point = lambda k, t: {"k": k, "t_gen": t, "final_test_acc": [1.0, 1.0], "diverged": [0, 0]}
-  chain = lambda imp_, one: {"imp": [point(k, t) for k, t in zip((0.2, 0.36), imp_)],
-                             "oneshot": [point(k, t) for k, t in zip((0.2, 0.36), one)]}
-  return {"budget": 1000, "threshold": 0.95, "ks": [0.2, 0.36], "rate": 0.2, "tag": "wd1",
-          "chains": {"0": chain(imp_t, oneshot_t), "200": chain(late_imp_t, oneshot_t)}}
+  pts = lambda ts: [point(k, t) for k, t in zip((0.2, 0.36), ts)]
+  chain = lambda j, imp_: {"rate": 0.2, "rewind": j, "imp": pts(imp_), "oneshot": pts(oneshot_t)}
+  return {"budget": 1000, "threshold": 0.95, "ks": [0.2, 0.36], "rates": [0.2], "tag": "wd1",
+          "seeds": [0, 1],
+          "rewind_steps": [0, 200], "oneshot": {"0": pts(oneshot_t), "200": pts(oneshot_t)},
+          "chains": [chain(0, imp_t), chain(200, late_imp_t)]}
 
 
 def test_the_imp_questions_follow_their_rules(tmp_path):

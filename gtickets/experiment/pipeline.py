@@ -201,10 +201,10 @@ def ensure_phase_checkpoints(setup, result, steps):
 
 
 def run_tickets(setup, workdir, dense: PhaseResult, progress=True,
-                identity=None) -> PhaseResult:
+                identity=None, runs=None) -> PhaseResult:
   """Trains the ticket phase ``config.ticket.phase`` from the base runs of ``dense``
-  (``ticket_runs``: every k, variant and mask step from each base run; ``identity``,
-  default ``ticket_identity``, is what a rerun checks).
+  (``runs``, default ``ticket_runs``: every k, variant and mask step from each base
+  run; ``identity``, default ``ticket_identity``, is what a rerun checks).
 
   A finished ticket phase is read back without touching the base checkpoints.
   Otherwise the base checkpoints the runs need are added if missing, and the
@@ -213,7 +213,7 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True,
   (verified) on a resume.
   """
   c = ticket_config(setup.config)
-  runs = ticket_phase_runs(c, dense)
+  runs = ticket_phase_runs(c, dense, runs)
   identity = ticket_identity(c, setup.task) if identity is None else identity
   ticket_setup = (make_setup(c, setup.per_run_optim)
                   if _training_config(c) != _training_config(setup.config)
@@ -251,11 +251,11 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True,
                    hparams=ticket_setup.hparams_for(runs))
 
 
-def ticket_phase_runs(config, dense):
-  """The ticket runs of ``config`` (resolved by ticket_config), each marked with
-  whether its base run had diverged (``base_diverged``)."""
-  return [{**r, "base_diverged": _base_diverged(dense, r)}
-          for r in ticket_runs(config, dense.runs)]
+def ticket_phase_runs(config, dense, runs=None):
+  """The ticket runs (``runs``, default those of ``config`` resolved by ticket_config),
+  each marked with whether its base run had diverged (``base_diverged``)."""
+  runs = ticket_runs(config, dense.runs) if runs is None else runs
+  return [{**r, "base_diverged": _base_diverged(dense, r)} for r in runs]
 
 
 def _base_diverged(dense, run):

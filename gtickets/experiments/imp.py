@@ -1,17 +1,17 @@
 """imp: iterative magnitude pruning of grokked networks, against one-shot tickets (issue 27;
 this project's questions I1-I3, not the paper's).
 
-Level 0 is the dense base (phase ``dense``). Level L is a ticket phase (variant ``imp``)
-whose base is level L-1: it removes ``imp.rate`` of the weights L-1 still kept, by the
-magnitude of L-1's final weights (``ticket.scope``: over all matrices or per matrix),
-so its total ratio is k_L = 1 - (1 - rate)^L and its mask nests in L-1's; the kept
-weights start from the dense base's weights at the rewind step j (level 1 rewinds to
-dense step j; level L >= 2 takes L-1's step-0 weights, which are those on every weight
-still kept) and train ``train.num_steps`` steps with ``ticket.weight_decay``. One chain
-per rewind step of ``imp.rewind_steps``; each level's runs (one per seed) are one
-batched phase ``imp_wd<wd>_rewind<j>_level<L>``, resumable as any phase. Beside each
-chain, one-shot grokked tickets at the same k_1 ... k_levels, cut from the dense
-base's final weights and rewound to j (phase ``oneshot_wd<wd>_rewind<j>``).
+Level 0 is the dense base (phase ``dense``). Level L is one ticket phase
+``imp_wd<wd>_level<LL>`` (variant ``imp``) whose runs, seeds x ``imp.rates`` x
+``imp.rewind_steps``, train as one batched program, each from its own run of level L-1:
+it removes its rate r of the weights that run still kept, by the magnitude of its final
+weights (``ticket.scope``: over all matrices or per matrix), so its total ratio is
+k_L = 1 - (1 - r)^L and its mask nests in L-1's; the kept weights start from the dense
+base's weights at its rewind step j (level 1 rewinds to dense step j; level L >= 2 takes
+L-1's step-0 weights, which are those on every weight still kept) and train
+``train.num_steps`` steps with ``ticket.weight_decay``. Every level is a resumable phase.
+Beside it, one-shot grokked tickets at every k_L, cut from the dense base's final weights
+and rewound to j (phase ``oneshot_wd<wd>_rewind<j>``).
 
 Writes ``imp_wd<wd>.md`` / ``.json`` / ``.png``: t_gen and final test accuracy against
 the fraction of weights kept, and the frontier (the highest sparsity where every seed
@@ -30,41 +30,49 @@ from gtickets import config as config_lib
 from gtickets import identity, storage
 from gtickets.experiment import report
 from gtickets.experiment.claims import SOME, Finding, claim, speedup, summarize
-from gtickets.experiment.pipeline import (make_setup, run_dense, run_tickets, ticket_identity,
-                                          weight_count)
+from gtickets.experiment.pipeline import (PER_RUN_OPTIM, make_setup, run_dense, run_tickets,
+                                          ticket_identity, weight_count)
 from gtickets.experiment.registry import experiment
 
 
 def section():
   c = ml_collections.ConfigDict()
-  c.rate = 0.2               # fraction of the still-kept weights each level removes
+  c.rates = (0.2,)           # fractions of the still-kept weights a level removes (one chain each)
   c.levels = 14              # 1 - 0.8^14 = 95.6% removed
-  c.rewind_steps = (0, 200)  # one chain per rewind step (dense steps)
+  c.rewind_steps = (0, 200)  # dense steps the kept weights rewind to (one chain each)
   return c
 
 
-NEUTRAL = {"imp.rate": 0.2, "imp.levels": 14, "imp.rewind_steps": [0, 200]}  # identity.py
+NEUTRAL = {"imp.rates": [0.2], "imp.levels": 14, "imp.rewind_steps": [0, 200]}  # identity.py
+
+
+def ratio(rate, level):
+  """k_L = 1 - (1 - rate)^L: the fraction removed in total after ``level`` levels."""
+  return round(1.0 - (1.0 - rate) ** level, 10)
 
 
 def ratios(config):
-  """k_L = 1 - (1 - rate)^L for L = 1 .. levels (the fraction removed in total)."""
+  """Every k_L of every rate, L = 1 .. levels, ascending (the one-shot tickets' ks)."""
   r = config.imp
-  return [round(1.0 - (1.0 - r.rate) ** level, 10) for level in range(1, r.levels + 1)]
+  return sorted({ratio(rate, level) for rate in r.rates for level in range(1, r.levels + 1)})
 
 
 def check(config):
   r = config.imp
-  if not 0 < r.rate < 1:
-    config_lib.fail("imp.rate", r.rate, "must be in (0, 1)")
+  rates = tuple(r.rates)
+  if not rates or any(isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 < x < 1
+                      for x in rates):
+    config_lib.fail("imp.rates", rates, "one or more rates, each in (0, 1)")
+  config_lib.distinct("imp.rates", rates)
   if not isinstance(r.levels, int) or isinstance(r.levels, bool) or r.levels < 1:
     config_lib.fail("imp.levels", r.levels, "must be a positive integer")
   config_lib.check_steps(config, "imp.rewind_steps", tuple(r.rewind_steps))
   config_lib.distinct("imp.rewind_steps", tuple(r.rewind_steps))
-  n = weight_count(make_setup(config), prunable_only=True)
-  if round(n * (1 - ratios(config)[-1])) < 1:
+  n, top = weight_count(make_setup(config), prunable_only=True), max(rates)
+  if round(n * (1 - ratio(top, r.levels))) < 1:
     config_lib.fail("imp.levels", r.levels, f"would prune every one of the {n:,} prunable "
-                    f"weights at rate {r.rate:g}: at most "
-                    f"{int(np.log(0.5 / n) / np.log(1 - r.rate))} levels")
+                    f"weights at rate {top:g}: at most "
+                    f"{int(np.log(0.5 / n) / np.log(1 - top))} levels")
 
 
 def tag(config):
@@ -80,7 +88,25 @@ def _phase_config(config, name, variant, ks, rewind_step):
   return c
 
 
-def _identity(c, setup):
+def level_runs(config, base, level):
+  """Level ``level``'s run table: level 1, one run per rate x rewind step x dense run;
+  level L >= 2, one run per run of level L-1 (its ``base_run``), same rate and chain."""
+  if level == 1:
+    sources = [(rate, j, b) for rate in config.imp.rates for j in config.imp.rewind_steps
+               for b in base.runs]
+  else:
+    sources = [(b["imp_rate"], b["imp_rewind"], b) for b in base.runs]
+  final = config_lib.resolve_step(-1, config)
+  return [{"run": i, "variant": "imp", "seed": b["seed"],
+           **{f: b[f] for f in PER_RUN_OPTIM if f in b},
+           "prune_ratio": ratio(rate, level), "data_seed": b["data_seed"], "base_run": b["run"],
+           "mask_step": final, "rewind_step": j if level == 1 else 0,
+           "scope": config.ticket.scope, "imp_rate": rate, "imp_rewind": j}
+          for i, (rate, j, b) in enumerate(sources)]
+
+
+def _level_identity(c, setup):
+  """The ticket fields and the IMP section."""
   return identity.of(c, identity.TICKETS + ("imp",), NEUTRAL, setup.task.data_digest)
 
 
@@ -88,21 +114,21 @@ def _identity(c, setup):
 def run(config, workdir, progress=True):
   setup = make_setup(config)
   dense = run_dense(setup, workdir, progress)
-  ks, wd = ratios(config), tag(config)
-  chains = {}
+  wd = tag(config)
+  oneshot = {}
   for j in config.imp.rewind_steps:
-    base, levels = dense, []
-    for level, k in enumerate(ks, 1):
-      c = _phase_config(config, f"imp_{wd}_rewind{j}_level{level:02d}", "imp", (k,),
-                        j if level == 1 else 0)
-      s = dataclasses.replace(setup, config=c)
-      base = run_tickets(s, workdir, base, progress, identity=_identity(c, setup))
-      levels.append(base)
-    c = _phase_config(config, f"oneshot_{wd}_rewind{j}", "grokked", ks, j)
-    oneshot = run_tickets(dataclasses.replace(setup, config=c), workdir, dense, progress,
-                          identity=ticket_identity(c, setup.task))
-    chains[j] = (levels, oneshot)
-  payload = table_payload(config, dense, chains)
+    c = _phase_config(config, f"oneshot_{wd}_rewind{j}", "grokked", ratios(config), j)
+    oneshot[j] = run_tickets(dataclasses.replace(setup, config=c), workdir, dense, progress,
+                             identity=ticket_identity(c, setup.task))
+  levels, base = [], dense
+  for level in range(1, config.imp.levels + 1):
+    runs = level_runs(config, base, level)
+    c = _phase_config(config, f"imp_{wd}_level{level:02d}", "imp",
+                      sorted({r["prune_ratio"] for r in runs}), 0)
+    base = run_tickets(dataclasses.replace(setup, config=c), workdir, base, progress,
+                       identity=_level_identity(c, setup), runs=runs)
+    levels.append(base)
+  payload = table_payload(config, dense, levels, oneshot)
   report.write_payload(workdir, f"imp_{wd}", payload)
   text = report.markdown_table(table_rows(payload)) + "\n\n" + frontier_text(payload)
   storage.write_text(os.path.join(workdir, f"imp_{wd}.md"), text + "\n")
@@ -110,29 +136,34 @@ def run(config, workdir, progress=True):
   return text, [f"imp_{wd}.md", f"imp_{wd}.json", f"imp_{wd}.png"]
 
 
-def _by_seed(rows):
-  return {r["seed"]: r for r in rows}
+def _point(k, rows, seeds, **extra):
+  by = {r["seed"]: r for r in rows}
+  return {"k": k, **extra, "t_gen": [by[s]["t_gen"] for s in seeds],
+          "final_test_acc": [by[s]["final_test_acc"] for s in seeds],
+          "diverged": [bool(by[s]["diverged"]) for s in seeds]}
 
 
-def table_payload(config, dense, chains):
-  """Per rewind step and method (imp, oneshot): per k, t_gen and final test acc per seed."""
+def table_payload(config, dense, levels, oneshot):
+  """Per chain (rate, rewind step): IMP per level, and the one-shot tickets at the same
+  ks; per rewind step: the one-shot tickets at every k. Each point: t_gen and final test
+  accuracy per seed."""
   seeds, ks = list(config.seeds), ratios(config)
-  d = _by_seed(dense.rows())
-  out = {"seeds": seeds, "ks": ks, "budget": config.train.num_steps, "tag": tag(config),
-         "threshold": config.threshold, "rate": config.imp.rate, "scope": config.ticket.scope,
-         "dense": {"t_gen": [d[s]["t_gen"] for s in seeds],
-                   "final_test_acc": [d[s]["final_test_acc"] for s in seeds]},
-         "chains": {}}
-  for j, (levels, oneshot) in chains.items():
-    imp = [_by_seed(res.rows()) for res in levels]
-    one = {k: _by_seed([r for r in oneshot.rows() if r["prune_ratio"] == k]) for k in ks}
-    out["chains"][str(j)] = {
-        method: [{"k": k, "t_gen": [by[s]["t_gen"] for s in seeds],
-                  "final_test_acc": [by[s]["final_test_acc"] for s in seeds],
-                  "diverged": [bool(by[s]["diverged"]) for s in seeds]}
-                 for k, by in zip(ks, table)]
-        for method, table in (("imp", imp), ("oneshot", [one[k] for k in ks]))}
-  return out
+  one = {str(j): [_point(k, [r for r in res.rows() if r["prune_ratio"] == k], seeds)
+                  for k in ks] for j, res in oneshot.items()}
+  chains = []
+  for rate in config.imp.rates:
+    for j in config.imp.rewind_steps:
+      imp = [_point(ratio(rate, level), [r for r in res.rows() if r["imp_rate"] == rate
+                                         and r["imp_rewind"] == j], seeds, level=level)
+             for level, res in enumerate(levels, 1)]
+      at = {p["k"]: p for p in one[str(j)]}
+      chains.append({"rate": rate, "rewind": j, "imp": imp,
+                     "oneshot": [at[p["k"]] for p in imp]})
+  d = dense.rows()
+  return {"seeds": seeds, "ks": ks, "budget": config.train.num_steps, "tag": tag(config),
+          "threshold": config.threshold, "rates": list(config.imp.rates),
+          "rewind_steps": list(config.imp.rewind_steps), "scope": config.ticket.scope,
+          "dense": _point(0.0, d, seeds), "oneshot": one, "chains": chains}
 
 
 def frontier(points):
@@ -141,48 +172,53 @@ def frontier(points):
   return max(ok) if ok else None
 
 
+def _k_text(k):
+  return "no k" if k is None else f"k = {k:.3f} ({1 - k:.1%} kept)"
+
+
 def frontier_text(payload):
-  parts = []
-  for j, chain in payload["chains"].items():
-    for method in ("imp", "oneshot"):
-      f = frontier(chain[method])
-      parts.append(f"{method}, rewind {j}: " + (f"k = {f:.3f} ({1 - f:.1%} kept)" if f is not None
-                                                else "no k"))
+  parts = [f"IMP rate {ch['rate']:g}, rewind {ch['rewind']}: {_k_text(frontier(ch['imp']))}"
+           for ch in payload["chains"]]
+  parts += [f"one-shot, rewind {j}: {_k_text(frontier(pts))}"
+            for j, pts in payload["oneshot"].items()]
   return (f"Frontier (highest k where every seed reaches {payload['threshold']:g}), "
           f"{payload['tag']}: " + "; ".join(parts))
 
 
 def table_rows(payload):
   rows = []
-  for j, chain in payload["chains"].items():
-    for i, k in enumerate(payload["ks"]):
-      row = {"rewind": j, "level": i + 1, "k": f"{k:.3f}", "kept": f"{1 - k:.3f}"}
-      for method in ("imp", "oneshot"):
-        p = chain[method][i]
-        row[f"{method} t_gen"] = report.steps_text(p["t_gen"])
-        row[f"{method} final acc"] = " / ".join(f"{a:.2f}" for a in p["final_test_acc"])
+  for ch in payload["chains"]:
+    for p, o in zip(ch["imp"], ch["oneshot"]):
+      row = {"rate": f"{ch['rate']:g}", "rewind": ch["rewind"], "level": p["level"],
+             "k": f"{p['k']:.3f}", "kept": f"{1 - p['k']:.3f}"}
+      for method, q in (("imp", p), ("oneshot", o)):
+        row[f"{method} t_gen"] = report.steps_text(q["t_gen"])
+        row[f"{method} final acc"] = " / ".join(f"{a:.2f}" for a in q["final_test_acc"])
       rows.append(row)
   return rows
 
 
+def _median_t(points, budget):
+  return [float(np.median([budget if t is None else t for t in p["t_gen"]])) for p in points]
+
+
 def plot(path, payload):
-  """t_gen (median over seeds; open: not reached) and mean final test accuracy against
-  the fraction kept, IMP and one-shot per rewind step."""
+  """t_gen (median over seeds; open: some seed not reached) and mean final test accuracy
+  against the fraction kept: IMP per chain (solid), one-shot per rewind step (dashed)."""
   plt = report.pyplot()
   fig, axes = plt.subplots(1, 2, figsize=(11, 4))
   budget = payload["budget"]
-  for c, (j, chain) in enumerate(payload["chains"].items()):
-    for method, style in (("imp", "-"), ("oneshot", "--")):
-      pts = chain[method]
-      kept = [1 - p["k"] for p in pts]
-      med = [float(np.median([budget if t is None else t for t in p["t_gen"]])) for p in pts]
-      line, = axes[0].plot(kept, med, style, marker="o", color=f"C{c}",
-                           label=f"{method}, rewind {j}")
-      out = [(x, m) for x, m, p in zip(kept, med, pts) if None in p["t_gen"]]
-      if out:
-        axes[0].plot(*zip(*out), "o", mfc="white", color=line.get_color())
-      axes[1].plot(kept, [np.mean(p["final_test_acc"]) for p in pts], style, marker="o",
-                   color=f"C{c}", label=f"{method}, rewind {j}")
+  lines = [(f"IMP rate {ch['rate']:g}, rewind {ch['rewind']}", "-", ch["imp"])
+           for ch in payload["chains"]]
+  lines += [(f"one-shot, rewind {j}", "--", pts) for j, pts in payload["oneshot"].items()]
+  for c, (label, style, pts) in enumerate(lines):
+    kept, med = [1 - p["k"] for p in pts], _median_t(pts, budget)
+    axes[0].plot(kept, med, style, marker="o", color=f"C{c}", label=label)
+    out = [(x, m) for x, m, p in zip(kept, med, pts) if None in p["t_gen"]]
+    if out:
+      axes[0].plot(*zip(*out), "o", mfc="white", color=f"C{c}")
+    axes[1].plot(kept, [np.mean(p["final_test_acc"]) for p in pts], style, marker="o",
+                 color=f"C{c}", label=label)
   axes[0].set_ylabel(f"median t_gen (open: some seed not reached in {budget:,})")
   axes[1].set_ylabel("mean final test accuracy")
   for ax in axes:
@@ -191,7 +227,8 @@ def plot(path, payload):
     ax.set_xlabel("fraction of weights kept")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
-  fig.suptitle(f"IMP (rate {payload['rate']:g}) vs one-shot grokked tickets, {payload['tag']}")
+  fig.suptitle(f"IMP vs one-shot grokked tickets, {payload['tag']} "
+               f"({len(payload['seeds'])} seeds, {budget:,} steps)")
   storage.save_figure(fig, path, 130)
 
 
@@ -206,51 +243,64 @@ def _payloads(root):
   return {t: root[WORKDIR].json(f"imp_{t}.json") for t in TAGS}
 
 
-def _pairs(payload, slow, fast, j_slow, j_fast):
-  """Per (level, seed): speed-up t_gen(slow) / t_gen(fast)."""
-  a, b = payload["chains"][j_slow][slow], payload["chains"][j_fast][fast]
-  return [speedup(x, y, payload["budget"]) for pa, pb in zip(a, b)
+def _chains(payload, rewind):
+  return [ch for ch in payload["chains"] if ch["rewind"] == rewind]
+
+
+def _pairs(slow, fast, budget):
+  """Per (k, seed) of two point lists: the speed-up t_gen(slow) / t_gen(fast)."""
+  return [speedup(x, y, budget) for pa, pb in zip(slow, fast)
           for x, y in zip(pa["t_gen"], pb["t_gen"])]
+
+
+def _verdict(meds):
+  yes = sum(m is not None and m > SOME for m in meds)
+  return "yes" if yes == len(meds) else "partly" if yes else "no"
 
 
 @claim("I1", "This project's question (issue 27): at equal sparsity, does an IMP ticket "
        "generalize sooner than a one-shot grokked ticket?", [WORKDIR], COMMAND, "imp")
 def imp_sooner(root, figures):
   """Rule (written before running): per weight decay, the median over levels and seeds
-  of t_gen(one-shot) / t_gen(IMP), rewinding to 0 (not reached = the budget, a bound);
-  > 1.25 on both weight decays: yes; on one: partly; else no."""
+  (and rates) of t_gen(one-shot) / t_gen(IMP), rewinding to the first rewind step (0;
+  not reached = the budget, a bound); > 1.25 on both weight decays: yes; on one: partly;
+  else no."""
   parts, meds = [], []
   for t, p in _payloads(root).items():
-    j = sorted(p["chains"], key=int)[0]
-    med, text = summarize(_pairs(p, "oneshot", "imp", j, j))
+    j = min(p["rewind_steps"])
+    med, text = summarize([s for ch in _chains(p, j)
+                           for s in _pairs(ch["oneshot"], ch["imp"], p["budget"])])
     meds.append(med)
     parts.append(f"{t}: one-shot / IMP {text}")
     plot(os.path.join(figures, f"claim_i_{t}.png"), p)
-  yes = sum(m is not None and m > SOME for m in meds)
-  verdict = "yes" if yes == len(meds) else "partly" if yes else "no"
-  return Finding("; ".join(parts), verdict, "median t_gen(one-shot) / t_gen(IMP) over levels "
-                 f"and seeds, rewind 0, > {SOME:g}x on both weight decays: yes; one: partly; "
-                 "else no", "", tuple(f"claim_i_{t}.png" for t in TAGS))
+  return Finding("; ".join(parts), _verdict(meds), "median t_gen(one-shot) / t_gen(IMP) over "
+                 f"levels and seeds, rewind 0, > {SOME:g}x on both weight decays: yes; one: "
+                 "partly; else no", "", tuple(f"claim_i_{t}.png" for t in TAGS))
+
+
+def _k(k):
+  return "none" if k is None else f"{k:.3f}"
 
 
 @claim("I2", "This project's question (issue 27): does IMP reach 0.95 at a higher sparsity "
        "than one-shot (the frontier), with weight decay 1 and 0?", [WORKDIR], COMMAND, "imp")
 def imp_frontier(root, figures):
-  """Rule (written before running): per weight decay and rewind step, the frontier = the
-  highest k where every seed reaches the threshold; IMP's above one-shot's (or IMP has
-  one and one-shot none) on both weight decays (rewind 0): yes; on one: partly; else no."""
+  """Rule (written before running): per weight decay, the frontier = the highest k where
+  every seed reaches the threshold; IMP's (best rate) above one-shot's, or IMP has one and
+  one-shot none, rewinding to the first rewind step (0), on both weight decays: yes; on
+  one: partly; else no."""
   parts, wins, rows = [], 0, []
   for t, p in _payloads(root).items():
-    for j, chain in p["chains"].items():
-      fi, fo = frontier(chain["imp"]), frontier(chain["oneshot"])
-      rows.append({"weight decay": t, "rewind": j,
-                   "IMP frontier k": "none" if fi is None else f"{fi:.3f}",
-                   "one-shot frontier k": "none" if fo is None else f"{fo:.3f}"})
-      if j == sorted(p["chains"], key=int)[0]:
-        win = fi is not None and (fo is None or fi > fo)
-        wins += win
-        parts.append(f"{t}: IMP {'none' if fi is None else f'{fi:.3f}'} vs one-shot "
-                     f"{'none' if fo is None else f'{fo:.3f}'}")
+    for j in p["rewind_steps"]:
+      fo = frontier(p["oneshot"][str(j)])
+      fis = [frontier(ch["imp"]) for ch in _chains(p, j)]
+      rows += [{"weight decay": t, "rewind": j, "rate": f"{ch['rate']:g}",
+                "IMP frontier k": _k(fi), "one-shot frontier k": _k(fo)}
+               for ch, fi in zip(_chains(p, j), fis)]
+      if j == min(p["rewind_steps"]):
+        fi = max((f for f in fis if f is not None), default=None)
+        wins += fi is not None and (fo is None or fi > fo)
+        parts.append(f"{t}: IMP {_k(fi)} vs one-shot {_k(fo)}")
   verdict = "yes" if wins == len(TAGS) else "partly" if wins else "no"
   return Finding("frontier k, rewind 0: " + "; ".join(parts), verdict, "IMP's frontier above "
                  "one-shot's on both weight decays: yes; on one: partly; else no",
@@ -260,21 +310,21 @@ def imp_frontier(root, figures):
 @claim("I3", "This project's question (issue 27): does rewinding to an early step j beat "
        "rewinding to theta_0 for IMP tickets?", [WORKDIR], COMMAND, "imp")
 def early_rewinding(root, figures):
-  """Rule (written before running): per weight decay, the median over levels and seeds of
-  t_gen(IMP, rewind 0) / t_gen(IMP, rewind j), j the latest rewind step; > 1.25 on both
-  weight decays: yes; on one: partly; else no."""
+  """Rule (written before running): per weight decay, the median over levels and seeds
+  (and rates) of t_gen(IMP, rewind 0) / t_gen(IMP, rewind j), j the latest rewind step;
+  > 1.25 on both weight decays: yes; on one: partly; else no."""
   parts, meds = [], []
   for t, p in _payloads(root).items():
-    js = sorted(p["chains"], key=int)
-    if len(js) < 2:
+    first, last = min(p["rewind_steps"]), max(p["rewind_steps"])
+    if first == last:
       parts.append(f"{t}: one rewind step only")
       meds.append(None)
       continue
-    med, text = summarize(_pairs(p, "imp", "imp", js[0], js[-1]))
+    late = {ch["rate"]: ch for ch in _chains(p, last)}
+    med, text = summarize([s for ch in _chains(p, first)
+                           for s in _pairs(ch["imp"], late[ch["rate"]]["imp"], p["budget"])])
     meds.append(med)
-    parts.append(f"{t}: rewind {js[0]} / rewind {js[-1]} {text}")
-  yes = sum(m is not None and m > SOME for m in meds)
-  verdict = "yes" if yes == len(meds) else "partly" if yes else "no"
-  return Finding("; ".join(parts), verdict, "median t_gen(rewind 0) / t_gen(rewind j) over "
-                 f"levels and seeds > {SOME:g}x on both weight decays: yes; one: partly; else "
-                 "no")
+    parts.append(f"{t}: rewind {first} / rewind {last} {text}")
+  return Finding("; ".join(parts), _verdict(meds), "median t_gen(rewind 0) / t_gen(rewind j) "
+                 f"over levels and seeds > {SOME:g}x on both weight decays: yes; one: partly; "
+                 "else no")
