@@ -10,7 +10,6 @@ traceback, with every file as it was, or with the same results. Prints one line 
 case and the count that held (docs/bad_input.txt keeps the last pass).
 """
 import argparse
-import hashlib
 import json
 import os
 import pathlib
@@ -20,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from helpers import file_digests
 
 ROOT = pathlib.Path(__file__).parents[1]
 TINY = ["--config=configs/modadd.py:quick", "--config.seeds=(0,1)", "--config.task.p=11",
@@ -35,11 +36,6 @@ def launch(workdir, *args, env=None, tiny=True):
                         env={**os.environ, **(env or {})})
 
 
-def files(directory):
-  return {p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-          for p in pathlib.Path(directory).rglob("*") if p.is_file()}
-
-
 def one_line(r, words):
   lines = r.stderr.strip().splitlines()
   if r.returncode == 0 or not lines or words not in lines[-1] or "Traceback" in r.stderr:
@@ -50,9 +46,9 @@ def one_line(r, words):
 def refused_unchanged(tmp, *args, words="holds runs of a different config"):
   w = tmp / "w"
   assert launch(w).returncode == 0
-  before = files(w)
+  before = file_digests(w)
   r = launch(w, *args)
-  return one_line(r, words) or ("files changed" if files(w) != before else "")
+  return one_line(r, words) or ("files changed" if file_digests(w) != before else "")
 
 
 def interrupted(w):
@@ -79,7 +75,7 @@ def report_tree(tmp):
   (tmp / "claims_jobs.txt").write_text("")
   assert launch(tmp / "workdirs" / "modadd").returncode == 0
   assert report(tmp).returncode == 0
-  return files(tmp / "results")
+  return file_digests(tmp / "results")
 
 
 def report_keeps(tmp, change):
@@ -90,7 +86,7 @@ def report_keeps(tmp, change):
     return f"report failed: {r.stderr[-300:]}"
   if "kept the committed results" not in r.stdout:
     return "no line saying the results were kept"
-  return "" if files(tmp / "results") == committed else "committed results changed"
+  return "" if file_digests(tmp / "results") == committed else "committed results changed"
 
 
 def case_report_quick_run(tmp):
@@ -154,10 +150,10 @@ def case_refused_interrupted_other_k(tmp):
   w = tmp / "w"
   assert launch(w).returncode == 0
   interrupted(w)
-  before = files(w)
+  before = file_digests(w)
   r = launch(w, "--config.ticket.prune_ratios=(0.5,)")
   return one_line(r, "holds runs of a different config") or (
-      "files changed" if files(w) != before else "")
+      "files changed" if file_digests(w) != before else "")
 
 
 def case_runs_json_gone_other_k(tmp):

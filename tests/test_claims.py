@@ -1,5 +1,4 @@
 """The claims report: effect sizes, verdict rules, and launch/report.py end to end."""
-import hashlib
 import importlib.util
 import json
 import re
@@ -11,6 +10,7 @@ import numpy as np
 import pytest
 
 from gtickets.experiment import claims
+from helpers import file_digests
 from gtickets.experiments import (accelerators, critical_ratio, main, other_tasks, pai,
                                   precision, prune_ratio, pruning_time)
 from gtickets.training.trainer import METRICS
@@ -127,11 +127,6 @@ def _report(tmp_path, *extra):
       cwd=ROOT, capture_output=True, text=True)
 
 
-def _files(directory):
-  return {p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-          for p in pathlib.Path(directory).rglob("*") if p.is_file()}
-
-
 def test_report_end_to_end_on_a_quick_workdir(tmp_path):
   workdirs = tmp_path / "workdirs"
   launch = lambda *a: subprocess.run(
@@ -146,7 +141,7 @@ def test_report_end_to_end_on_a_quick_workdir(tmp_path):
   out = _report(tmp_path)
   assert out.returncode == 0, out.stderr
   assert "verified files copied" in out.stdout
-  mirrored = sorted(_files(tmp_path / "results"))
+  mirrored = sorted(file_digests(tmp_path / "results"))
   assert "modadd/launches.jsonl" in mirrored and "modadd/tickets/curves.npz" in mirrored
   assert not any("checkpoints" in p or "masks" in p or "metrics" in p for p in mirrored)
   text = readme.read_text()
@@ -159,12 +154,12 @@ def test_report_end_to_end_on_a_quick_workdir(tmp_path):
 
   # another config's launch in the claim's workdir (here: another threshold, which
   # re-measures the phases' summaries) is never published; the committed files stay
-  committed = _files(tmp_path / "results")
+  committed = file_digests(tmp_path / "results")
   launch("--config.threshold=0.5")
   out = _report(tmp_path)
   assert out.returncode == 0, out.stderr
   assert "kept the committed results" in out.stdout and "changed after its launch" in out.stdout
-  assert _files(tmp_path / "results") == committed
+  assert file_digests(tmp_path / "results") == committed
   # a cut line in a committed launches.jsonl: one line naming the file, no traceback
   path = tmp_path / "results" / "modadd" / "launches.jsonl"
   path.write_text(path.read_text()[:-40])

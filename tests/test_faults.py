@@ -1,6 +1,5 @@
 """Faults in a workdir end in the same results or one clear line (issue 11)."""
 import fcntl
-import hashlib
 import json
 import os
 import pathlib
@@ -13,6 +12,7 @@ import numpy as np
 import pytest
 
 from gtickets import storage
+from helpers import file_digests
 from gtickets.experiment import phase as phase_lib
 from gtickets.experiment import report
 from gtickets.experiment.pipeline import make_setup, run_dense, run_main, run_tickets
@@ -29,13 +29,6 @@ def launch(*args, workdir, env=None):
   return subprocess.run([sys.executable, str(ROOT / "launch" / "main.py"), *args,
                          f"--workdir={workdir}", "--noprogress"], capture_output=True,
                         text=True, cwd=ROOT, timeout=300, env=env)
-
-
-def snapshot(directory):
-  """Every file under ``directory``: its size, time and a digest of its bytes."""
-  return {str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime_ns,
-                                          hashlib.sha256(p.read_bytes()).hexdigest())
-          for p in pathlib.Path(directory).rglob("*") if p.is_file()}
 
 
 def one_line_error(result, words):
@@ -66,12 +59,12 @@ def biggest_file(directory):
      "(config.model.contraction: stored neutral, now 'cheapest')")])
 def test_refused_launch_writes_nothing(tmp_path, first, second, named):
   assert launch(*TINY, *first, workdir=tmp_path).returncode == 0
-  before = snapshot(tmp_path)
+  before = file_digests(tmp_path, with_times=True)
   config_before = (tmp_path / "config.json").read_text()
   r = launch(*TINY, *second, workdir=tmp_path)
   one_line_error(r, "holds runs of a different config")
   assert named in r.stderr
-  assert snapshot(tmp_path) == before
+  assert file_digests(tmp_path, with_times=True) == before
   assert (tmp_path / "config.json").read_text() == config_before
 
 
@@ -283,13 +276,13 @@ def test_a_new_field_at_its_neutral_value_keeps_old_phases(tiny_config, tmp_path
   (d / "curves.npz").unlink()
   chunks = sorted((d / "metrics").glob("upto_*.npz"))
   chunks[-1].unlink()
-  kept = snapshot(d / "metrics")
+  kept = file_digests(d / "metrics", with_times=True)
   capsys.readouterr()
   _assert_same(run_dense(make_setup(tiny_config), str(tmp_path / "old"), progress=False), full)
   out = capsys.readouterr()
   assert "runs.json was missing" not in out.out + out.err  # read as it was, not rewritten
   assert json.loads((d / "runs.json").read_text()) == stored
-  after = snapshot(d / "metrics")
+  after = file_digests(d / "metrics", with_times=True)
   assert all(after[k] == v for k, v in kept.items())  # earlier chunks read, not retrained
   tiny_config.optim.new_field = "on"
   with pytest.raises(phase_lib.WorkdirMismatch, match="optim.new_field: stored neutral, now 'on'"):
