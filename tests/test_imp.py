@@ -24,8 +24,10 @@ def _tree(tree, i):
   return jax.tree.map(lambda x: np.asarray(x[i]), tree)
 
 
+@pytest.mark.parametrize("scope", ["global", "layer"])
 def test_a_level_is_one_phase_of_every_seed_rate_and_rewind_step_nested_in_the_last(
-    tiny_config, tmp_path):
+    tiny_config, tmp_path, scope):
+  tiny_config.ticket.scope = scope
   c = _imp_config(tiny_config)
   assert imp.ratios(c) == [0.3, 0.5, 0.51, 0.75]
   text, files = experiments.EXPERIMENTS["imp"].run(c, str(tmp_path), progress=False)
@@ -49,7 +51,10 @@ def test_a_level_is_one_phase_of_every_seed_rate_and_rewind_step_nested_in_the_l
     a, b = _tree(masks[1], parent["run"]), _tree(masks[2], r["run"])
     assert all(np.all(b[k] <= a[k]) for k in a)  # level 2 keeps a subset of level 1
     kept = n - round(n * r["prune_ratio"])
-    assert abs(int(masks_lib.count_kept(b)) - kept) <= 1
+    assert abs(int(masks_lib.count_kept(b)) - kept) <= (1 if scope == "global" else len(b))
+    if scope == "layer":  # each matrix loses its own share
+      per = {k: b[k].mean() for k in b if not np.all(b[k] == 1)}
+      assert per and all(abs(f - (1 - r["prune_ratio"])) < 0.05 for f in per.values()), per
     # every level starts from the dense weights at the chain's rewind step where it keeps
     for L, run, m in ((1, parent, a), (2, r, b)):
       start, theta = _tree(starts[L], run["run"]), _tree(dense[r["imp_rewind"]], r["seed"])
