@@ -105,6 +105,8 @@ def test_the_imp_questions_follow_their_rules(tmp_path):
   i1 = imp.imp_sooner(root, str(tmp_path))
   assert i1.verdict == "partly" and i1.measured.startswith("wd1: one-shot / IMP median 4x")
   i2 = imp.imp_frontier(root, str(tmp_path))
-  assert i2.verdict == "partly" and "wd1: IMP 0.360 vs one-shot 0.200" in i2.measured
+  assert i2.verdict == "partly" and "wd1: IMP >= 0.360 vs one-shot 0.200" in i2.measured
+  assert "IMP rate 0.2, rewind 0: k >= 0.360 (64.0% kept, the last k measured)" in (
+      imp.frontier_text(json.loads((d / "imp_wd1.json").read_text())))
   i3 = imp.early_rewinding(root, str(tmp_path))
   assert i3.verdict == "partly" and "wd1: rewind 0 / rewind 200 median 2x" in i3.measured
