@@ -83,7 +83,7 @@ def test_bad_imp_settings_stop_before_any_compute(tiny_config, fields, words):
 def _payload(imp_t, oneshot_t, late_imp_t):
   """One rate, two levels x two seeds; t_gen lists per level, rewind 0 and rewind 200."""
   point = lambda k, t: {"k": k, "t_gen": t, "final_test_acc": [1.0, 1.0], "diverged": [0, 0]}
-  pts = lambda ts: [point(k, t) for k, t in zip((0.2, 0.36), ts)]
+  pts = lambda ts: [{**point(k, t), "level": i} for i, (k, t) in enumerate(zip((0.2, 0.36), ts), 1)]
   chain = lambda j, imp_: {"rate": 0.2, "rewind": j, "imp": pts(imp_), "oneshot": pts(oneshot_t)}
   return {"budget": 1000, "threshold": 0.95, "ks": [0.2, 0.36], "rates": [0.2], "tag": "wd1",
           "seeds": [0, 1],
@@ -104,9 +104,21 @@ def test_the_imp_questions_follow_their_rules(tmp_path):
   root = {"modadd_imp": claims.Results(str(d))}
   i1 = imp.imp_sooner(root, str(tmp_path))
   assert i1.verdict == "partly" and i1.measured.startswith("wd1: one-shot / IMP median 4x")
+  assert "**wd0**" in i1.details and i1.details.count("Frontier (highest k") == 2
   i2 = imp.imp_frontier(root, str(tmp_path))
   assert i2.verdict == "partly" and "wd1: IMP >= 0.360 vs one-shot 0.200" in i2.measured
   assert "IMP rate 0.2, rewind 0: k >= 0.360 (64.0% kept, the last k measured)" in (
       imp.frontier_text(json.loads((d / "imp_wd1.json").read_text())))
   i3 = imp.early_rewinding(root, str(tmp_path))
   assert i3.verdict == "partly" and "wd1: rewind 0 / rewind 200 median 2x" in i3.measured
+
+
+def test_the_report_names_every_command_that_filled_a_shared_workdir(tmp_path):
+  from gtickets.experiment import claims
+  launches = [("imp", "a", "finished"), ("imp", "b", "interrupted"), ("imp", "c", "finished"),
+              ("main", "d", "finished"), ("imp", "a", "finished")]
+  (tmp_path / "launches.jsonl").write_text("".join(
+      json.dumps({"experiment": e, "command": c, "status": s}) + "\n" for e, c, s in launches))
+  res = claims.Results(str(tmp_path))
+  assert res.finished_command("imp", "x") == "a; c"
+  assert res.finished_command("edge_popup", "x") == "x"

@@ -123,9 +123,10 @@ class Results:
       raise NotMeasured(str(e)) from None
 
   def finished_command(self, experiment, fallback):
-    """The command of the last finished launch of ``experiment``, else ``fallback``."""
-    finished = [e for e in self.launches(experiment) if e["status"] == "finished"]
-    return finished[-1]["command"] if finished else fallback
+    """The commands of the finished launches of ``experiment``, each once ("; " between:
+    a workdir two configs share, as IMP's weight decays), else ``fallback``."""
+    finished = [e["command"] for e in self.launches(experiment) if e["status"] == "finished"]
+    return "; ".join(dict.fromkeys(finished)) or fallback
 
   def launches(self, experiment):
     """Launch records (launch/main.py) of ``experiment`` in this workdir."""

@@ -281,8 +281,10 @@ def imp_sooner(root, figures):
   (and rates) of t_gen(one-shot) / t_gen(IMP), rewinding to the first rewind step (0;
   not reached = the budget, a bound); > 1.25 on both weight decays: yes; on one: partly;
   else no."""
-  parts, meds = [], []
+  parts, meds, tables = [], [], [COST]
   for t, p in _payloads(root).items():
+    tables.append(f"**{t}** (t_gen per seed, - = not reached; final test accuracy per seed):\n\n"
+                  + report.markdown_table(table_rows(p)) + "\n\n" + frontier_text(p))
     j = min(p["rewind_steps"])
     med, text = summarize([s for ch in _chains(p, j)
                            for s in _pairs(ch["oneshot"], ch["imp"], p["budget"])])
@@ -291,7 +293,7 @@ def imp_sooner(root, figures):
     plot(os.path.join(figures, f"claim_i_{t}.png"), p)
   return Finding("; ".join(parts), _verdict(meds), "median t_gen(one-shot) / t_gen(IMP) over "
                  f"levels and seeds, rewind 0, > {SOME:g}x on both weight decays: yes; one: "
-                 "partly; else no", COST, tuple(f"claim_i_{t}.png" for t in TAGS))
+                 "partly; else no", "\n\n".join(tables), tuple(f"claim_i_{t}.png" for t in TAGS))
 
 
 def _k(k, points):
