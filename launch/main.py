@@ -262,7 +262,8 @@ def checked_config(config):
     setup = make_setup(config)
   except (DataError, ValueError) as e:
     sys.exit(f"error: {e}")
-  need, what = memory_estimate(setup)
+  largest = experiments.EXPERIMENTS[config.experiment].largest_phase
+  need, what = memory_estimate(setup, largest(config) if largest else None)
   have = available_memory()
   if need > 0.9 * have:
     sys.exit(f"error: this launch would hold about {need / 2**30:.1f} GiB ({what}) but "

@@ -122,3 +122,14 @@ def test_the_report_names_every_command_that_filled_a_shared_workdir(tmp_path):
   res = claims.Results(str(tmp_path))
   assert res.finished_command("imp", "x") == "a; c"
   assert res.finished_command("edge_popup", "x") == "x"
+
+
+def test_the_memory_estimate_counts_imps_largest_phase(tiny_config):
+  from gtickets.experiment.pipeline import make_setup, memory_estimate
+  c = _imp_config(tiny_config)  # 2 seeds; 4 ks in one-shot; 2 rates x 2 rewind steps a level
+  largest = experiments.EXPERIMENTS["imp"].largest_phase
+  assert largest(c) == 8
+  c.imp.rewind_steps = (0, 10, 20)
+  assert largest(c) == 12  # a level: 2 seeds x 2 rates x 3 rewind steps
+  need, what = memory_estimate(make_setup(c), largest(c))
+  assert what.startswith("12 runs x ") and need > memory_estimate(make_setup(c))[0]

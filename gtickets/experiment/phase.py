@@ -30,7 +30,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from gtickets import identity, storage
-from gtickets.tickets.checkpoints import StateCheckpoints
+from gtickets.tickets.checkpoints import StateCheckpoints, read_digests
 from gtickets.training.measures import run_measures
 from gtickets import distributed
 from gtickets.training.sharding import replicated, run_layout
@@ -80,13 +80,7 @@ def _stored_phase_ids(directory):
         ids.add(str(storage.load_npz(path, ["phase_id"])["phase_id"]))
       except storage.CorruptFile:
         pass
-  digests = os.path.join(directory, "checkpoints", "digests.json")
-  if os.path.exists(digests):
-    try:
-      d = storage.read_json(digests)
-      ids.add(d.get("phase_id") if isinstance(d, dict) else None)
-    except storage.CorruptFile:
-      pass
+  ids.add(read_digests(os.path.join(directory, "checkpoints", "digests.json")).get("phase_id"))
   return ids - {None}
 
 

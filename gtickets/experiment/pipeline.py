@@ -286,13 +286,14 @@ COPIES = 10  # float32 copies of a run's weights a phase holds: params, masks, A
 #              moments, gradients, start params, a checkpoint in flight, and headroom
 
 
-def memory_estimate(setup):
+def memory_estimate(setup, n_runs=None):
   """(bytes, what) a rough upper estimate of what the largest phase of ``setup.config``
-  holds at once: every run's weights ``COPIES`` times, and its data."""
+  holds at once: every run's weights ``COPIES`` times, and its data. ``n_runs``: that
+  phase's runs (default: the dense phase's or the ticket fields' product)."""
   c = setup.config
   n_params = weight_count(setup)
-  n_runs = max(len(c.seeds), len(c.seeds) * len(c.ticket.variants) *
-               len(c.ticket.prune_ratios) * len(c.ticket.mask_steps))
+  n_runs = n_runs or max(len(c.seeds), len(c.seeds) * len(c.ticket.variants) *
+                         len(c.ticket.prune_ratios) * len(c.ticket.mask_steps))
   data = sum(np.asarray(a).nbytes for a in setup.data_for(dense_runs(c)[:1]).values())
   per_run_data = data if setup.trainer.per_run_data else 0
   total = n_runs * (COPIES * 4 * n_params + per_run_data) + data

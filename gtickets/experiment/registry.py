@@ -21,17 +21,19 @@ class Experiment:
   run: Callable                     # (config, workdir, progress=True) -> (text, files)
   section: Optional[Callable] = None  # () -> ConfigDict: config.<name>'s defaults
   check: Optional[Callable] = None    # (config) -> None; raises ConfigError
+  largest_phase: Optional[Callable] = None  # (config) -> runs of its largest phase, where
+  #                                           they are not the ticket fields' product
 
 
 EXPERIMENTS = {}
 
 
-def experiment(name, section=None, check=None):
+def experiment(name, section=None, check=None, largest_phase=None):
   """Registers the decorated ``run`` as experiment ``name``."""
   def register(run):
     if name in EXPERIMENTS:
       raise ValueError(f"experiment {name!r} is registered twice")
-    EXPERIMENTS[name] = Experiment(name, run, section, check)
+    EXPERIMENTS[name] = Experiment(name, run, section, check, largest_phase)
     return run
   return register
 

@@ -101,13 +101,12 @@ def _grokked(g):
   return g.theta, _grokked_masks(g)
 
 
-@variant("imp", uses_mask_step=True)
-def _imp(g):
-  """A level of iterative magnitude pruning (experiments/imp.py): the base is the level
-  before, whose final weights are exactly 0 where it pruned, so the magnitude mask at
-  the level's total k removes those first and then the smallest weights it kept (the
-  masks nest); its step-0 weights are the rewound ones on every weight still kept."""
-  return g.theta, _grokked_masks(g)
+# A level of iterative magnitude pruning (experiments/imp.py) is a grokked ticket whose
+# base is the level before: that base's final weights are exactly 0 where it pruned, so
+# the magnitude mask at the level's total k removes those first and then the smallest
+# weights it kept (the masks nest); its step-0 weights are the rewound ones on every
+# weight still kept. Its own name keeps its runs apart from one-shot tickets.
+variant("imp", uses_mask_step=True)(_grokked)
 
 
 @variant("random")

@@ -75,6 +75,13 @@ def check(config):
                     f"{int(np.log(0.5 / n) / np.log(1 - top))} levels")
 
 
+def largest_phase(config):
+  """Runs of IMP's largest phase: a one-shot phase (a run per seed and k) or a level
+  (a run per seed, rate and rewind step)."""
+  n, r = len(config.seeds), config.imp
+  return max(n * len(ratios(config)), n * len(r.rates) * len(r.rewind_steps))
+
+
 def tag(config):
   """The weight decay the tickets train with, for phase and file names."""
   wd = config.ticket.weight_decay if config.ticket.weight_decay >= 0 else config.optim.weight_decay
@@ -110,7 +117,7 @@ def _level_identity(c, setup):
   return identity.of(c, identity.TICKETS + ("imp",), NEUTRAL, setup.task.data_digest)
 
 
-@experiment("imp", section, check)
+@experiment("imp", section, check, largest_phase)
 def run(config, workdir, progress=True):
   setup = make_setup(config)
   dense = run_dense(setup, workdir, progress)

@@ -47,6 +47,19 @@ def _restore_or_corrupt(what, fn):
         "delete it and rerun") from None
 
 
+def read_digests(path):
+  """A checkpoint folder's ``digests.json``: {step: digest, "phase_id": id} as saved; {}
+  when missing, garbled or not a JSON object (every step then counts as unverified:
+  training redoes them)."""
+  if not os.path.exists(path):
+    return {}
+  try:
+    d = storage.read_json(path)
+  except storage.CorruptFile:
+    return {}
+  return d if isinstance(d, dict) else {}
+
+
 class StateCheckpoints:
   """Training states of one phase, one orbax step per checkpointed train step."""
 
@@ -56,23 +69,13 @@ class StateCheckpoints:
         self.directory, options=ocp.CheckpointManagerOptions(create=True))
     self.digests_path = os.path.join(self.directory, "digests.json")
 
-  def _digests(self):
-    return self.digests()
-
   def digests(self):
-    """{step: digest, "phase_id": id} as saved; {} when missing, garbled or not a JSON
-    object (every step then counts as unverified: training redoes them)."""
-    if not os.path.exists(self.digests_path):
-      return {}
-    try:
-      d = storage.read_json(self.digests_path)
-    except storage.CorruptFile:
-      return {}
-    return d if isinstance(d, dict) else {}
+    """This phase's ``digests.json`` (``read_digests``)."""
+    return read_digests(self.digests_path)
 
   def steps(self):
     """The saved and digested steps."""
-    have = self._digests()
+    have = self.digests()
     return sorted(s for s in self._manager.all_steps() if str(s) in have)
 
   def latest_step(self):
@@ -84,7 +87,7 @@ class StateCheckpoints:
 
   def valid(self, step):
     """Whether the files of ``step`` match the digest written with them."""
-    want = self._digests().get(str(step))
+    want = self.digests().get(str(step))
     return want is not None and os.path.isdir(self.path(step)) and \
         storage.digest(self.path(step)) == want
 
@@ -94,7 +97,7 @@ class StateCheckpoints:
       self._manager.delete(step)
     self._manager.save(step, args=ocp.args.StandardSave(state), force=True)
     self._manager.wait_until_finished()
-    digests = self._digests()
+    digests = self.digests()
     digests[str(step)] = storage.digest(self.path(step))
     storage.write_json(self.digests_path, digests)
     distributed.barrier(f"digest {self.path(step)}")
