@@ -43,5 +43,4 @@ def get_config(arg=None):
     c.sweep.axes = (("seed", (0, 1, 2, 3, 4)), ("optim.lr", (3e-4, 1e-3, 3e-3)),
                     ("optim.weight_decay", (0.1, 0.3, 1.0, 3.0)),
                     ("ticket.prune_ratio", (0.5, 0.6, 0.7)))
-  c.seeds = dict(c.sweep.axes)["seed"]  # recorded with the launch
   return c

@@ -14,11 +14,11 @@ import datetime
 import errno
 import fcntl
 import json
+import logging
 import os
 import platform
 import re
 import shlex
-import signal
 import sys
 import threading
 
@@ -70,9 +70,37 @@ def _unknown_field(argv):
   return None
 
 
+HELP = ("-h", "-?", "--help", "--helpshort", "--helpfull")
+
+
+def print_help(argv):
+  """This docstring and the launcher's flags; with --helpfull also every field of the
+  config named by --config (its value after the overrides given)."""
+  own = "\n".join(l for l in flags.FLAGS.module_help(sys.modules[__name__]).splitlines()
+                  if l.startswith("  "))  # the flags, less the module's name
+  print(__doc__.strip() + "\n\nflags:\n" + own)
+  if "--helpfull" not in argv:
+    print("\n--helpfull also lists every field of the --config file given, with its value.")
+    return
+  rest = [a for a in argv if a not in HELP]
+  if not any(a.startswith("--config=") for a in rest):
+    print("\n(give --config=FILE[:VARIANT] to list its fields)")
+    return
+  flags.FLAGS(rest)
+  from gtickets.identity import flatten
+  fields = flatten(json.loads(json.dumps(_CONFIG.value.to_dict())))
+  print(f"\nfields of {flags.FLAGS['config'].config_filename} (override: --config.FIELD=VALUE):")
+  for name, value in fields.items():
+    print(f"  --config.{name}={value!r}")
+
+
 def load_config(argv):
-  """Parses flags and loads the config; any error exits with one line, no traceback."""
+  """Parses flags and loads the config; any error exits with one line, no traceback.
+  ``--help``/``--helpfull`` print the flags (and the config's fields) and exit 0."""
   try:
+    if any(a in HELP for a in argv[1:]):
+      print_help(argv)
+      sys.exit(0)
     flags.FLAGS(argv)
     if _CONFIG.value is None:
       raise ValueError("--config is required, e.g. --config=configs/modadd.py")
@@ -85,6 +113,8 @@ def load_config(argv):
                        f"(start from gtickets.config.default_config()), not a "
                        f"{type(_CONFIG.value).__name__}")
     return _CONFIG.value
+  except SystemExit:
+    raise
   except Exception as e:  # pylint: disable=broad-except
     msg = None
     if isinstance(e, (AttributeError, KeyError, flags.Error)):
@@ -160,6 +190,8 @@ def record_launch(workdir, config, argv, started, status, done=None, files=()):
            "command": "python launch/main.py " + " ".join(map(shell_word, args)),
            "status": status,
            "seeds": list(config.seeds), "machine": machine(),
+           **({"settings": config[config.experiment].to_dict()}
+              if config.experiment in config else {}),
            "started": started.isoformat(timespec="seconds"),
            "wall_s": round((datetime.datetime.now() - started).total_seconds(), 1)}
   from gtickets import storage
@@ -181,7 +213,13 @@ def _not_joined():
   os._exit(1)
 
 
-def _stop_on_sigterm(signum, frame):
+def _stop(signum, frame):
+  """SIGINT / SIGTERM: stop the launch (KeyboardInterrupt, raised again between training
+  chunks if a callback swallowed it: ``signals.check_stop``); later signals are ignored,
+  so the interrupted launch is recorded whatever else arrives."""
+  from gtickets import signals
+  signals.ignore_stops()
+  signals.request_stop(signum)
   raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -210,11 +248,11 @@ def lock_workdir(workdir):
 def write_config(workdir, config):
   """The resolved config beside the results, written once the experiment ran
   (a refused launch leaves the workdir's files as they were)."""
-  from gtickets import storage
-  # one file per experiment: the analyses sharing a workdir (jaccard, fourier, graphs,
-  # accelerators in workdirs/modadd) each keep their own
-  name = "config.json" if config.experiment == "main" else f"{config.experiment}_config.json"
-  storage.write_json(os.path.join(workdir, name), config.to_dict())
+  from gtickets import experiments, storage
+  # one file per experiment (or per ticket phase where its outputs are): the analyses
+  # sharing a workdir (jaccard, fourier, graphs, accelerators in workdirs/modadd) and
+  # launches of two ticket phases each keep their own
+  storage.write_json(os.path.join(workdir, experiments.config_file(config)), config.to_dict())
 
 
 def join_processes():
@@ -273,72 +311,138 @@ def checked_config(config):
 
 
 def open_workdir(config):
-  """The workdir, created and writable, locked for this launcher (process 0)."""
+  """(the workdir, created and writable, whether this launch created it, its lock for
+  this launcher (process 0))."""
   from gtickets import distributed
   workdir = os.path.abspath(_WORKDIR.value or os.path.join("workdirs", config.name))
   if os.path.exists(workdir) and not os.path.isdir(workdir):
     sys.exit(f"error: --workdir={workdir} is a file, not a folder")
+  created = not os.path.exists(workdir)
   try:
     os.makedirs(workdir, exist_ok=True)
   except OSError as e:
     sys.exit(f"error: cannot create the workdir {workdir}: {e.strerror}")
   if not os.access(workdir, os.W_OK | os.X_OK):
     sys.exit(f"error: the workdir {workdir} is not writable")
-  return workdir, lock_workdir(workdir) if distributed.is_writer() else None
+  return workdir, created, lock_workdir(workdir) if distributed.is_writer() else None
 
 
-def run(config, workdir, argv):
+class HeldLogs(logging.Handler):
+  """Holds the log records of absl (orbax logs through it) during a launch: replayed on
+  stderr when the launch ends well or with a traceback, dropped when it ends with one
+  line (a full disk, say, where orbax logs its own tracebacks above it)."""
+
+  def __init__(self):
+    super().__init__()
+    self.records = []
+
+  def emit(self, record):
+    self.records.append(record)
+
+  def replay(self):
+    for record in self.records:
+      logging.lastResort.handle(record)
+    self.records = []
+
+
+def run(config, workdir, argv, created, held):
   """Runs the experiment; records the launch (finished or interrupted); returns
-  (text, files)."""
-  from gtickets import experiments
+  (text, files). A launch that fails with one line first removes the phase folders it
+  made that hold nothing trained (and the workdir, if it made it and left it empty)."""
+  from gtickets import experiments, signals
   from gtickets.experiment import phase as phase_lib
   from gtickets.storage import CorruptFile
   from gtickets.tasks.mnist import DataError
+  from gtickets.tickets.checkpoints import RestoreError
   started = datetime.datetime.now()
-  signal.signal(signal.SIGTERM, _stop_on_sigterm)  # a time limit (timeout) is recorded too
   done = phase_lib.begin_launch()
+  recorded = False
+
+  def fail(message):
+    held.records = []
+    done.discard_unstarted()
+    if created and os.path.isdir(workdir) and not os.listdir(workdir):
+      os.rmdir(workdir)
+    sys.exit(message)
+
   try:
     text, files = experiments.EXPERIMENTS[config.experiment].run(config, workdir,
                                                                  progress=_PROGRESS.value)
-    done.commit()
-  except (phase_lib.WorkdirMismatch, FileNotFoundError, DataError, CorruptFile) as e:
-    sys.exit(f"error: {e}")
+    signals.check_stop()
+    with signals.deferred():  # a signal now waits until the launch is recorded
+      done.commit()
+      record_launch(workdir, config, argv, started, "finished", done, files)
+      write_config(workdir, config)
+      recorded = True
+  except (phase_lib.WorkdirMismatch, FileNotFoundError, DataError, CorruptFile,
+          RestoreError) as e:
+    fail(f"error: {e}")
   except KeyboardInterrupt:
-    record_launch(workdir, config, argv, started, "interrupted")
-    write_config(workdir, config)
+    signals.ignore_stops()
+    held.records = []
+    if not recorded:
+      record_launch(workdir, config, argv, started, "interrupted")
+      write_config(workdir, config)
     # Exit without the interpreter's teardown: XLA's compile threads may still run (a
     # signal during the first compile), and tearing down under them segfaults.
-    print("interrupted: rerun the same command to resume from the last checkpoint",
+    print("interrupted: " + ("the launch had finished and is recorded as finished"
+                             if recorded else
+                             "rerun the same command to resume from the last checkpoint"),
           file=sys.stderr, flush=True)
     sys.stdout.flush()
     os._exit(1)
   except Exception as e:  # pylint: disable=broad-except
     if _disk_full(e):
-      sys.exit(f"error: the disk is full (writing in {workdir}); free some space and rerun "
-               "the same command: it resumes from the last complete checkpoint")
+      fail(f"error: the disk is full (writing in {workdir}); free some space and rerun "
+           "the same command: it resumes from the last complete checkpoint")
+    held.replay()
     raise
-  record_launch(workdir, config, argv, started, "finished", done, files)
-  write_config(workdir, config)
+  held.replay()
   return text, files
 
 
+def _interrupted_early():
+  print("interrupted before the launch started: nothing was trained or recorded",
+        file=sys.stderr, flush=True)
+  os._exit(1)
+
+
 def main(argv):
-  config = load_config(argv)
-  join_processes()
-  config = checked_config(config)
-  workdir, lock = open_workdir(config)
-  print(f"workdir: {workdir}  experiment: {config.experiment}")
-  text, files = run(config, workdir, argv)
+  from gtickets import signals
+  signals.stop_on(_stop)  # Ctrl-C and SIGTERM alike: the launch is recorded, then it ends
+  try:
+    config = load_config(argv)
+    join_processes()
+    config = checked_config(config)
+    workdir, created, lock = open_workdir(config)
+  except KeyboardInterrupt:
+    _interrupted_early()
+  held = HeldLogs()
+  absl_logger = logging.getLogger("absl")
+  absl_logger.addHandler(held)
+  absl_logger.propagate = False
+  print(f"workdir: {workdir}  experiment: {config.experiment}", flush=True)
+  text, files = run(config, workdir, argv, created, held)
+  from gtickets import distributed
+  if distributed.is_writer():
+    print(f"threshold {config.threshold}; steps are evaluated every "
+          f"{config.train.eval_every}; mean +- std over seeds {list(config.seeds)}")
+    print(text)
+    print(f"wrote {', '.join(files)} in {workdir}", flush=True)
   if lock is not None:
     os.close(lock)
-  from gtickets import distributed
-  if not distributed.is_writer():
-    return
-  print(f"threshold {config.threshold}; steps are evaluated every "
-        f"{config.train.eval_every}; mean +- std over seeds {list(config.seeds)}")
-  print(text)
-  print(f"wrote {', '.join(files)} in {workdir}")
+
+
+def entry(argv):
+  """``main`` with a stop after the launch was recorded (while its results are printed)
+  ending quietly too."""
+  try:
+    main(argv)
+  except KeyboardInterrupt:
+    print("interrupted: the launch had finished and is recorded as finished",
+          file=sys.stderr, flush=True)
+    os._exit(1)
 
 
 if __name__ == "__main__":
-  main(sys.argv)
+  entry(sys.argv)

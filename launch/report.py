@@ -19,39 +19,87 @@
    the one before the contraction order), lists in claims.md every claim whose
    verdict differs from FILE's summary table.
 A claim whose results are missing is listed as "not measured yet" with its command.
+
+The committed results are what the report last wrote: RESULTS/manifest.json holds the
+digest of every file there, and a file that no longer matches it (edited, cut, added
+or gone) stops the report with one line naming it before anything is copied
+(``--accept_edits`` takes the folder as it is). Launch records are merged, never
+dropped. Every jobs line is resolved first (a bad one: one line, nothing changed).
+Everything is built in a staging folder inside DOCS and published only at the end,
+by renames that a Ctrl-C or SIGTERM waits for: an interrupted, refused or failed
+report leaves docs/ and the README as they were. A claim that was measured and would
+now be "not measured" is named on the terminal with its reason, and nothing is
+published unless ``--allow_unmeasured``.
 """
 import argparse
-import os
 import ast
 import importlib.util
+import json
+import os
 import shlex
 import shutil
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from ml_collections.config_flags import config_path  # noqa: E402
 
 import gtickets.experiments  # noqa: E402  (registers every experiment's claims)
-from gtickets import storage  # noqa: E402
+from gtickets import signals, storage  # noqa: E402
 from gtickets.experiment import claims as claims_lib  # noqa: E402
 
 BEGIN, END = "<!-- claims:begin -->", "<!-- claims:end -->"
 PHASE_FILES = ("summary.json", "curves.npz", "runs.json")
+MANIFEST = "manifest.json"
+
+
+class ReportError(RuntimeError):
+  """The report cannot go on: one line, and nothing is published."""
 
 
 def read_jobs(path):
   """[(workdir name, launcher arguments)] of a run_jobs.sh jobs file."""
+  return [(name, args) for name, args, _ in _jobs_lines(path)]
+
+
+def _jobs_lines(path):
+  """[(workdir name, launcher arguments, "FILE line N")] of a jobs file."""
+  out = []
   with open(path) as f:
-    entries = [ln.split(None, 1) for ln in f if ln.strip() and not ln.lstrip().startswith("#")]
-  return [(name, args.strip()) for name, args in entries]
+    for n, ln in enumerate(f, 1):
+      if ln.strip() and not ln.lstrip().startswith("#"):
+        name, _, args = ln.strip().partition(" ")
+        out.append((name, args.strip(), f"{path} line {n}"))
+  return out
+
+
+def resolve_jobs(paths):
+  """{(workdir name, arguments): resolved config} of every line of the jobs files, or
+  ReportError naming the first line that does not resolve (before anything changes)."""
+  resolved = {}
+  for path in paths:
+    for name, args, where in _jobs_lines(path):
+      if not args:
+        raise ReportError(f"{where}: {name!r} has no launcher arguments")
+      try:
+        resolved[name, args] = config_of(args)
+      except Exception as e:  # pylint: disable=broad-except  (any fault of a line is one line)
+        first = (str(e).strip().splitlines() or [""])[0]
+        raise ReportError(f"{where} ({name}) does not resolve: {type(e).__name__}: {first}")
+  return resolved
 
 
 def config_of(args):
   """The resolved config of a launcher command line's ``args`` (``--config=FILE[:ARG]``
   and ``--config.FIELD=VALUE`` overrides), as launch/main.py builds it."""
   words = shlex.split(args)
-  path, _, arg = next(w for w in words if w.startswith("--config=")).split("=", 1)[1].partition(":")
+  config_arg = next((w for w in words if w.startswith("--config=")), None)
+  if config_arg is None:
+    raise ValueError("no --config=FILE argument")
+  path, _, arg = config_arg.split("=", 1)[1].partition(":")
+  if not os.path.isfile(os.path.join(ROOT, path)):
+    raise FileNotFoundError(f"config file {path!r} does not exist")
   spec = importlib.util.spec_from_file_location("_claim_config", os.path.join(ROOT, path))
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
@@ -70,11 +118,10 @@ def config_of(args):
   return gtickets.experiments.validate(c)
 
 
-def verified_files(src, args):
-  """(the files of workdir ``src`` that the last finished launch of the jobs line's
-  ``args`` wrote or read, each still as that launch left it: relative paths, "") or
-  (None, one line saying why nothing of it can be published)."""
-  config = config_of(args)
+def verified_files(src, config):
+  """(the files of workdir ``src`` that the last finished launch of a jobs line's
+  resolved ``config`` wrote or read, each still as that launch left it: relative
+  paths, "") or (None, one line saying why nothing of it can be published)."""
   digest = storage.json_digest(config.to_dict())
   res = claims_lib.Results(src)
   try:
@@ -111,12 +158,13 @@ def verified_files(src, args):
 
 def mirror(src, dst, jobs):
   """Copies into ``dst`` the small result files of workdir ``src`` that a finished
-  launch of one of its ``jobs`` lines (launcher arguments) wrote, verified (see
-  ``verified_files``), each file atomically; a jobs line with nothing verified keeps
-  the committed results and says why. Returns (files copied, [why lines])."""
+  launch of one of its ``jobs`` lines ({arguments: resolved config}) wrote, verified
+  (see ``verified_files``), and merges its launch records into dst's (none is
+  dropped); a jobs line with nothing verified keeps the committed results and says
+  why. Returns (files copied, [why lines])."""
   copied, why = 0, []
-  for args in jobs:
-    files, reason = verified_files(src, args)
+  for args, config in jobs.items():
+    files, reason = verified_files(src, config)
     if files is None:
       why.append(f"{src}: kept the committed results of `{args}`: {reason}")
       continue
@@ -125,12 +173,61 @@ def mirror(src, dst, jobs):
         continue
       out = os.path.join(dst, rel)
       os.makedirs(os.path.dirname(out), exist_ok=True)
-      shutil.copyfile(os.path.join(src, rel), out + ".tmp")
-      os.replace(out + ".tmp", out)
+      shutil.copyfile(os.path.join(src, rel), out)
       copied += 1
-    shutil.copyfile(os.path.join(src, "launches.jsonl"), os.path.join(dst, "launches.jsonl.tmp"))
-    os.replace(os.path.join(dst, "launches.jsonl.tmp"), os.path.join(dst, "launches.jsonl"))
+    merge_launches(os.path.join(src, "launches.jsonl"), os.path.join(dst, "launches.jsonl"))
   return copied, why
+
+
+def merge_launches(src, dst):
+  """dst's launch records, then those of ``src`` it lacks (each record once, in order)."""
+  def lines(path):
+    if not os.path.exists(path):
+      return []
+    with open(path) as f:
+      return [ln.rstrip("\n") for ln in f if ln.strip()]
+  have = lines(dst)
+  new = [ln for ln in dict.fromkeys(lines(src)) if ln not in set(have)]
+  if new:
+    with open(dst, "w") as f:
+      f.write("".join(ln + "\n" for ln in have + new))
+
+
+def manifest_digests(results):
+  """{relative path: sha256} of every file under ``results`` but the manifest."""
+  out = {}
+  for d, _, files in os.walk(results):
+    for name in files:
+      rel = os.path.relpath(os.path.join(d, name), results)
+      if rel != MANIFEST:
+        out[rel] = storage.digest(os.path.join(d, name))
+  return dict(sorted(out.items()))
+
+
+def check_manifest(results):
+  """Raises ReportError naming the first committed file under ``results`` that differs
+  from the manifest the report last wrote (edited, cut, gone or added); returns False
+  when there is no manifest yet (the first report since manifests exist)."""
+  path = os.path.join(results, MANIFEST)
+  if not os.path.exists(path):
+    return False
+  try:
+    want = storage.read_json(path, "restore it (git checkout)")["files"]
+  except (storage.CorruptFile, KeyError, TypeError) as e:
+    raise ReportError(f"{path} is unreadable ({e}): restore it (git checkout)") from None
+  have = manifest_digests(results)
+  bad = sorted(set(want) ^ set(have)) + sorted(f for f in set(want) & set(have)
+                                               if want[f] != have[f])
+  if bad:
+    f = bad[0]
+    what = ("is gone" if f not in have else "was added" if f not in want
+            else "does not match the digest the report wrote")
+    more = f" (and {len(bad) - 1} other file{'s' * (len(bad) > 2)})" if len(bad) > 1 else ""
+    raise ReportError(
+        f"{os.path.join(results, f)} {what}{more}: committed results change only through "
+        "this report; restore them (git checkout -- " + results + ") or, if the change is "
+        "meant, rerun with --accept_edits")
+  return True
 
 
 class Root:
@@ -266,14 +363,111 @@ def changed_verdicts(rows, before, path):
                  "| claim | before | now |", "| --- | --- | --- |"] + lines + [""]
 
 
-def update_readme(path, table):
-  with open(path) as f:
-    text = f.read()
+def readme_with_table(text, path, table):
+  """The README ``text`` with ``table`` between its claims markers."""
   if BEGIN not in text or END not in text:
-    raise SystemExit(f"error: {path} has no {BEGIN} ... {END} markers for the claims table")
+    raise ReportError(f"{path} has no {BEGIN} ... {END} markers for the claims table")
   head, rest = text.split(BEGIN, 1)
   _, tail = rest.split(END, 1)
-  storage.write_text(path, head + BEGIN + "\n" + table + "\n" + END + tail)
+  return head + BEGIN + "\n" + table + "\n" + END + tail
+
+
+def unmeasured_now(rows, before):
+  """Lines naming each claim that was measured in ``before`` (an earlier claims.md's
+  {id: (seeds, verdict)}) and is not measured now, with the reason."""
+  return [f"{c.id} was measured ({before[c.id][1]}) and is now not measured: {error}"
+          for c, f, error, _, _, _ in rows
+          if f is None and c.id in before and before[c.id][1] != "-"]
+
+
+def check_writable(paths):
+  """ReportError naming the first of ``paths`` (files or folders) that cannot be written."""
+  for p in paths:
+    target = p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p))
+    if os.path.exists(p) and not os.path.isdir(p) and not os.access(p, os.W_OK):
+      raise ReportError(f"{p} is not writable: nothing was published")
+    if not os.access(target, os.W_OK | os.X_OK):
+      raise ReportError(f"{target} is not writable: nothing was published")
+
+
+def publish(stage, args, readme_text):
+  """Moves the staged results, figures, claims.md and README into place (renames, which
+  a signal waits for), the manifest last."""
+  moves = []
+  for d, _, files in os.walk(os.path.join(stage, "results")):
+    for name in files:
+      rel = os.path.relpath(os.path.join(d, name), os.path.join(stage, "results"))
+      dst = os.path.join(args.results, rel)
+      if rel == MANIFEST or not (os.path.exists(dst) and storage.digest(dst)
+                                 == storage.digest(os.path.join(d, name))):
+        moves.append((os.path.join(d, name), dst))
+  moves.sort(key=lambda m: m[1].endswith(MANIFEST))  # the manifest last
+  figures = os.path.join(args.docs, "figures")
+  moves = [(os.path.join(stage, "figures", f), os.path.join(figures, f))
+           for f in sorted(os.listdir(os.path.join(stage, "figures")))] + moves
+  moves.insert(0, (os.path.join(stage, "claims.md"), os.path.join(args.docs, "claims.md")))
+  if readme_text is not None:
+    storage.write_text(os.path.join(stage, "README.md"), readme_text)
+    moves.insert(0, (os.path.join(stage, "README.md"), args.readme))
+  with signals.deferred():
+    for src, dst in moves:
+      os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
+      try:
+        os.replace(src, dst)
+      except OSError:  # another file system: copy, then rename beside the target
+        shutil.copyfile(src, dst + ".tmp")
+        os.replace(dst + ".tmp", dst)
+
+
+def build(args, stage):
+  """Stages the report: results (committed ones plus verified new ones), figures,
+  claims.md and the README text; returns (rows, README text or None)."""
+  resolved = resolve_jobs([p for p in (args.jobs, args.claims_jobs) if p])
+  task_rows = read_jobs(args.jobs)
+  check_writable([args.results if os.path.exists(args.results) else args.docs, args.docs,
+                  os.path.join(args.docs, "figures") if os.path.isdir(
+                      os.path.join(args.docs, "figures")) else args.docs]
+                 + ([args.readme] if args.readme else []))
+  if args.accept_edits:
+    print(f"note: --accept_edits: {args.results} is taken as it is now")
+  elif not check_manifest(args.results) and os.path.isdir(args.results):
+    print(f"note: {args.results} has no {MANIFEST} yet; it records the committed files as "
+          "they are now")
+  results = os.path.join(stage, "results")
+  if os.path.isdir(args.results):
+    shutil.copytree(args.results, results, ignore=shutil.ignore_patterns(MANIFEST))
+  else:
+    os.makedirs(results)
+  jobs = {}
+  for (name, line), config in resolved.items():
+    jobs.setdefault(name, {})[line] = config
+  names = dict.fromkeys([w for c in claims_lib.CLAIMS for w in c.workdirs]
+                        + [n for n, _ in task_rows])
+  for name in names:
+    src = os.path.join(args.workdirs, name)
+    if not os.path.isdir(src):
+      continue
+    if name not in jobs:
+      print(f"{src}: kept the committed results: no line of the jobs files names it")
+      continue
+    n, why = mirror(src, os.path.join(results, name), jobs[name])
+    print("\n".join(why + ([f"{src}: {n} verified files copied to {args.results}/{name}"]
+                           if n else [])))
+  storage.write_json(os.path.join(results, MANIFEST), {"files": manifest_digests(results)})
+  figures = os.path.join(stage, "figures")
+  os.makedirs(figures)
+  root = Root(results, task_rows)
+  rows = [(c, f, error.replace(results, args.results), *rest)
+          for c, f, error, *rest in evaluate(root, figures)]
+  text = claims_markdown(rows, newest_launch(root, names)).replace(results, args.results)
+  if args.compare and os.path.exists(args.compare):
+    text += "\n" + "\n".join(changed_verdicts(rows, verdicts_of(args.compare), args.compare))
+  storage.write_text(os.path.join(stage, "claims.md"), text)
+  readme_text = None
+  if args.readme:
+    with open(args.readme) as f:
+      readme_text = readme_with_table(f.read(), args.readme, readme_table(rows))
+  return rows, readme_text
 
 
 def main():
@@ -288,39 +482,58 @@ def main():
                   help="the other claims' workdirs and launch arguments")
   ap.add_argument("--compare", default="docs/claims_before_issue24.md",
                   help="an earlier claims report whose verdicts to compare ('' for none)")
+  ap.add_argument("--accept_edits", action="store_true",
+                  help=f"take RESULTS as it is now (its {MANIFEST} is rewritten)")
+  ap.add_argument("--allow_unmeasured", action="store_true",
+                  help="publish even if a claim measured before is now not measured")
   args = ap.parse_args()
-  for flag in ("jobs", "claims_jobs", "readme"):
-    if getattr(args, flag) and not os.path.isfile(getattr(args, flag)):
-      raise SystemExit(f"error: --{flag}={getattr(args, flag)} is not a file")
-  task_rows = read_jobs(args.jobs)
-  jobs = {}
-  for name, line in task_rows + read_jobs(args.claims_jobs):
-    jobs.setdefault(name, []).append(line)
-  names = dict.fromkeys([w for c in claims_lib.CLAIMS for w in c.workdirs]
-                        + [n for n, _ in task_rows])
-  for name in names:
-    src = os.path.join(args.workdirs, name)
-    if not os.path.isdir(src):
-      continue
-    if name not in jobs:
-      print(f"{src}: kept the committed results: no line of the jobs files names it")
-      continue
-    n, why = mirror(src, os.path.join(args.results, name), jobs[name])
-    print("\n".join(why + ([f"{src}: {n} verified files copied to {args.results}/{name}"]
-                           if n else [])))
-  figures = os.path.join(args.docs, "figures")
-  os.makedirs(figures, exist_ok=True)
-  rows = evaluate(Root(args.results, task_rows), figures)
-  text = claims_markdown(rows, newest_launch(Root(args.results, task_rows), names))
-  if args.compare and os.path.exists(args.compare):
-    text += "\n" + "\n".join(changed_verdicts(rows, verdicts_of(args.compare), args.compare))
-  storage.write_text(os.path.join(args.docs, "claims.md"), text)
-  table = summary_table(rows)
-  if args.readme:
-    update_readme(args.readme, readme_table(rows))
-  print(table)
+  signals.stop_on(_stop)
+  stage = None
+  try:
+    for flag in ("jobs", "claims_jobs", "readme"):
+      if getattr(args, flag) and not os.path.isfile(getattr(args, flag)):
+        raise ReportError(f"--{flag}={getattr(args, flag)} is not a file")
+    if os.path.exists(args.docs) and not os.path.isdir(args.docs):
+      raise ReportError(f"--docs={args.docs} is not a folder")
+    os.makedirs(args.docs, exist_ok=True)
+    check_writable([args.docs])
+    stage = tempfile.mkdtemp(prefix=".report-", dir=args.docs)
+    rows, readme_text = build(args, stage)
+    lost = unmeasured_now(rows, verdicts_of(os.path.join(args.docs, "claims.md"))
+                          if os.path.exists(os.path.join(args.docs, "claims.md")) else {})
+    if lost and not args.allow_unmeasured:
+      print("\n".join(lost), file=sys.stderr)
+      raise ReportError(f"{len(lost)} claim{'s' * (len(lost) > 1)} would move from measured to "
+                        "not measured (above); nothing was published (--allow_unmeasured "
+                        "publishes anyway)")
+    for line in lost:
+      print(f"warning: {line}", file=sys.stderr)
+    publish(stage, args, readme_text)
+  except ReportError as e:
+    _exit(stage, f"error: {e}")
+  except KeyboardInterrupt:
+    _exit(stage, "interrupted: nothing was published (docs/ and the README are as they were)")
+  except OSError as e:
+    if e.errno is None:
+      raise
+    _exit(stage, f"error: cannot write {e.filename or args.docs}: {e.strerror}; nothing was "
+          "published")
+  shutil.rmtree(stage, ignore_errors=True)
+  print(summary_table(rows))
   print(f"wrote {os.path.join(args.docs, 'claims.md')}" + (f" and the table in {args.readme}"
                                                             if args.readme else ""))
+
+
+def _stop(signum, frame):
+  signals.ignore_stops()
+  raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _exit(stage, message):
+  signals.ignore_stops()
+  if stage:
+    shutil.rmtree(stage, ignore_errors=True)
+  sys.exit(message)
 
 
 if __name__ == "__main__":

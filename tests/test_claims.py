@@ -70,7 +70,7 @@ def test_c1_per_seed_speedups_and_verdict(tmp_path):
   f = main.main_speedup(root, str(tmp_path))
   assert "With a split per seed (`task.data_seed = -1`): not measured yet" in f.details
   # speed-ups 20, >=10 (dense never reached: budget 30,000 / 3,000), 1: median 10
-  assert f.measured.endswith("median 10x (range 1x-20x; 1 lower bound: the slower run "
+  assert f.measured.endswith("median >=10x (range 1x-20x; 1 lower bound: the slower run "
                              "never reached it)")
   assert f.verdict == "agrees"
   squeezed = re.sub(" +", " ", f.details)  # table cells, whatever their padding
@@ -160,12 +160,26 @@ def test_report_end_to_end_on_a_quick_workdir(tmp_path):
   assert out.returncode == 0, out.stderr
   assert "kept the committed results" in out.stdout and "changed after its launch" in out.stdout
   assert file_digests(tmp_path / "results") == committed
-  # a cut line in a committed launches.jsonl: one line naming the file, no traceback
+  # a cut line in a committed launches.jsonl: refused by the manifest (one line naming
+  # the file, nothing written); taken as it is (--accept_edits), C1 would lose its
+  # measurement: named on the terminal, refused unless --allow_unmeasured
   path = tmp_path / "results" / "modadd" / "launches.jsonl"
   path.write_text(path.read_text()[:-40])
+  docs = file_digests(tmp_path / "docs")
   out = _report(tmp_path)
+  assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+  assert out.stderr.strip().splitlines() == [
+      f"error: {path} does not match the digest the report wrote: committed results change "
+      f"only through this report; restore them (git checkout -- {tmp_path / 'results'}) or, "
+      "if the change is meant, rerun with --accept_edits"]
+  out = _report(tmp_path, "--accept_edits")
+  assert out.returncode == 1 and "C1 was measured (" in out.stderr and (
+      "launches.jsonl line" in out.stderr), out.stderr
+  assert file_digests(tmp_path / "docs") == docs
+  out = _report(tmp_path, "--accept_edits", "--allow_unmeasured")
   assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
   assert "launches.jsonl line" in (tmp_path / "docs" / "claims.md").read_text()
+  assert not list((tmp_path / "docs").glob(".report-*"))  # no staging left behind
   # a missing jobs file: one line
   out = _report(tmp_path, f"--jobs={tmp_path / 'nope.txt'}")
   assert out.returncode != 0 and out.stderr.strip().splitlines() == [
@@ -181,8 +195,8 @@ def test_readme_headline_is_the_first_clause_without_parentheses():
 def test_report_refuses_a_readme_without_markers(tmp_path):
   readme = tmp_path / "README.md"
   readme.write_text("no markers\n")
-  with pytest.raises(SystemExit, match="markers"):
-    report_cli.update_readme(str(readme), "table")
+  with pytest.raises(report_cli.ReportError, match="markers"):
+    report_cli.readme_with_table(readme.read_text(), str(readme), "table")
   assert readme.read_text() == "no markers\n"
 
 
@@ -200,7 +214,7 @@ def test_c2_non_grokked_tickets_chosen_by_the_base_test_accuracy(tmp_path):
                                  str(tmp_path))
   # non-grokked (base test acc <= 0.1): seed 0 @100 (1x), seed 1 @100 (n/a), seed 1 @200 (>=1.5x)
   assert f.measured.startswith("3 tickets cut at base test acc <= 0.1 (steps 100-200): 2 reach")
-  assert "median 1.2x (range 1x-1.5x" in f.measured
+  assert "median >=1.2x (range 1x-1.5x" in f.measured
   assert f.verdict == "agrees"
   assert "| 200 | 100 (0.50) | 200 (0.08) |" in f.details
 
@@ -217,14 +231,14 @@ def test_c3_no_faster_than_dense_rule(tmp_path):
   f = pai.pai_masks(root, str(tmp_path))
   assert f.verdict == "partly"  # SNIP is 2x / 4x faster than dense, the others are not
   assert "snip: over dense median 3x (range 2x-4x)" in f.measured
-  assert "random: over dense median 0.3x (range 0.1x-0.5x; 1 upper bound" in f.measured
+  assert "random: over dense median <=0.3x (range 0.1x-0.5x; 1 upper bound" in f.measured
   # variants with the same ratios share one clause
   (tmp_path / "pai" / "summary.json").write_text(json.dumps(
       [_row("grokked", 0, 100), _row("grokked", 1, 100)]
       + [_row(v, s, t) for v in ("random", "snip", "grasp", "synflow")
          for s, t in ((0, None), (1, 4_000))]))
   f = pai.pai_masks(root, str(tmp_path))
-  assert f.measured.startswith("random, snip, grasp, synflow: over dense median 0.3x")
+  assert f.measured.startswith("random, snip, grasp, synflow: over dense median <=0.3x")
   assert f.measured.count("over dense") == 1
 
 
@@ -300,7 +314,7 @@ def test_p2_parity_modes_and_a_mislabelled_workdir(tmp_path):
   # exact: dense >=4x (budget 4,000 / 1,000) and 4x; random 0.5x and 0.8x
   assert f.measured.startswith(
       "exact: dense reaches 0.95 on 1/2 seeds, grokked ticket 2/2, random 2/2; dense / grokked "
-      "median 4x, random / grokked median 0.65x; float64: dense reaches 0.95 on 1/2 seeds, "
+      "median >=4x, random / grokked median 0.65x; float64: dense reaches 0.95 on 1/2 seeds, "
       "grokked ticket 1/2")
   assert f.measured.endswith("float32: dense reaches 0.95 on 2/2 seeds, grokked ticket 2/2, "
                              "random 2/2; dense / grokked median 10x, random / grokked median 9x")
@@ -335,7 +349,7 @@ def test_p1_precision_cells_against_the_dense_of_the_tickets_precision(tmp_path)
                             str(tmp_path))
   # exact mask, float32 training: 20,000 / 1,000 = 20x and >= 30,000 / 500 = 60x: median 40x
   assert f.measured == ("float32 mask, float32 training: median 2x; float32 mask, exact "
-                        "training: median 0.37x; exact mask, float32 training: median 40x; "
+                        "training: median <=0.37x; exact mask, float32 training: median >=40x; "
                         "exact mask, exact training: median 20x")
   assert (tmp_path / "claim_p1.png").exists()
 
@@ -352,7 +366,7 @@ def test_a1_ranks_accelerators_and_says_whether_a_ticket_adds_to_grokfast(tmp_pa
   # over dense: ticket 20 / 15 / 20 -> 20x; grokfast 4 / 3 / 2 -> 3x; ticket + grokfast
   # 40 / 7.5 / 20 -> 20x
   assert f.measured.startswith("median speed-up over dense: grokked ticket 20.0x; grokked "
-                               "ticket + grokfast_ema 20.0x; dense + grokfast_ema 3.0x")
+                               "ticket + grokfast_ema >=20.0x; dense + grokfast_ema >=3.0x")
   # ticket + Grokfast over the ticket: 2, 0.5, 1; over dense + Grokfast: 10, 2.5, 10
   assert "grokked ticket + grokfast_ema over grokked ticket: median 1x (range 0.5x-2x)" in (
       f.measured)

@@ -168,12 +168,35 @@ def describe_machine(launches):
 @dataclasses.dataclass(frozen=True)
 class Speedup:
   value: Optional[float]   # None: neither run reached the threshold
-  bound: str = "="         # "=", ">=" (the slower never reached), "<=" (the faster never did)
+  bound: str = "="         # "=", ">=" (the slower never reached), "<=" (the faster never
+  #                          did), "~" (a median of bounds both ways: neither)
 
   def __str__(self):
     if self.value is None:
       return "n/a"
     return ("" if self.bound == "=" else self.bound) + f"{self.value:.2g}x"
+
+
+def median_bound(pairs):
+  """(median, bound) of (value, bound) pairs, a bound ">=" meaning the true value is at
+  least ``value`` (a run that never reached the threshold, counted at the budget), "<="
+  at most, "~" either. The true median lies between the medians of the lowest and
+  highest values the pairs allow: "=" when those agree (the bounds do not reach the
+  middle), ">=" or "<=" when one side is open, "~" when both are."""
+  values = np.array([v for v, _ in pairs], float)
+  lows = np.array([v if b in ("=", ">=") else 0.0 for v, b in pairs], float)
+  highs = np.array([v if b in ("=", "<=") else np.inf for v, b in pairs], float)
+  med, lo, hi = (float(np.median(x)) for x in (values, lows, highs))
+  if lo == hi:
+    return med, "="
+  return med, ">=" if lo == med else "<=" if hi == med else "~"
+
+
+def median_steps(ts, budget):
+  """The median of t_gen values (None: not reached, counted at ``budget``), as text with
+  its bound: '12,300', '>=15,150'."""
+  med, bound = median_bound([(budget, ">=") if t is None else (t, "=") for t in ts])
+  return ("" if bound == "=" else bound) + f"{med:,.0f}"
 
 
 def speedup(t_slow, t_fast, budget):
@@ -188,12 +211,13 @@ def speedup(t_slow, t_fast, budget):
 
 
 def summarize(speedups):
-  """(median or None, 'median Mx (range a-b; notes)') over the defined speed-ups."""
+  """(median or None, 'median Mx (range a-b; notes)') over the defined speed-ups; a
+  median that bounds reach is shown as a bound (``median_bound``: '>=Mx', '<=Mx', '~Mx')."""
   vals = [s for s in speedups if s.value is not None]
   if not vals:
     return None, "no ratio (neither reached the threshold on any seed)"
   v = np.array([s.value for s in vals])
-  med = float(np.median(v))
+  med, bound = median_bound([(s.value, s.bound) for s in vals])
   notes = []
   lower = sum(s.bound == ">=" for s in vals)
   upper = sum(s.bound == "<=" for s in vals)
@@ -203,7 +227,7 @@ def summarize(speedups):
     notes.append(f"{upper} upper bound{'s' * (upper > 1)}: the faster run never reached it")
   if len(vals) < len(speedups):
     notes.append(f"{len(speedups) - len(vals)} with neither reaching it")
-  text = f"median {med:.2g}x (range {v.min():.2g}x-{v.max():.2g}x"
+  text = f"median {Speedup(med, bound)} (range {v.min():.2g}x-{v.max():.2g}x"
   return med, text + ("; " + "; ".join(notes) if notes else "") + ")"
 
 

@@ -25,12 +25,13 @@ another config is refused rather than mixed.
 import dataclasses
 import json
 import os
+import shutil
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from gtickets import identity, storage
-from gtickets.tickets.checkpoints import StateCheckpoints, read_digests
+from gtickets import identity, signals, storage
+from gtickets.tickets.checkpoints import StateCheckpoints, read_digests, saved_device_count
 from gtickets.training.measures import run_measures
 from gtickets import distributed
 from gtickets.training.sharding import replicated, run_layout
@@ -85,6 +86,7 @@ def _stored_phase_ids(directory):
 
 
 def _has_results(directory):
+  """Whether a phase folder holds anything trained: curves, metrics chunks, checkpoints."""
   return any(os.path.exists(os.path.join(directory, p)) and (
       not os.path.isdir(os.path.join(directory, p)) or os.listdir(os.path.join(directory, p)))
              for p in ("curves.npz", "metrics", "checkpoints"))
@@ -104,6 +106,8 @@ def claim_directory(name, workdir, runs, phase_identity):
   Call it before writing anything else of the phase there.
   """
   directory = os.path.abspath(os.path.join(workdir, name))
+  if _LAUNCH is not None and not os.path.isdir(directory):
+    _LAUNCH.created.append(directory)
   manifest, phase_id = phase_manifest(runs, phase_identity)
   path = os.path.join(directory, "runs.json")
   refuse = (f"{directory} holds runs of a different config or run table; use another "
@@ -193,9 +197,11 @@ def _resume_point(directory, ckpts, ends, phase_id, name):
 
 
 def run_phase(name, workdir, trainer, data, runs, params, masks, config, phase_identity,
-              progress=True, hparams=None):
+              progress=True, hparams=None, extras=None):
   """Trains ``runs`` (stacked ``params``/``masks``, leading axis = run; ``hparams``:
-  the trainer's per-run values, {name: [R]}, if it reads any).
+  the trainer's per-run values, {name: [R]}, if it reads any). ``extras``: per run, a
+  dict of measures from outside its curves (e.g. its base's score at the mask step),
+  added to its summary row.
 
   ``phase_identity`` (identity.py): the declared settings that determine the result,
   checked against an existing workdir.
@@ -209,7 +215,7 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config, phase_i
   z = _readable_curves(curves_path, phase_id)
   if z is not None:
     return _finish(name, directory, runs, z["steps"], {k: z[k] for k in METRICS}, threshold,
-                   phase_id, read_back=True)
+                   phase_id, read_back=True, extras=extras)
 
   train = config.train
   ends = chunk_ends(train.num_steps, train.ckpt_every)
@@ -222,7 +228,7 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config, phase_i
   if start != train.num_steps or need_state:
     if callable(params):
       params, masks = params()
-    _check_device_layout(directory, resuming=start is not None)
+    write_layout = _checked_layout(directory, ckpts, start)
     layout = run_layout(len(runs))
     params, masks, hparams = layout.place((params, masks, hparams or {}))
     if trainer.per_run_data:  # one split per run: placed like the runs
@@ -233,9 +239,12 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config, phase_i
       metrics = trainer.evaluate(state, masks, data, hparams)
       _save_chunk(directory, 0, phase_id, np.array([0]), {
           k: v[:, None] for k, v in layout.to_host(metrics).items()})
-      _save_checkpoint(ckpts, 0, layout.real(state), phase_id)
+      ckpts.save(0, layout.real(state), phase_id)
     else:
       state = layout.place(ckpts.restore(start, like=layout.real(state)))
+      tqdm.write(f"resuming {name} from step {start:,}")
+    if write_layout:
+      storage.write_json(os.path.join(directory, "layout.json"), device_layout())
     _train(name, directory, phase_id, trainer, data, runs, state, masks, hparams, start, ends,
            train, ckpts, progress, layout)
   ckpts.close()
@@ -243,7 +252,7 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config, phase_i
 
   steps, curves = _gather_chunks(directory, ends, phase_id)
   storage.save_npz(curves_path, steps=steps, phase_id=np.array(phase_id), **curves)
-  return _finish(name, directory, runs, steps, curves, threshold, phase_id)
+  return _finish(name, directory, runs, steps, curves, threshold, phase_id, extras=extras)
 
 
 def device_layout():
@@ -257,38 +266,70 @@ def _describe(layout):
   return f"{n} {layout['backend']} device{'s' * (n != 1)}"
 
 
-def _check_device_layout(directory, resuming):
-  """Writes the phase's device layout (``layout.json``) when it starts; refuses to
-  resume it on another one: its curves would then match no uninterrupted run (float32
-  rounding differs with the layout, and grokking amplifies it)."""
-  path, now = os.path.join(directory, "layout.json"), device_layout()
-  old = None
-  if resuming and os.path.exists(path):
-    try:
-      old = storage.read_json(path)
-    except storage.CorruptFile:
-      old = None
-  if old is not None and old != now:
+def stored_layout(directory):
+  """A phase's recorded device layout (``layout.json``), or None if missing or garbled."""
+  path = os.path.join(directory, "layout.json")
+  if not os.path.exists(path):
+    return None
+  try:
+    old = storage.read_json(path)
+  except storage.CorruptFile:
+    return None
+  return old if isinstance(old, dict) and "devices" in old else None
+
+
+def _other_layout(directory, old, now):
+  return WorkdirMismatch(
+      f"{directory} was trained on {_describe(old)} and this launch has {_describe(now)}: "
+      "resuming there would match no uninterrupted run; resume with the same devices "
+      f"(e.g. --host_devices={old['devices']} on a CPU) or delete that folder to retrain it")
+
+
+def _checked_layout(directory, ckpts, start):
+  """Refuses (WorkdirMismatch, nothing written) to resume a phase on another device
+  layout than it trained on: its curves would then match no uninterrupted run (float32
+  rounding differs with the layout, and grokking amplifies it). Where ``layout.json``
+  is missing, the layout that wrote the checkpoint resumed from (its device count)
+  decides. Returns whether ``layout.json`` is to be written once the state is ready
+  (a phase starting, or a layout read off its checkpoint)."""
+  now = device_layout()
+  if start is None:
+    return True
+  old = stored_layout(directory)
+  if old is not None:
+    if old != now:
+      raise _other_layout(directory, old, now)
+    return False
+  saved = saved_device_count(ckpts.metadata(start))
+  if saved is None:
     raise WorkdirMismatch(
-        f"{directory} was trained on {_describe(old)} and this launch has {_describe(now)}: "
-        "resuming there would match no uninterrupted run; resume with the same devices "
-        f"(e.g. --host_devices={old['devices']} on a CPU) or delete that folder to retrain it")
-  if resuming and old is None:
-    _note(f"{directory}: its device layout was not recorded; resuming on {_describe(now)}")
-  if old is None:
-    storage.write_json(path, now)
+        f"{directory}: its device layout was not recorded and its checkpoint at step "
+        f"{start} does not say it, so resuming could mix layouts; delete that folder to "
+        "retrain it")
+  if saved != now["devices"]:
+    raise _other_layout(directory, {**now, "devices": saved}, now)
+  _note(f"{directory}: its device layout was not recorded; its checkpoint at step {start} "
+        f"was written by {_describe(now)}, as this launch has: resuming")
+  return True
+
+
+def check_same_layout(directory, action):
+  """Refuses (WorkdirMismatch) to train a phase forward (``action``) on another layout
+  than the one it was trained on, or on an unknown one."""
+  old, now = stored_layout(directory), device_layout()
+  if old != now:
+    raise WorkdirMismatch(
+        f"{action} trains {directory} forward, which matches its original run only on the "
+        "layout it was trained on: " + (f"{_describe(old)}, and this launch has "
+                                         f"{_describe(now)}; rerun with those devices (e.g. "
+                                         f"--host_devices={old['devices']} on a CPU)"
+                                         if old else "that was not recorded; delete that "
+                                         "folder to retrain it"))
 
 
 def _save_chunk(directory, end, phase_id, steps, metrics):
   storage.save_npz(_chunk_path(directory, end), steps=steps, phase_id=np.array(phase_id),
                    **metrics)
-
-
-def _save_checkpoint(ckpts, step, state, phase_id):
-  ckpts.save(step, state)
-  digests = ckpts.digests()
-  if digests.get("phase_id") != phase_id:
-    storage.write_json(ckpts.digests_path, {**digests, "phase_id": phase_id})
 
 
 def _train(name, directory, phase_id, trainer, data, runs, state, masks, hparams, start, ends,
@@ -302,7 +343,7 @@ def _train(name, directory, phase_id, trainer, data, runs, state, masks, hparams
     metrics = layout.to_host(metrics)
     _save_chunk(directory, end, phase_id, start + train.eval_every * np.arange(1, n_evals + 1),
                 metrics)
-    _save_checkpoint(ckpts, end, layout.real(state), phase_id)
+    ckpts.save(end, layout.real(state), phase_id)
     storage.write_text(os.path.join(directory, "progress.jsonl"), json.dumps(storage.strict(
         {"step": end, **{k: v[:, -1].tolist() for k, v in metrics.items()}})) + "\n", "a")
     bad = set(np.flatnonzero(~np.isfinite(metrics["train_loss"]).all(axis=1)).tolist())
@@ -311,6 +352,7 @@ def _train(name, directory, phase_id, trainer, data, runs, state, masks, hparams
                  "(non-finite loss); it is marked diverged, other runs go on")
     diverged |= bad
     bar.update(end - start)
+    signals.check_stop()  # a stop whose KeyboardInterrupt a callback swallowed
     bar.set_postfix(train_acc=f"{metrics['train_acc'][:, -1].mean():.3f}",
                     test_acc=f"{metrics['test_acc'][:, -1].mean():.3f}")
     start = end
@@ -334,18 +376,37 @@ def _gather_chunks(directory, ends, phase_id):
 class LaunchRecord:
   """The phases one launch used (read back or trained): {folder: phase id}, and the
   summaries of phases it only read back, written when the launch ends well
-  (``commit``): a launch refused at a later phase changes no byte of earlier ones."""
+  (``commit``): a launch refused at a later phase changes no byte of earlier ones.
+  ``created``: the phase folders it made; ``discard_unstarted`` removes those that
+  hold nothing trained when the launch fails (the workdir is left as it was found)."""
 
   def __init__(self):
-    self.phases, self.pending = {}, []
+    self.phases, self.pending, self.created, self.warned = {}, [], [], set()
 
   def commit(self):
     for directory, rows in self.pending:
       _write_summaries(directory, rows)
     self.pending = []
 
+  def discard_unstarted(self):
+    """Removes the phase folders this launch created that hold nothing trained."""
+    for directory in self.created:
+      if os.path.isdir(directory) and not _has_results(directory) and distributed.is_writer():
+        shutil.rmtree(directory, ignore_errors=True)
+    self.created = []
+
 
 _LAUNCH = None  # the LaunchRecord of the running launch (launch/main.py), if any
+
+
+def warn_once(key, text):
+  """Prints ``warning: text`` the first time ``key`` comes up in this launch (every
+  time outside a launch)."""
+  if _LAUNCH is not None and key in _LAUNCH.warned:
+    return
+  if _LAUNCH is not None:
+    _LAUNCH.warned.add(key)
+  tqdm.write(f"warning: {text}")
 
 
 def begin_launch():
@@ -359,7 +420,8 @@ def _write_summaries(directory, rows):
   storage.write_csv(os.path.join(directory, "summary.csv"), rows)
 
 
-def _finish(name, directory, runs, steps, curves, threshold, phase_id, read_back=False):
+def _finish(name, directory, runs, steps, curves, threshold, phase_id, read_back=False,
+            extras=None):
   """Measures from the curves, written as the phase's summary.json / .csv.
 
   Also when a finished phase is read back: the threshold is not part of the
@@ -372,7 +434,7 @@ def _finish(name, directory, runs, steps, curves, threshold, phase_id, read_back
     m = run_measures(steps, {k: v[i] for k, v in curves.items()}, *threshold)
     if run.get("base_diverged"):
       m["diverged"] = True
-    measures.append(m)
+    measures.append({**m, **(extras[i] if extras else {})})
   result = PhaseResult(name, directory, runs, steps, curves, measures)
   rows = result.rows()
   if _LAUNCH is not None:
@@ -388,9 +450,11 @@ def add_checkpoints(result, steps, trainer, data, params, masks, eval_every, hpa
   """Adds checkpoints at ``steps`` to a finished phase, without retraining it.
 
   Each missing step is reached by training forward from the nearest earlier
-  checkpoint; training is deterministic, so these are the states the original
-  run passed through (tested). ``params``/``masks``: the phase's step-0 inputs,
-  used for shapes. Returns the sorted list of steps added.
+  checkpoint, or from the phase's step-0 inputs (``params``/``masks``: its starting
+  weights and masks; the step-0 state is rebuilt from them, so a deleted theta_0
+  comes back as it was). Training is deterministic, so these are the states the
+  original run passed through (tested), on the layout it trained on (another one is
+  refused: ``check_same_layout``). Returns the sorted list of steps added.
   """
   ckpts = StateCheckpoints(result.checkpoint_dir)
   have = ckpts.steps()
@@ -401,24 +465,25 @@ def add_checkpoints(result, steps, trainer, data, params, masks, eval_every, hpa
   if any(s % eval_every for s in missing):
     raise ValueError(f"cannot add checkpoints at {missing}: steps must be multiples of "
                      f"eval_every={eval_every}")
-  bad = [s for s in missing if not have or s > max(have)]
-  if bad:
-    raise FileNotFoundError(
-        f"{result.checkpoint_dir} lacks checkpoints at {bad}, which cannot be added by "
-        "training forward (nothing later is saved): delete that phase folder and rerun")
+  if any(s > 0 for s in missing):
+    check_same_layout(result.directory, f"adding checkpoints at {missing}")
   layout = run_layout(len(result.runs))
   params, masks, hparams = layout.place((params, masks, hparams or {}))
   if trainer.per_run_data:
     data = layout.place(data)
-  like = layout.real(trainer.init_state(params, masks, hparams))
+  initial = trainer.init_state(params, masks, hparams)
+  like = layout.real(initial)
   phase_id = ckpts.digests().get("phase_id")
   state, at = None, None
   for step in tqdm(missing, desc=f"{result.name}: adding checkpoints", disable=len(missing) < 2):
-    start = max(s for s in have if s < step)
-    if at is None or at < start:  # a nearer checkpoint than where we are
+    start = max([s for s in have if s < step], default=None)
+    if start is None and at is None:  # nothing saved before it: from the step-0 inputs
+      state, at = initial, 0
+    elif start is not None and (at is None or at < start):  # a nearer checkpoint
       state, at = layout.place(ckpts.restore(start, like=like)), start
-    state, _ = trainer.train_chunk(state, masks, data, (step - at) // eval_every, hparams)
+    if step > at:
+      state, _ = trainer.train_chunk(state, masks, data, (step - at) // eval_every, hparams)
     at = step
-    _save_checkpoint(ckpts, step, layout.real(state), phase_id)
+    ckpts.save(step, layout.real(state), phase_id)
   ckpts.close()
   return missing

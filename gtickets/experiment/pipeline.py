@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from gtickets import storage
 from gtickets import identity as identity_lib
 from gtickets.config import resolve_step
+from gtickets.experiment import phase as phase_lib
 from gtickets.experiment import variants
 from gtickets.experiment.phase import PhaseResult, add_checkpoints, claim_directory, run_phase
 from gtickets import models as models_lib
@@ -29,6 +30,7 @@ from gtickets.models import make_model
 from gtickets.tasks import make_task
 from gtickets.tickets import checkpoints
 from gtickets.tickets import masks as masks_lib
+from gtickets.training import memory
 from gtickets.training.trainer import make_trainer, init_keys
 
 
@@ -194,7 +196,7 @@ def ensure_phase_checkpoints(setup, result, steps):
   one it trained with), added by training forward where missing."""
   if result.name == "dense":
     return ensure_base_checkpoints(setup, result, steps)
-  params = checkpoints.restore_params(result.checkpoint_dir, 0)
+  params = checkpoints.load_tree(os.path.join(result.directory, "start_params"))
   masks = checkpoints.load_tree(os.path.join(result.directory, "masks"))
   return add_checkpoints(result, steps, setup.trainer, setup.data_for(result.runs), params,
                          masks, setup.config.train.eval_every, setup.hparams_for(result.runs))
@@ -246,9 +248,44 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True,
     checkpoints.save_tree(mask_dir, masks, phase_id)
     return params, masks
 
+  extras = base_at_mask(dense, runs, c)
+  _warn_below_threshold(c.ticket.phase, runs, extras, c.threshold)
   return run_phase(c.ticket.phase, workdir, ticket_setup.trainer, ticket_setup.data_for(runs),
                    runs, starts, None, c, identity, progress=progress,
-                   hparams=ticket_setup.hparams_for(runs))
+                   hparams=ticket_setup.hparams_for(runs), extras=extras)
+
+
+def base_at_mask(base, runs, config):
+  """Per ticket run: its base run's test score at the run's mask step
+  (``base_test_acc``) and whether the base had generalized there (``base_generalized``:
+  the threshold reached by the config's rule); both None for runs without a mask step
+  (random, PaI, dense). A "grokked" ticket whose base had not is a non-grokked one."""
+  index = {int(s): i for i, s in enumerate(base.steps)}
+  out = []
+  for r in runs:
+    at = index.get(r.get("mask_step"))
+    if at is None:
+      out.append({"base_test_acc": None, "base_generalized": None})
+      continue
+    curves = {k: v[r["base_run"], at] for k, v in base.curves.items()}
+    reached = (curves["test_loss"] <= config.threshold if config.threshold_on == "loss"
+               else curves["test_acc"] >= config.threshold)
+    out.append({"base_test_acc": float(curves["test_acc"]), "base_generalized": bool(reached)})
+  return out
+
+
+def _warn_below_threshold(phase, runs, extras, threshold):
+  """Warns (once per launch) that masks of ``phase`` were cut from bases that had not
+  generalized at their mask step."""
+  below = [(r, e) for r, e in zip(runs, extras) if e["base_generalized"] is False]
+  if below:
+    accs = sorted(e["base_test_acc"] for _, e in below)
+    variants_ = ", ".join(sorted({r["variant"] for r, _ in below}))
+    phase_lib.warn_once("base below threshold", (
+        f"{len(below)} of {len(runs)} runs of {phase} ({variants_}) take their mask from a "
+        f"base run below the threshold {threshold:g} at the mask step (base test acc "
+        f"{accs[0]:.3f}" + (f" to {accs[-1]:.3f}" if len(accs) > 1 else "") + "): they are "
+        "not grokked tickets (the summaries flag them: base_generalized false)"))
 
 
 def ticket_phase_runs(config, dense, runs=None):
@@ -288,14 +325,40 @@ COPIES = 10  # float32 copies of a run's weights a phase holds: params, masks, A
 
 def memory_estimate(setup, n_runs=None):
   """(bytes, what) a rough upper estimate of what the largest phase of ``setup.config``
-  holds at once: every run's weights ``COPIES`` times, and its data. ``n_runs``: that
-  phase's runs (default: the dense phase's or the ticket fields' product)."""
+  holds at once: every run's weights ``COPIES`` times and its data, plus the activations
+  of one training chunk with its evaluation (``training.memory``: the peak of the
+  traced program beyond its inputs, e.g. the logits over every pair). ``n_runs``: that
+  phase's runs (default: the dense phase's or the ticket fields' product). Traced only:
+  nothing is compiled or allocated."""
   c = setup.config
   n_params = weight_count(setup)
   n_runs = n_runs or max(len(c.seeds), len(c.seeds) * len(c.ticket.variants) *
                          len(c.ticket.prune_ratios) * len(c.ticket.mask_steps))
   data = sum(np.asarray(a).nbytes for a in setup.data_for(dense_runs(c)[:1]).values())
   per_run_data = data if setup.trainer.per_run_data else 0
-  total = n_runs * (COPIES * 4 * n_params + per_run_data) + data
-  return total, (f"{n_runs:,} runs x {n_params:,} weights x {COPIES} float32 copies"
-                 + (" + a data split each" if per_run_data else ""))
+  weights = n_runs * (COPIES * 4 * n_params + per_run_data) + data
+  activations = _activation_bytes(setup, n_runs)
+  return weights + activations, (
+      f"{n_runs:,} runs x {n_params:,} weights x {COPIES} float32 copies"
+      + (" + a data split each" if per_run_data else "")
+      + f" + {activations / 2**30:.1f} GiB of activations in a training step and its "
+      "evaluation")
+
+
+def _activation_bytes(setup, n_runs):
+  """Peak bytes of one training chunk (one evaluation) of ``n_runs`` runs beyond its
+  inputs, traced with abstract arrays."""
+  t = setup.trainer
+  abstract = lambda tree, lead=(): jax.tree.map(
+      lambda x: jax.ShapeDtypeStruct(lead + tuple(x.shape), x.dtype), tree)
+  params = jax.eval_shape(t.init_params, jax.ShapeDtypeStruct((n_runs,), jax.random.key(0).dtype))
+  masks = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, bool), params)
+  hparams = ({f: jax.ShapeDtypeStruct((n_runs,), np.float32) for f in PER_RUN_OPTIM}
+             if setup.per_run_optim else None)
+  state = jax.eval_shape(t.init_state, params, masks, hparams)
+  one = setup.data_for(dense_runs(setup.config)[:1])
+  data = abstract({k: v[0] for k, v in one.items()} if t.per_run_data else one,
+                  (n_runs,) if t.per_run_data else ())
+  args = (state, masks, data)
+  peak = memory.peak_bytes(lambda s, m, d: t.train_chunk(s, m, d, 1, hparams), *args)
+  return max(peak - memory.input_bytes(args), 0)

@@ -23,19 +23,38 @@ class Experiment:
   check: Optional[Callable] = None    # (config) -> None; raises ConfigError
   largest_phase: Optional[Callable] = None  # (config) -> runs of its largest phase, where
   #                                           they are not the ticket fields' product
+  resolve: Optional[Callable] = None  # (valid config) -> the config as it trains (a copy),
+  #                                     e.g. the seeds a sweep's axes name
+  config_file: Optional[Callable] = None  # (config) -> the name of its resolved config's
+  #                                         file in the workdir (default <name>_config.json)
 
 
 EXPERIMENTS = {}
 
 
-def experiment(name, section=None, check=None, largest_phase=None):
+def experiment(name, section=None, check=None, largest_phase=None, resolve=None,
+               config_file=None):
   """Registers the decorated ``run`` as experiment ``name``."""
   def register(run):
     if name in EXPERIMENTS:
       raise ValueError(f"experiment {name!r} is registered twice")
-    EXPERIMENTS[name] = Experiment(name, run, section, check, largest_phase)
+    EXPERIMENTS[name] = Experiment(name, run, section, check, largest_phase, resolve,
+                                   config_file)
     return run
   return register
+
+
+def config_file(config):
+  """The workdir file of a launch's resolved config: one per experiment, or per ticket
+  phase where the experiment names its outputs by it (a launch never overwrites
+  another's)."""
+  e = EXPERIMENTS[config.experiment]
+  return e.config_file(config) if e.config_file else f"{e.name}_config.json"
+
+
+def by_phase(config):
+  """``config_file`` of the experiments whose outputs are named by the ticket phase."""
+  return f"{config.ticket.phase}_config.json"
 
 
 def use(config, name):

@@ -41,7 +41,9 @@ def run_frame(results):
 def summary_table(results):
   """One row per ``GROUP`` (in order of appearance; runs of different phases, e.g. the
   base dense runs and a ticket phase's ``dense`` variant, are never merged): t_mem,
-  t_gen, tau_grok, finals (mean +- std over seeds).
+  t_gen, tau_grok, finals (mean +- std over seeds), and for ticket runs cut at a mask
+  step their bases' test score there (``base_test_acc``; ``base_below``: how many of
+  those bases had not reached the threshold, i.e. are not grokked tickets).
 
   Diverged runs (non-finite loss, or cut from a diverged base run) are left out
   of the means; ``diverged`` counts them."""
@@ -54,8 +56,28 @@ def summary_table(results):
     for key in MEASURES:
       m, s, got = mean_std([r[key] for r in ok])
       entry[key] = {"mean": m, "std": s, "n": got}
+    bases = [_known(r.get("base_test_acc")) for r in runs]
+    if any(b is not None for b in bases):
+      m, s, got = mean_std(bases)
+      entry["base_test_acc"] = {"mean": m, "std": s, "n": got}
+      entry["base_below"] = sum(r.get("base_generalized") is False for r in runs)
     out.append(entry)
   return out
+
+
+def _known(value):
+  """None for a value a run does not have (None, or NaN where pandas filled a gap)."""
+  return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+
+
+def base_cell(entry):
+  """The bases' test score at the mask step, flagged when some had not generalized."""
+  b = entry.get("base_test_acc")
+  if not b or not b["n"]:
+    return "-"
+  below = entry.get("base_below", 0)
+  return f"{b['mean']:.3f} +- {b['std']:.3f}" + (
+      f" ({below}/{b['n']} below threshold: not grokked)" if below else "")
 
 
 def format_table(table):
@@ -70,7 +92,9 @@ def format_table(table):
             "mask step": "-" if e["mask_step"] is None else str(e["mask_step"]),
             "t_mem": cell("t_mem"), "t_gen": cell("t_gen"), "tau_grok": cell("tau_grok", 2),
             "final test acc": cell("final_test_acc", 3),
-            "final test loss": _fmt_loss(e.get("final_test_loss"))}
+            "final test loss": _fmt_loss(e.get("final_test_loss")),
+            **({"base test acc at mask": base_cell(e)} if with_base else {})}
+  with_base = any("base_test_acc" in e for e in table)
   return markdown_table([row(e) for e in table])
 
 

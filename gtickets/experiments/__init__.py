@@ -26,7 +26,7 @@ import pkgutil
 
 from gtickets import config as config_lib
 from gtickets.experiment import variants
-from gtickets.experiment.registry import EXPERIMENTS, check_sections, use
+from gtickets.experiment.registry import EXPERIMENTS, check_sections, config_file, use
 
 for _module in pkgutil.iter_modules(__path__):
   importlib.import_module(f"{__name__}.{_module.name}")
@@ -35,7 +35,8 @@ for _module in pkgutil.iter_modules(__path__):
 def validate(config):
   """``gtickets.config.validate`` (the shared fields), then what this layer defines:
   the experiment, its section (present, no other experiment's), its own checks and
-  the ticket variants (registries: EXPERIMENTS, variants.VARIANTS)."""
+  the ticket variants (registries: EXPERIMENTS, variants.VARIANTS). Returns the config
+  as the experiment trains it (its ``resolve``, e.g. a sweep's seeds from its axes)."""
   config_lib.validate(config)
   if config.experiment not in EXPERIMENTS:
     config_lib.fail("experiment", config.experiment, f"must be one of {tuple(EXPERIMENTS)}")
@@ -55,7 +56,8 @@ def validate(config):
   check = EXPERIMENTS[config.experiment].check
   if check is not None:
     check(config)
-  return config
+  resolve = EXPERIMENTS[config.experiment].resolve
+  return resolve(config) if resolve is not None else config
 
 
-__all__ = ["EXPERIMENTS", "use", "validate"]
+__all__ = ["EXPERIMENTS", "config_file", "use", "validate"]

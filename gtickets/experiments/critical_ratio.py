@@ -19,7 +19,7 @@ from gtickets import storage
 from gtickets.experiment import report
 from gtickets.experiment.claims import ABLATIONS, Finding, budget_of, by_seed, claim, steps
 from gtickets.experiment.pipeline import make_setup, run_dense, run_tickets
-from gtickets.experiment.registry import experiment
+from gtickets.experiment.registry import by_phase, experiment
 
 
 def section():
@@ -64,7 +64,7 @@ def critical_ratio_search(passes, levels=(0.1, 0.01), hi=1.0, zero_passes=lambda
   return best, history
 
 
-@experiment("critical_ratio", section, check)
+@experiment("critical_ratio", section, check, config_file=by_phase)
 def run(config, workdir, progress=True):
   """Grokked tickets (and dense) without weight decay; the largest k that generalizes.
 

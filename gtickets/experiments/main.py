@@ -2,7 +2,9 @@
 
 Phase ``dense`` (one base run per seed), then phase ``tickets`` (every variant of
 ``ticket.variants`` at every k, cut from each base run); writes ``summary.md`` /
-``.json`` and ``curves.png``. The other per-task workdirs run this experiment too
+``.json`` and ``curves.png`` (with another ``ticket.phase``: ``<phase>.md`` / ``.json`` /
+``.png`` and ``<phase>_config.json``, so launches of two ticket phases in one workdir
+keep their own files). The other per-task workdirs run this experiment too
 (claims C10 and P2: experiments/other_tasks.py).
 
   python launch/main.py --config=configs/modadd.py
@@ -14,20 +16,32 @@ from gtickets.experiment import report
 from gtickets.experiment.claims import (MUCH, SOME, Finding, NotMeasured, budget_of, by_seed,
                                         claim, seed_table, speedup, steps, summarize)
 from gtickets.experiment.pipeline import run_main
-from gtickets.experiment.registry import experiment
+from gtickets.experiment.registry import by_phase, experiment
 
 
-@experiment("main")
+DEFAULT_PHASE = "tickets"  # its outputs keep the plain names summary.* and curves.png
+
+
+def _outputs(config):
+  """(summary name, figure file) of a main launch: plain for the default ticket phase,
+  else named by the phase."""
+  phase = config.ticket.phase
+  return ("summary", "curves.png") if phase == DEFAULT_PHASE else (phase, f"{phase}.png")
+
+
+@experiment("main", config_file=lambda c: "config.json" if c.ticket.phase == DEFAULT_PHASE
+            else by_phase(c))
 def run(config, workdir, progress=True):
   dense, tickets = run_main(config, workdir, progress)
-  text = report.write_summary(workdir, [dense, tickets], config)
+  name, figure = _outputs(config)
+  text = report.write_summary(workdir, [dense, tickets], config, name=name)
   score = tasks.MODULES[config.task.name].SCORE
   loss = "loss" + (f" (threshold {config.threshold:g})" if config.threshold_on == "loss" else "")
-  report.plot_curves(os.path.join(workdir, "curves.png"), [dense, tickets],
+  report.plot_curves(os.path.join(workdir, figure), [dense, tickets],
                      title=f"{tasks.describe(config.task)}, {config.model.name}",
                      metrics=[("test_acc", "train_acc"), ("test_loss", "train_loss")],
                      ylabels=[score, loss])
-  return text, ["summary.json", "summary.md", "curves.png"]
+  return text, [f"{name}.json", f"{name}.md", figure]
 
 
 def run_with_curves(config, workdir, progress, norms=False):

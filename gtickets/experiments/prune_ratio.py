@@ -10,10 +10,10 @@ from gtickets import storage
 from gtickets.experiment import report
 from gtickets.experiment.claims import Finding, claim, steps
 from gtickets.experiment.pipeline import run_main
-from gtickets.experiment.registry import experiment
+from gtickets.experiment.registry import by_phase, experiment
 
 
-@experiment("prune_ratio")
+@experiment("prune_ratio", config_file=by_phase)
 def run(config, workdir, progress=True):
   _, res = run_main(config, workdir, progress)
   table = report.summary_table([res])

@@ -14,10 +14,10 @@ from gtickets.experiment import report
 from gtickets.experiment.claims import (ABLATIONS, MUCH, SOME, Finding, budget_of, by_seed,
                                         claim, speedup, steps, summarize)
 from gtickets.experiment.pipeline import run_main
-from gtickets.experiment.registry import experiment
+from gtickets.experiment.registry import by_phase, experiment
 
 
-@experiment("pruning_time")
+@experiment("pruning_time", config_file=by_phase)
 def run(config, workdir, progress=True):
   dense, res = run_main(config, workdir, progress)
   table = report.summary_table([res])

@@ -40,6 +40,7 @@ from ml_collections.config_flags import config_path
 from gtickets import config as config_lib
 from gtickets import identity, storage
 from gtickets.experiment import pipeline, report
+from gtickets.experiment.claims import median_bound, median_steps
 from gtickets.experiment.registry import experiment
 
 SEED, LR, WD, K = "seed", "optim.lr", "optim.weight_decay", "ticket.prune_ratio"
@@ -99,6 +100,25 @@ def check(config):
       config_lib.validate(c)
   if K in ax and any(not 0 < k < 1 for k in ax[K]):
     config_lib.fail("sweep.axes", ax[K], "ticket.prune_ratio values must be in (0, 1)")
+
+
+def resolve(config):
+  """The sweep as it trains: ``seeds`` are its seed axis (with every override applied),
+  so the launch record, the printed header and the config file name the seeds trained."""
+  seeds = axes(config).get(SEED)
+  if seeds is None or tuple(config.seeds) == tuple(seeds):
+    return config
+  c = config.copy_and_resolve_references()
+  c.seeds = tuple(seeds)
+  return c
+
+
+def largest_phase(config):
+  """Runs of the sweep's largest phase: a group's dense runs, or its tickets (every
+  variant at every k from each of them)."""
+  n = len(dense_runs(config))
+  ks = axes(config).get(K, tuple(config.ticket.prune_ratios))
+  return max(n, n * len(ks) * len([v for v in config.ticket.variants if v != "dense"]))
 
 
 def groups(config):
@@ -164,7 +184,7 @@ def group_directory(workdir, values):
   return os.path.join(workdir, "group_" + storage.json_digest(values)[:8])
 
 
-@experiment("sweep", section, check)
+@experiment("sweep", section, check, largest_phase, resolve=resolve)
 def run(config, workdir, progress=True):
   """Trains every group of the sweep and writes its table and figure."""
   ax = axes(config)
@@ -190,16 +210,16 @@ def run(config, workdir, progress=True):
 
 def point_rows(ax, rows, budget):
   """Per point (every swept field but the seed, and the variant): t_gen per seed
-  and the median ("not reached" counted as the step budget, said with ">=")."""
+  and the median ("not reached" counted as the step budget; a median those reach is a
+  bound, said with ">=": claims.median_bound)."""
   keys = [f for f in ax if f != SEED] + ["variant"]
   out = []
   for _, group in pd.DataFrame(rows, dtype=object).groupby(keys, sort=False, dropna=False):
     runs = group.to_dict("records")
     t = [r["t_gen"] for r in runs]
-    med = float(np.median([budget if x is None else x for x in t]))
     out.append({**{k: runs[0][k] for k in keys},
                 "t_gen per seed": report.steps_text(t),
-                "median t_gen": (">=" if med >= budget and None in t else "") + f"{med:,.0f}",
+                "median t_gen": median_steps(t, budget),
                 "reached": f"{sum(x is not None for x in t)}/{len(t)}"})
   return out
 
@@ -222,7 +242,8 @@ def _write_results(workdir, config, ax, rows):
 def plot(path, axes, rows, budget):
   """Median t_gen over seeds against the first swept field that is not the seed
   (log x when its values span > 10x), one line per point of the other fields,
-  one panel per variant; "not reached" drawn at the budget with an open marker."""
+  one panel per variant; "not reached" counted at the budget, and a median that is
+  therefore a lower bound drawn with an open triangle."""
   plt = report.pyplot()
   fields = [f for f in axes if f != "seed"]
   variants_ = list(dict.fromkeys(r["variant"] for r in rows))
@@ -234,16 +255,17 @@ def plot(path, axes, rows, budget):
     for r in rows:
       if r["variant"] == v:
         lines.setdefault(tuple(r.get(f) for f in others), {}).setdefault(
-            r.get(x_field, 0), []).append(budget if r["t_gen"] is None else r["t_gen"])
+            r.get(x_field, 0), []).append((budget, ">=") if r["t_gen"] is None
+                                          else (r["t_gen"], "="))
     for key, pts in list(lines.items())[:12]:
       xs = sorted(pts)
-      med = [float(np.median(pts[x])) for x in xs]
+      meds = [median_bound(pts[x]) for x in xs]
       label = ", ".join(f"{f.split('.')[-1]}={k:g}" if isinstance(k, (int, float)) else
                         f"{f.split('.')[-1]}={k}" for f, k in zip(others, key))
-      line, = ax.plot(xs, med, marker="o", label=label or None)
-      done = [(x, m) for x, m in zip(xs, med) if m >= budget]
-      if done:
-        ax.plot(*zip(*done), "o", mfc="white", color=line.get_color())
+      line, = ax.plot(xs, [m for m, _ in meds], marker="o", label=label or None)
+      bounds = [(x, m) for x, (m, b) in zip(xs, meds) if b != "="]
+      if bounds:
+        ax.plot(*zip(*bounds), "^", mfc="white", color=line.get_color())
     xs_all = [r.get(x_field, 0) for r in rows]
     if x_field and min(xs_all) > 0 and max(xs_all) / min(xs_all) > 10:
       ax.set_xscale("log")
@@ -253,5 +275,6 @@ def plot(path, axes, rows, budget):
     ax.grid(alpha=0.3)
     if any(k for k in lines) and len(lines) > 1:
       ax.legend(fontsize=7)
-  panels[0][0].set_ylabel(f"median t_gen (open: not reached in {budget:,})")
+  panels[0][0].set_ylabel(f"median t_gen (open triangle: a lower bound, runs not reaching "
+                          f"it in {budget:,} counted there)")
   storage.save_figure(fig, path, 130)
