@@ -25,8 +25,10 @@ import pandas as pd
 from gtickets import identity, storage
 from gtickets.experiment import report
 from gtickets.experiment.phase import PhaseResult
+from gtickets.experiment.pipeline import base_at_mask
 from gtickets.training.trainer import METRICS
 
+THRESHOLD = 0.95  # the test accuracy the claims read t_gen at (the launches' default)
 MUCH = 3.0    # a median speed-up >= MUCH is "many times sooner"
 SOME = 1.25   # a median speed-up <= SOME is "no faster"
 
@@ -256,6 +258,16 @@ def t_gen_cell(rows, seeds):
           + " / ".join(f"{rows[s]['final_test_acc']:.2f}" for s in seeds))
 
 
+def base_cells(dense, rows):
+  """{seed: the base run's test accuracy at the mask step of that seed's row, flagged
+  when below THRESHOLD (a ticket cut there is not a grokked one)} of {seed: row}."""
+  seeds = list(rows)
+  found = base_at_mask(dense, [rows[s] for s in seeds], THRESHOLD)
+  return {s: f"{b['base_test_acc']:.3f}" + ("" if b["base_generalized"] else
+                                             " (below threshold: not grokked)")
+          for s, b in zip(seeds, found) if b["base_test_acc"] is not None}
+
+
 def seed_table(columns, seeds):
   """Markdown: one row per seed; ``columns`` = [(header, {seed: text})]."""
   frame = pd.DataFrame({h: [str(c.get(s, "")) for s in seeds] for h, c in columns},
@@ -302,7 +314,8 @@ def variants_vs_dense(res, phase_name, variants, figures, figure, norms=False):
   g = by_seed(phase.rows(), variant="grokked")
   seeds = sorted(d)
   cols = [("dense", {s: steps(d[s]["t_gen"]) for s in seeds}),
-          ("grokked ticket", {s: steps(g[s]["t_gen"]) for s in seeds if s in g})]
+          ("grokked ticket", {s: steps(g[s]["t_gen"]) for s in seeds if s in g}),
+          ("base test acc at mask step", base_cells(dense, g))]
   medians, parts = {}, []
   for v in variants:
     rows = by_seed(phase.rows(), variant=v)

@@ -248,18 +248,19 @@ def run_tickets(setup, workdir, dense: PhaseResult, progress=True,
     checkpoints.save_tree(mask_dir, masks, phase_id)
     return params, masks
 
-  extras = base_at_mask(dense, runs, c)
+  extras = base_at_mask(dense, runs, c.threshold, c.threshold_on)
   _warn_below_threshold(c.ticket.phase, runs, extras, c.threshold)
   return run_phase(c.ticket.phase, workdir, ticket_setup.trainer, ticket_setup.data_for(runs),
                    runs, starts, None, c, identity, progress=progress,
                    hparams=ticket_setup.hparams_for(runs), extras=extras)
 
 
-def base_at_mask(base, runs, config):
+def base_at_mask(base, runs, threshold, threshold_on="accuracy"):
   """Per ticket run: its base run's test score at the run's mask step
   (``base_test_acc``) and whether the base had generalized there (``base_generalized``:
-  the threshold reached by the config's rule); both None for runs without a mask step
-  (random, PaI, dense). A "grokked" ticket whose base had not is a non-grokked one."""
+  test accuracy >= ``threshold``, or test loss <= it with ``threshold_on="loss"``); both
+  None for runs without a mask step (random, PaI, dense). A "grokked" ticket whose base
+  had not is a non-grokked one."""
   index = {int(s): i for i, s in enumerate(base.steps)}
   out = []
   for r in runs:
@@ -268,8 +269,8 @@ def base_at_mask(base, runs, config):
       out.append({"base_test_acc": None, "base_generalized": None})
       continue
     curves = {k: v[r["base_run"], at] for k, v in base.curves.items()}
-    reached = (curves["test_loss"] <= config.threshold if config.threshold_on == "loss"
-               else curves["test_acc"] >= config.threshold)
+    reached = (curves["test_loss"] <= threshold if threshold_on == "loss"
+               else curves["test_acc"] >= threshold)
     out.append({"base_test_acc": float(curves["test_acc"]), "base_generalized": bool(reached)})
   return out
 

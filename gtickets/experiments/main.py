@@ -13,8 +13,8 @@ import os
 
 from gtickets import tasks
 from gtickets.experiment import report
-from gtickets.experiment.claims import (MUCH, SOME, Finding, NotMeasured, budget_of, by_seed,
-                                        claim, seed_table, speedup, steps, summarize)
+from gtickets.experiment.claims import (MUCH, SOME, Finding, NotMeasured, base_cells, budget_of,
+                                        by_seed, claim, seed_table, speedup, steps, summarize)
 from gtickets.experiment.pipeline import run_main
 from gtickets.experiment.registry import by_phase, experiment
 
@@ -110,6 +110,7 @@ def main_speedup(root, figures):
       ("dense t_gen", {s: steps(d[s]["t_gen"]) for s in seeds}),
       ("grokked ticket t_gen", {s: steps(g[s]["t_gen"]) for s in seeds}),
       ("grokked t_mem", {s: steps(g[s]["t_mem"]) for s in seeds}),
+      ("base test acc at mask step", base_cells(res.phase("dense"), g)),
       ("random ticket t_gen", {s: steps(rnd[s]["t_gen"]) if s in rnd else "" for s in seeds}),
       ("speed-up dense / grokked", {s: str(sp[s]) for s in seeds}),
       ("final test acc: dense / grokked / random", {s: " / ".join(
