@@ -328,9 +328,11 @@ def open_workdir(config):
 
 
 class HeldLogs(logging.Handler):
-  """Holds the log records of absl (orbax logs through it) during a launch: replayed on
-  stderr when the launch ends well or with a traceback, dropped when it ends with one
-  line (a full disk, say, where orbax logs its own tracebacks above it)."""
+  """Holds what libraries report on the side during a launch: absl's log records (orbax
+  logs through it) and exceptions of background threads (orbax's and tensorstore's
+  writers); replayed on stderr when the launch ends well or with a traceback, dropped
+  when it ends with one line (a full disk, say, where orbax's writer threads each print
+  a traceback of their own)."""
 
   def __init__(self):
     super().__init__()
@@ -339,9 +341,27 @@ class HeldLogs(logging.Handler):
   def emit(self, record):
     self.records.append(record)
 
+  def hold(self):
+    logger = logging.getLogger("absl")
+    logger.addHandler(self)
+    logger.propagate = False
+    self._hooks = threading.excepthook, sys.unraisablehook
+    threading.excepthook = lambda args: self.records.append(("thread", args))
+    sys.unraisablehook = lambda args: self.records.append(("unraisable", args))
+
   def replay(self):
+    threading.excepthook, sys.unraisablehook = self._hooks
     for record in self.records:
-      logging.lastResort.handle(record)
+      if isinstance(record, logging.LogRecord):
+        logging.lastResort.handle(record)
+      elif record[0] == "thread":
+        threading.excepthook(record[1])
+      else:
+        sys.unraisablehook(record[1])
+    self.records = []
+
+  def drop(self):
+    """Forgets what it held (a launch ending with one line); keeps holding until exit."""
     self.records = []
 
 
@@ -359,11 +379,15 @@ def run(config, workdir, argv, created, held):
   recorded = False
 
   def fail(message):
-    held.records = []
+    held.drop()
     done.discard_unstarted()
     if created and os.path.isdir(workdir) and not os.listdir(workdir):
       os.rmdir(workdir)
-    sys.exit(message)
+    # without the interpreter's teardown, where orbax's writer threads (still failing on
+    # a full disk, say) would print tracebacks under the line
+    print(message, file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(1)
 
   try:
     text, files = experiments.EXPERIMENTS[config.experiment].run(config, workdir,
@@ -379,7 +403,7 @@ def run(config, workdir, argv, created, held):
     fail(f"error: {e}")
   except KeyboardInterrupt:
     signals.ignore_stops()
-    held.records = []
+    held.drop()
     if not recorded:
       record_launch(workdir, config, argv, started, "interrupted")
       write_config(workdir, config)
@@ -418,9 +442,7 @@ def main(argv):
   except KeyboardInterrupt:
     _interrupted_early()
   held = HeldLogs()
-  absl_logger = logging.getLogger("absl")
-  absl_logger.addHandler(held)
-  absl_logger.propagate = False
+  held.hold()
   print(f"workdir: {workdir}  experiment: {config.experiment}", flush=True)
   text, files = run(config, workdir, argv, created, held)
   from gtickets import distributed

@@ -67,7 +67,13 @@ def fetch(directory=CACHE_DIR, files=None, mirrors=MIRRORS, timeout=30, log=prin
   there with the right sum are kept. Raises DataError (one line) when no mirror
   answers (offline) or a download does not match its sum. Returns the directory."""
   files = OFFICIAL_FILES if files is None else files
-  os.makedirs(directory, exist_ok=True)
+  try:
+    os.makedirs(directory, exist_ok=True)
+  except OSError as e:
+    raise DataError(f"cannot create {directory} ({e.strerror}): give a folder you can write "
+                    "to (--dir)") from None
+  if not os.access(directory, os.W_OK | os.X_OK):
+    raise DataError(f"{directory} is not writable: give a folder you can write to (--dir)")
   for name, md5 in files.items():
     path = os.path.join(directory, name)
     if os.path.exists(path) and _md5(path) == md5:
@@ -80,8 +86,13 @@ def fetch(directory=CACHE_DIR, files=None, mirrors=MIRRORS, timeout=30, log=prin
         with urllib.request.urlopen(mirror + name, timeout=timeout) as r, open(tmp, "wb") as f:
           for block in iter(lambda: r.read(1 << 20), b""):
             f.write(block)
-      except (urllib.error.URLError, OSError) as e:
-        errors.append(f"{mirror}: {getattr(e, 'reason', e)}")
+      except (urllib.error.URLError, OSError, ValueError) as e:
+        if isinstance(e, ValueError):  # not a URL urllib can open
+          errors.append(f"{mirror!r} is not a URL ({e})")
+        else:
+          errors.append(f"{mirror}: {getattr(e, 'reason', e)}")
+        if os.path.exists(tmp):
+          os.remove(tmp)
         continue
       if _md5(tmp) != md5:
         os.remove(tmp)
@@ -92,8 +103,8 @@ def fetch(directory=CACHE_DIR, files=None, mirrors=MIRRORS, timeout=30, log=prin
       log(f"{path}: downloaded from {mirror}, checksum ok")
       break
     else:
-      raise DataError(f"cannot download {name} (offline?): {'; '.join(errors)}; copy the "
-                      f"official MNIST IDX files into {directory} by hand")
+      raise DataError(f"cannot download {name} ({'; '.join(errors)}): offline, or a wrong "
+                      f"--mirror? Copy the official MNIST IDX files into {directory} by hand")
   return directory
 
 
