@@ -61,9 +61,12 @@ class _Root(dict):
 def test_c1_per_seed_speedups_and_verdict(tmp_path):
   _phase(tmp_path / "dense", [_row("dense", 0, 20_000), _row("dense", 1, None),
                               _row("dense", 2, 15_000)], steps=(0, 15_000, 30_000))
-  _phase(tmp_path / "tickets", [_row("grokked", 0, 1_000), _row("grokked", 1, 3_000),
-                                _row("grokked", 2, 15_000), _row("random", 0, None)],
-         steps=(0, 15_000, 30_000))
+  _phase(tmp_path / "tickets", [_row("grokked", s, t, mask_step=30_000) for s, t in
+                                ((0, 1_000), (1, 3_000), (2, 15_000))]
+         + [_row("random", 0, None)], steps=(0, 15_000, 30_000))
+  curves = dict(np.load(tmp_path / "dense" / "curves.npz"))
+  curves["test_acc"][:, -1] = [0.99, 0.5, 1.0]  # seed 1's base had not generalized
+  np.savez(tmp_path / "dense" / "curves.npz", **curves)
   split = tmp_path / "split"
   root = _Root(modadd=claims.Results(str(tmp_path)), modadd_split_seeds=claims.Results(
       str(split)))
@@ -74,7 +77,9 @@ def test_c1_per_seed_speedups_and_verdict(tmp_path):
                              "never reached it)")
   assert f.verdict == "agrees"
   squeezed = re.sub(" +", " ", f.details)  # table cells, whatever their padding
-  assert "| 1 | - | 3,000 | 100 | | >=10x | 1.000 / 1.000 / - |" in squeezed
+  assert ("| 1 | - | 3,000 | 100 | 0.500 (below threshold: not grokked) | | >=10x | "
+          "1.000 / 1.000 / - |") in squeezed
+  assert "| 0 | 20,000 | 1,000 | 100 | 0.990 | - | 20x |" in squeezed
   assert (tmp_path / "claim_c1.png").exists()
   # the split-per-seed workdir: its own table and median, the verdict unchanged
   _phase(split / "dense", [_row("dense", s, 20_000, data_seed=s) for s in (0, 1)],
