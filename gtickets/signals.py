@@ -14,6 +14,7 @@ chunks) raises it again.
 """
 import os
 import signal
+import sys
 import threading
 
 STOPPING = (signal.SIGINT, signal.SIGTERM)
@@ -82,9 +83,19 @@ def check_stop():
 
 
 def stop_on(handler):
-  """Installs ``handler`` for SIGINT and SIGTERM."""
+  """Installs ``handler`` for SIGINT and SIGTERM, and keeps Python from printing a
+  traceback for a stop it swallows in a callback ("Exception ignored in ..."): the
+  stop is noted (``request_stop``) and ``check_stop`` raises it again."""
   for s in STOPPING:
     signal.signal(s, handler)
+  if not getattr(sys.unraisablehook, "quiet_stops", False):
+    previous = sys.unraisablehook
+
+    def hook(args):
+      if not isinstance(args.exc_value, KeyboardInterrupt):
+        previous(args)
+    hook.quiet_stops = True
+    sys.unraisablehook = hook
 
 
 def ignore_stops():

@@ -22,11 +22,29 @@ import shlex
 import sys
 import threading
 
-from absl import flags
-from ml_collections import config_flags
-
 # Config files may import each other as `configs.<name>` (ablations extend modadd).
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from gtickets import signals  # noqa: E402  (the standard library only)
+
+
+def _stop(signum, frame):
+  """SIGINT / SIGTERM: stop the launch (KeyboardInterrupt, raised again between training
+  chunks if a callback swallowed it: ``signals.check_stop``); later signals are ignored,
+  so the interrupted launch is recorded whatever else arrives."""
+  signals.ignore_stops()
+  signals.request_stop(signum)
+  raise KeyboardInterrupt(f"signal {signum}")
+
+
+if __name__ == "__main__":  # before any import that takes time: a stop there is one line
+  signals.stop_on(_stop)
+try:
+  from absl import flags  # noqa: E402
+  from ml_collections import config_flags  # noqa: E402
+except KeyboardInterrupt:
+  print("interrupted before the launch started: nothing was trained or recorded",
+        file=sys.stderr)
+  sys.exit(1)
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Experiment config file, e.g. configs/modadd.py[:variant].",
@@ -211,16 +229,6 @@ def _not_joined():
         f"0..{_NUM_PROCESSES.value - 1} with the same command (--join_timeout waits longer)",
         file=sys.stderr, flush=True)
   os._exit(1)
-
-
-def _stop(signum, frame):
-  """SIGINT / SIGTERM: stop the launch (KeyboardInterrupt, raised again between training
-  chunks if a callback swallowed it: ``signals.check_stop``); later signals are ignored,
-  so the interrupted launch is recorded whatever else arrives."""
-  from gtickets import signals
-  signals.ignore_stops()
-  signals.request_stop(signum)
-  raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _disk_full(e):
@@ -432,12 +440,12 @@ def _interrupted_early():
 
 
 def main(argv):
-  from gtickets import signals
   signals.stop_on(_stop)  # Ctrl-C and SIGTERM alike: the launch is recorded, then it ends
   try:
     config = load_config(argv)
     join_processes()
     config = checked_config(config)
+    signals.check_stop()  # one a callback swallowed (during imports, say)
     workdir, created, lock = open_workdir(config)
   except KeyboardInterrupt:
     _interrupted_early()

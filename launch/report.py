@@ -43,11 +43,27 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from ml_collections.config_flags import config_path  # noqa: E402
+from gtickets import signals  # noqa: E402  (the standard library only)
 
-import gtickets.experiments  # noqa: E402  (registers every experiment's claims)
-from gtickets import signals, storage  # noqa: E402
-from gtickets.experiment import claims as claims_lib  # noqa: E402
+
+def _stop(signum, frame):
+  """SIGINT / SIGTERM: stop (KeyboardInterrupt, raised again before publishing if a
+  callback swallowed it); later signals are ignored."""
+  signals.ignore_stops()
+  signals.request_stop(signum)
+  raise KeyboardInterrupt(f"signal {signum}")
+
+
+UNPUBLISHED = "interrupted: nothing was published (docs/ and the README are as they were)"
+if __name__ == "__main__":  # before the imports below (JAX): a stop during them is one line
+  signals.stop_on(_stop)
+try:
+  from ml_collections.config_flags import config_path  # noqa: E402
+  import gtickets.experiments  # noqa: E402  (registers every experiment's claims)
+  from gtickets import storage  # noqa: E402
+  from gtickets.experiment import claims as claims_lib  # noqa: E402
+except KeyboardInterrupt:
+  sys.exit(UNPUBLISHED)
 
 BEGIN, END = "<!-- claims:begin -->", "<!-- claims:end -->"
 PHASE_FILES = ("summary.json", "curves.npz", "runs.json")
@@ -487,7 +503,6 @@ def main():
   ap.add_argument("--allow_unmeasured", action="store_true",
                   help="publish even if a claim measured before is now not measured")
   args = ap.parse_args()
-  signals.stop_on(_stop)
   stage = None
   try:
     for flag in ("jobs", "claims_jobs", "readme"):
@@ -499,6 +514,7 @@ def main():
     check_writable([args.docs])
     stage = tempfile.mkdtemp(prefix=".report-", dir=args.docs)
     rows, readme_text = build(args, stage)
+    signals.check_stop()  # a stop a callback swallowed: nothing is published
     lost = unmeasured_now(rows, verdicts_of(os.path.join(args.docs, "claims.md"))
                           if os.path.exists(os.path.join(args.docs, "claims.md")) else {})
     if lost and not args.allow_unmeasured:
@@ -512,7 +528,7 @@ def main():
   except ReportError as e:
     _exit(stage, f"error: {e}")
   except KeyboardInterrupt:
-    _exit(stage, "interrupted: nothing was published (docs/ and the README are as they were)")
+    _exit(stage, UNPUBLISHED)
   except OSError as e:
     if e.errno is None:
       raise
@@ -524,11 +540,6 @@ def main():
                                                             if args.readme else ""))
 
 
-def _stop(signum, frame):
-  signals.ignore_stops()
-  raise KeyboardInterrupt(f"signal {signum}")
-
-
 def _exit(stage, message):
   signals.ignore_stops()
   if stage:
@@ -537,4 +548,7 @@ def _exit(stage, message):
 
 
 if __name__ == "__main__":
-  main()
+  try:
+    main()
+  except KeyboardInterrupt:  # while the table is printed, after publishing
+    sys.exit("interrupted after the report was published")

@@ -2,9 +2,12 @@
 
   python tests/bad_input.py [--only=SUBSTRING]
 
-The classes of issue 26, each case on a fresh tiny workdir: the report publishing
-foreign or half-finished runs, refused launches that change files, identity gaps
-(data files, device layout), invalid values, signals and broken files. A case holds
+The classes of issues 26 and 33, each case on a fresh tiny workdir: the report
+publishing foreign, half-finished or hand-edited results (and losing launch records or
+measurements), refused launches that change files, identity gaps (data files, device
+layout), checkpoints read on another layout, invalid values, what a new user meets
+first (--help, :quick, a resumed phase, a sweep's overrides, a second ticket phase),
+signals at any moment, full disks and broken files. A case holds
 when the launcher (or the report) ends as the case says: with one line and no
 traceback, with every file as it was, or with the same results. Prints one line per
 case and the count that held (docs/bad_input.txt keeps the last pass).
@@ -30,6 +33,7 @@ TINY = ["--config=configs/modadd.py:quick", "--config.seeds=(0,1)", "--config.ta
 
 
 def launch(workdir, *args, env=None, tiny=True):
+  """The launcher on ``workdir`` (TINY settings first unless ``tiny=False``)."""
   return subprocess.run([sys.executable, str(ROOT / "launch" / "main.py"),
                          *(TINY if tiny else []), *args, f"--workdir={workdir}", "--noprogress"],
                         capture_output=True, text=True, cwd=ROOT, timeout=600,
@@ -60,12 +64,30 @@ def interrupted(w):
 
 # ------------------------------------------------------------------ the report
 
+def report_args(tmp, *extra):
+  return [sys.executable, str(ROOT / "launch" / "report.py"), f"--workdirs={tmp / 'workdirs'}",
+          f"--results={tmp / 'results'}", f"--docs={tmp / 'docs'}", f"--readme={tmp / 'R.md'}",
+          f"--jobs={tmp / 'jobs.txt'}", f"--claims_jobs={tmp / 'claims_jobs.txt'}",
+          "--compare=", *extra]
+
+
 def report(tmp, *extra):
-  return subprocess.run(
-      [sys.executable, str(ROOT / "launch" / "report.py"), f"--workdirs={tmp / 'workdirs'}",
-       f"--results={tmp / 'results'}", f"--docs={tmp / 'docs'}", f"--readme={tmp / 'R.md'}",
-       f"--jobs={tmp / 'jobs.txt'}", f"--claims_jobs={tmp / 'claims_jobs.txt'}", "--compare=",
-       *extra], capture_output=True, text=True, cwd=ROOT, timeout=600)
+  return subprocess.run(report_args(tmp, *extra), capture_output=True, text=True, cwd=ROOT,
+                        timeout=600)
+
+
+def report_env(tmp, hook, *extra):
+  return subprocess.run(report_args(tmp, *extra), capture_output=True, text=True, cwd=ROOT,
+                        timeout=600, env={**os.environ, "PYTHONPATH": f"{hook}{os.pathsep}{ROOT}"})
+
+
+def hook_file(tmp, code):
+  """A folder with a sitecustomize.py of ``code``: every process started with it on its
+  PYTHONPATH runs it first (a fault injected at an exact moment)."""
+  hook = tmp / "hook"
+  hook.mkdir(exist_ok=True)
+  (hook / "sitecustomize.py").write_text(code)
+  return hook
 
 
 def report_tree(tmp):
@@ -109,21 +131,140 @@ def case_report_other_seeds(tmp):
   return report_keeps(tmp, other)
 
 
-def case_report_cut_launch_record(tmp):
+def refused_unpublished(tmp, r, words):
+  """The report stopped with one line holding ``words`` and published nothing."""
+  return one_line(r, words) or ("" if not list((tmp / "docs").glob(".report-*")) else
+                                "a staging folder was left")
+
+
+def edited(tmp, rel, change):
+  """Edits a committed result file by hand: the report names it and publishes nothing."""
   report_tree(tmp)
-  p = tmp / "results" / "modadd" / "launches.jsonl"
-  p.write_text(p.read_text()[:-30])
+  p = tmp / "results" / rel
+  change(p)
+  docs, results = file_digests(tmp / "docs"), file_digests(tmp / "results")
   r = report(tmp)
-  return "" if r.returncode == 0 and "Traceback" not in r.stderr else r.stderr[-300:]
+  return refused_unpublished(tmp, r, f"{p} does not match the digest the report wrote") or (
+      "files changed" if (file_digests(tmp / "docs"), file_digests(tmp / "results")) != (
+          docs, results) else "")
+
+
+def case_report_cut_launch_record(tmp):
+  return edited(tmp, "modadd/launches.jsonl", lambda p: p.write_text(p.read_text()[:-30]))
 
 
 def case_report_cut_summary(tmp):
+  return edited(tmp, "modadd/dense/summary.json", lambda p: p.write_text(p.read_text()[:-30]))
+
+
+def case_report_edited_t_gen(tmp):
+  def change(p):
+    rows = json.loads(p.read_text())
+    for r in rows[:2]:
+      r["t_gen"] = 100
+    p.write_text(json.dumps(rows))
+  return edited(tmp, "modadd/tickets/summary.json", change)
+
+
+def case_report_keeps_every_launch_record(tmp):
   report_tree(tmp)
-  p = tmp / "results" / "modadd" / "dense" / "summary.json"
-  p.write_text(p.read_text()[:-30])
+  before = (tmp / "results" / "modadd" / "launches.jsonl").read_text().splitlines()
+  shutil.rmtree(tmp / "workdirs" / "modadd")  # a fresh workdir: only the new launch there
+  assert launch(tmp / "workdirs" / "modadd").returncode == 0
   r = report(tmp)
-  return "" if r.returncode == 0 and "not valid JSON" in (tmp / "docs" / "claims.md").read_text() \
-      else r.stderr[-300:]
+  after = (tmp / "results" / "modadd" / "launches.jsonl").read_text().splitlines()
+  if r.returncode != 0:
+    return f"rc {r.returncode}: {r.stderr[-200:]}"
+  return "" if after[:len(before)] == before and len(after) == len(before) + 1 else (
+      f"{len(before)} records before, {len(after)} after")
+
+
+def case_report_claim_lost(tmp):
+  report_tree(tmp)
+  shutil.rmtree(tmp / "workdirs" / "modadd")  # nothing to copy the results from again
+  (tmp / "results" / "modadd" / "tickets" / "summary.json").unlink()
+  docs = file_digests(tmp / "docs")
+  r = report(tmp, "--accept_edits")
+  return refused_unpublished(tmp, r, "would move from measured to not measured") or (
+      "" if "C1 was measured (" in r.stderr and "tickets" in r.stderr else "C1 not named") or (
+      "docs changed" if file_digests(tmp / "docs") != docs else "")
+
+
+def case_report_bad_jobs_line(tmp):
+  report_tree(tmp)
+  shutil.rmtree(tmp / "workdirs" / "modadd")
+  assert launch(tmp / "workdirs" / "modadd").returncode == 0  # a verified new launch
+  (tmp / "claims_jobs.txt").write_text("# a comment\nmodadd_x --config=configs/modadd.py "
+                                       "--config.optim.lrr=1\n")
+  before = file_digests(tmp / "results"), file_digests(tmp / "docs")
+  r = report(tmp)
+  return refused_unpublished(tmp, r, "claims_jobs.txt line 2 (modadd_x) does not resolve") or (
+      "files changed" if (file_digests(tmp / "results"), file_digests(tmp / "docs")) != before
+      else "")
+
+
+def case_report_interrupted(tmp):
+  """SIGINT at the start of the staging copy, and real ones at five moments."""
+  report_tree(tmp)
+  before = file_digests(tmp / "results"), file_digests(tmp / "docs")
+  hook = hook_file(tmp, "import os, shutil, signal\n_real = shutil.copytree\n"
+                   "def copytree(*a, **k):\n  os.kill(os.getpid(), signal.SIGINT)\n"
+                   "  return _real(*a, **k)\nshutil.copytree = copytree\n")
+  r = report_env(tmp, hook)
+  why = refused_unpublished(tmp, r, "interrupted: nothing was published")
+  if why:
+    return why
+  for delay in (0.5, 1.0, 1.5, 2.0, 3.0):
+    p = subprocess.Popen(report_args(tmp), cwd=ROOT, text=True, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    time.sleep(delay)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=300)
+    if "Traceback" in err:
+      return f"traceback after {delay} s: {err[-300:]}"
+    if p.returncode != 0 and (file_digests(tmp / "results"), file_digests(tmp / "docs")) != before:
+      return f"stopped after {delay} s with files changed"
+  return ""
+
+
+def _ro_mount(path, size="4m", ro=True):
+  """A tmpfs at ``path`` (read-only, or of ``size``); False where mounting is not allowed."""
+  path.mkdir(exist_ok=True)
+  r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}" + (",ro" if ro else ""),
+                      "tmpfs", str(path)], capture_output=True)
+  return r.returncode == 0
+
+
+def _umount(path):
+  subprocess.run(["umount", str(path)], capture_output=True)
+
+
+def case_report_read_only_docs(tmp):
+  report_tree(tmp)
+  docs = tmp / "docs_ro"
+  if not _ro_mount(docs):
+    docs.chmod(0o555)
+  try:
+    r = report(tmp, f"--docs={docs}")
+    return refused_unpublished(tmp, r, "is not writable: nothing was published")
+  finally:
+    _umount(docs)
+
+
+def case_report_full_docs(tmp):
+  report_tree(tmp)
+  docs = tmp / "docs_full"
+  if not _ro_mount(docs, "64k", ro=False):
+    return ""  # no tmpfs here (not root): the case cannot be made
+  try:
+    (docs / "claims.md").write_text("old")
+    before = file_digests(docs), file_digests(tmp / "results")
+    r = report(tmp, f"--docs={docs}")
+    return one_line(r, "No space left on device; nothing was published") or (
+        "files changed" if (file_digests(docs), file_digests(tmp / "results")) != before
+        else "")
+  finally:
+    _umount(docs)
 
 
 def case_report_missing_jobs(tmp):
@@ -298,17 +439,269 @@ def case_process_started_alone(tmp):
                          "--coordinator=127.0.0.1:12397"), "did not all join")
 
 
+
+
+# ------------------------------------------------------------------ issue 33: layouts, checkpoints
+
+def _trees(d):
+  sys.path.insert(0, str(ROOT))
+  from gtickets.tickets import checkpoints  # pylint: disable=import-outside-toplevel
+  return {t: checkpoints.load_tree(str(d / "tickets" / t)) for t in ("masks", "start_params")}
+
+
+def _same_trees(a, b):
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  import jax  # pylint: disable=import-outside-toplevel
+  return all(jax.tree.leaves(jax.tree.map(lambda x, y: bool(np.array_equal(x, y)), a[t], b[t]))
+             for t in a)
+
+
+def layout_case(base, other):
+  def case(tmp):
+    w = tmp / "w"
+    assert launch(w, f"--host_devices={base}").returncode == 0
+    cut = tmp / "cut"
+    shutil.copytree(w, cut)
+    shutil.rmtree(cut / "tickets")
+    dense = file_digests(cut / "dense")
+    r = launch(cut, f"--host_devices={other}")
+    if r.returncode != 0 or "unreadable" in r.stderr:
+      return f"rc {r.returncode}: {r.stderr.strip().splitlines()[-1:]}"
+    if file_digests(cut / "dense") != dense:
+      return "the base's files changed"
+    return "" if _same_trees(_trees(w), _trees(cut)) else "masks or start weights differ"
+  return case
+
+
+def case_restore_failure_of_a_valid_file(tmp):
+  """orbax refuses a valid checkpoint (as it did for another device layout): one line
+  that does not advise deleting it, the workdir as it was (no partial phase folder)."""
+  w = tmp / "w"
+  assert launch(w).returncode == 0
+  shutil.rmtree(w / "tickets")
+  before = file_digests(w)
+  hook = hook_file(tmp, "import orbax.checkpoint as ocp\n"
+                   "def restore(self, *a, **k):\n"
+                   "  raise ValueError('Topology mismatch detected. Please provide a target "
+                   "sharding for every array ' + 'x' * 300)\n"
+                   "ocp.CheckpointManager.restore = restore\n")
+  r = launch(w, env={"PYTHONPATH": f"{hook}{os.pathsep}{ROOT}"})
+  return one_line(r, "matches its digest (it is not corrupt: keep it) but could not be "
+                  "restored here (ValueError: Topology mismatch") or (
+      "advises deleting" if "delete" in r.stderr else "") or (
+      "files changed" if file_digests(w) != before else "")
+
+
+def case_unknown_layout_other_devices(tmp):
+  w = tmp / "w"
+  assert launch(w, "--host_devices=1").returncode == 0
+  interrupted(w)
+  (w / "tickets" / "layout.json").unlink()
+  before = file_digests(w)
+  r = launch(w, "--host_devices=2")
+  why = one_line(r, "was trained on 1 cpu device and this launch has 2 cpu devices") or (
+      "files changed" if file_digests(w) != before else "")
+  if why:
+    return why
+  r = launch(w, "--host_devices=1")
+  return "" if r.returncode == 0 and "was not recorded" in r.stdout + r.stderr else (
+      f"not resumed on its own layout: {r.stderr[-200:]}")
+
+
+def case_corrupt_theta0_as_advised(tmp):
+  w = tmp / "w"
+  assert launch(w).returncode == 0
+  clean = _trees(w)
+  shutil.rmtree(w / "tickets")
+  ckpt0 = w / "dense" / "checkpoints" / "0"
+  big = max((p for p in ckpt0.rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
+  data = bytearray(big.read_bytes())
+  data[-20] ^= 0xFF
+  big.write_bytes(bytes(data))
+  r = launch(w)
+  why = one_line(r, "delete that folder and rerun")
+  if why:
+    return why
+  shutil.rmtree(ckpt0)  # as the line says
+  r = launch(w)
+  if r.returncode != 0:
+    return f"after deleting: rc {r.returncode}: {r.stderr.strip().splitlines()[-1:]}"
+  return "" if _same_trees(clean, _trees(w)) else "the rebuilt theta_0 gave other tickets"
+
+
+def case_memory_p5000(tmp):
+  r = launch(tmp / "w", "--config=configs/modadd.py", "--config.task.p=5000", tiny=False)
+  return one_line(r, "GiB of activations in a training step and its evaluation) but") or (
+      "workdir created" if (tmp / "w").exists() else "")
+
+
+# ------------------------------------------------------------------ issue 33: what a new user meets
+
+def case_help(tmp):
+  for flag in ("--help", "-h", "--helpfull"):
+    r = subprocess.run([sys.executable, str(ROOT / "launch" / "main.py"), flag,
+                        "--config=configs/modadd.py:quick"], capture_output=True, text=True,
+                       cwd=ROOT, timeout=120)
+    if r.returncode != 0 or "--host_devices" not in r.stdout:
+      return f"{flag}: rc {r.returncode} {r.stderr[-200:]}"
+  return "" if "--config.optim.lr=0.003" in r.stdout else "--helpfull lists no config fields"
+
+
+def case_resume_line_without_progress(tmp):
+  w = tmp / "w"
+  assert launch(w).returncode == 0
+  interrupted(w)
+  r = launch(w)
+  return "" if r.returncode == 0 and "resuming tickets from step 20" in r.stdout else (
+      f"rc {r.returncode}, no resume line: {r.stdout[-300:]}")
+
+
+def case_nongrokked_base_warned(tmp):
+  w = tmp / "w"
+  r = launch(w)
+  warnings = [l for l in (r.stdout + r.stderr).splitlines() if "below the threshold" in l]
+  rows = json.loads((w / "tickets" / "summary.json").read_text())
+  flagged = [x for x in rows if x["variant"] == "grokked" and x["base_generalized"] is False]
+  if len(warnings) != 1 or not flagged:
+    return f"{len(warnings)} warnings, {len(flagged)} flagged rows"
+  return "" if "not grokked" in (w / "summary.md").read_text() else "the table does not flag"
+
+
+def case_quick_groks(tmp):
+  w = tmp / "w"
+  t = time.time()
+  r = launch(w, "--config=configs/modadd.py:quick", tiny=False)
+  took = time.time() - t
+  runs = json.loads((w / "summary.json").read_text())["runs"]
+  dense = {x["seed"]: x["t_gen"] for x in runs["dense"]}
+  grok = {x["seed"]: x["t_gen"] for x in runs["tickets"] if x["variant"] == "grokked"}
+  ok = r.returncode == 0 and all(dense[s] is not None and grok[s] is not None
+                                 and grok[s] < dense[s] for s in dense)
+  return "" if ok else f"dense {dense}, grokked {grok} ({took:.0f} s)"
+
+
+def case_sweep_axes_overridden(tmp):
+  w = tmp / "w"
+  r = launch(w, "--config=configs/sweep_modadd.py:quick", "--config.task.p=11",
+             "--config.model.d_embed=16", "--config.model.d_hidden=8",
+             "--config.sweep.axes=(('seed',(3,4)),('optim.lr',(0.01,)))", tiny=False)
+  if r.returncode != 0:
+    return f"rc {r.returncode}: {r.stderr[-200:]}"
+  seeds = json.loads((w / "launches.jsonl").read_text().splitlines()[-1])["seeds"]
+  header = "mean +- std over seeds [3, 4]" in r.stdout
+  return "" if seeds == [3, 4] and header else f"recorded {seeds}, header {header}"
+
+
+def case_other_ticket_phase_keeps_outputs(tmp):
+  w = tmp / "w"
+  assert launch(w).returncode == 0
+  top = {f: (w / f).read_bytes() for f in ("config.json", "summary.md", "summary.json",
+                                            "curves.png")}
+  r = launch(w, "--config.ticket.phase=other", "--config.ticket.prune_ratios=(0.5,)")
+  if r.returncode != 0:
+    return f"rc {r.returncode}"
+  changed = [f for f, b in top.items() if (w / f).read_bytes() != b]
+  return f"overwritten: {changed}" if changed else (
+      "" if (w / "other.md").exists() and (w / "other_config.json").exists() else "no own files")
+
+
+# ------------------------------------------------------------------ issue 33: signals, full disk
+
+LONG = ["--config.train.num_steps=3000", "--config.train.ckpt_every=100"]
+
+
+def case_two_sigterms_at_any_moment(tmp):
+  for delay in (0.3, 1.0, 2.0, 3.5, 5.0):
+    w = tmp / f"w{delay}"
+    p = subprocess.Popen([sys.executable, str(ROOT / "launch" / "main.py"), *TINY, *LONG,
+                          f"--workdir={w}", "--noprogress"], cwd=ROOT, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.readline()
+    time.sleep(delay)
+    p.send_signal(signal.SIGTERM)
+    time.sleep(0.05)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=300)
+    if "Traceback" in err or p.returncode != 1 or "interrupted" not in err.strip().splitlines()[-1]:
+      return f"after {delay} s: rc {p.returncode}: {err[-300:]}"
+    last = json.loads((w / "launches.jsonl").read_text().splitlines()[-1])
+    if last["status"] != "interrupted":
+      return f"after {delay} s: last record {last['status']}"
+  return ""
+
+
+def case_sigterm_while_recording(tmp):
+  w = tmp / "w"
+  hook = hook_file(tmp, "import builtins, os, signal, time\n_open = builtins.open\n"
+                   "def _hooked(f, mode='r', *a, **k):\n"
+                   "  if str(f).endswith('launches.jsonl') and 'a' in mode:\n"
+                   "    os.kill(os.getpid(), signal.SIGTERM)\n    time.sleep(0.2)\n"
+                   "  return _open(f, mode, *a, **k)\nbuiltins.open = _hooked\n")
+  r = launch(w, env={"PYTHONPATH": f"{hook}{os.pathsep}{ROOT}"})
+  records = [json.loads(l)["status"] for l in (w / "launches.jsonl").read_text().splitlines()]
+  return one_line(r, "the launch had finished and is recorded as finished") or (
+      "" if records == ["finished"] else f"records {records}")
+
+
+def case_sigterm_during_a_checkpoint_save(tmp):
+  w, clean = tmp / "w", tmp / "clean"
+  assert launch(clean).returncode == 0
+  hook = hook_file(tmp, "import os, signal\nimport orbax.checkpoint as ocp\n"
+                   "_real, _n = ocp.CheckpointManager.wait_until_finished, [0]\n"
+                   "def wait(self):\n  _n[0] += 1\n"
+                   "  if _n[0] == 3:\n    os.kill(os.getpid(), signal.SIGTERM)\n"
+                   "  return _real(self)\nocp.CheckpointManager.wait_until_finished = wait\n")
+  r = launch(w, env={"PYTHONPATH": f"{hook}{os.pathsep}{ROOT}"})
+  why = one_line(r, "rerun the same command to resume")
+  if why:
+    return why
+  r = launch(w)
+  same = json.loads((w / "summary.json").read_text())["table"] == json.loads(
+      (clean / "summary.json").read_text())["table"]
+  return "" if r.returncode == 0 and same else f"rerun rc {r.returncode}, same table {same}"
+
+
+def case_full_disk_real(tmp):
+  disk = tmp / "disk"
+  if not _ro_mount(disk, "300k", ro=False):
+    return ""  # no tmpfs here (not root): tests/test_faults.py fakes ENOSPC instead
+  try:
+    r = launch(disk / "w")
+    return one_line(r, "the disk is full") or (
+        "more than one line" if len([l for l in r.stderr.splitlines() if l.strip()
+                                     and not l.startswith(("warning:", "note:"))]) != 1 else "")
+  finally:
+    _umount(disk)
+
+
+def case_fetch_mnist_bad_url(tmp):
+  r = subprocess.run([sys.executable, str(ROOT / "launch" / "fetch_mnist.py"),
+                      "--mirror=notaurl", f"--dir={tmp / 'm'}"], capture_output=True, text=True,
+                     cwd=ROOT, timeout=120)
+  return one_line(r, "'notaurl' is not a URL")
+
+
+def case_fetch_mnist_bad_home(tmp):
+  r = subprocess.run([sys.executable, str(ROOT / "launch" / "fetch_mnist.py")],
+                     capture_output=True, text=True, cwd=ROOT, timeout=120,
+                     env={**os.environ, "HOME": "/proc/no_home"})
+  return one_line(r, "give a folder you can write to (--dir)")
+
+
 CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
+CASES.update({"layout_base_2_tickets_1": layout_case(2, 1),
+              "layout_base_1_tickets_2": layout_case(1, 2)})
 CASES.update({f"invalid_{k}": v for k, v in CASES_INVALID.items()})
 CASES.update({"digests_list": digests_hold("[]"), "digests_null": digests_hold("null")})
 
 
 def main():
   ap = argparse.ArgumentParser()
-  ap.add_argument("--only", default="")
+  ap.add_argument("--only", default="", help="run the cases whose name holds one of these "
+                  "comma-separated words")
   args = ap.parse_args()
   held = 0
-  names = [n for n in CASES if args.only in n]
+  names = [n for n in CASES if any(o in n for o in args.only.split(","))]
   for name in names:
     with tempfile.TemporaryDirectory() as tmp:
       try:
