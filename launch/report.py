@@ -406,7 +406,7 @@ def check_writable(paths):
       raise ReportError(f"{target} is not writable: nothing was published")
 
 
-def publish(stage, args, readme_text):
+def publish(stage, args):
   """Moves the staged results, figures, claims.md and README into place (renames, which
   a signal waits for), the manifest last."""
   moves = []
@@ -422,8 +422,7 @@ def publish(stage, args, readme_text):
   moves = [(os.path.join(stage, "figures", f), os.path.join(figures, f))
            for f in sorted(os.listdir(os.path.join(stage, "figures")))] + moves
   moves.insert(0, (os.path.join(stage, "claims.md"), os.path.join(args.docs, "claims.md")))
-  if readme_text is not None:
-    storage.write_text(os.path.join(stage, "README.md"), readme_text)
+  if os.path.exists(os.path.join(stage, "README.md")):
     moves.insert(0, (os.path.join(stage, "README.md"), args.readme))
   with signals.deferred():
     for src, dst in moves:
@@ -437,7 +436,7 @@ def publish(stage, args, readme_text):
 
 def build(args, stage):
   """Stages the report: results (committed ones plus verified new ones), figures,
-  claims.md and the README text; returns (rows, README text or None)."""
+  claims.md and the README; returns the claims' rows."""
   resolved = resolve_jobs([p for p in (args.jobs, args.claims_jobs) if p])
   task_rows = read_jobs(args.jobs)
   check_writable([args.results if os.path.exists(args.results) else args.docs, args.docs,
@@ -479,11 +478,11 @@ def build(args, stage):
   if args.compare and os.path.exists(args.compare):
     text += "\n" + "\n".join(changed_verdicts(rows, verdicts_of(args.compare), args.compare))
   storage.write_text(os.path.join(stage, "claims.md"), text)
-  readme_text = None
   if args.readme:
     with open(args.readme) as f:
-      readme_text = readme_with_table(f.read(), args.readme, readme_table(rows))
-  return rows, readme_text
+      text = readme_with_table(f.read(), args.readme, readme_table(rows))
+    storage.write_text(os.path.join(stage, "README.md"), text)
+  return rows
 
 
 def main():
@@ -513,7 +512,7 @@ def main():
     os.makedirs(args.docs, exist_ok=True)
     check_writable([args.docs])
     stage = tempfile.mkdtemp(prefix=".report-", dir=args.docs)
-    rows, readme_text = build(args, stage)
+    rows = build(args, stage)
     signals.check_stop()  # a stop a callback swallowed: nothing is published
     lost = unmeasured_now(rows, verdicts_of(os.path.join(args.docs, "claims.md"))
                           if os.path.exists(os.path.join(args.docs, "claims.md")) else {})
@@ -524,7 +523,7 @@ def main():
                         "publishes anyway)")
     for line in lost:
       print(f"warning: {line}", file=sys.stderr)
-    publish(stage, args, readme_text)
+    publish(stage, args)
   except ReportError as e:
     _exit(stage, f"error: {e}")
   except KeyboardInterrupt:

@@ -226,9 +226,9 @@ def run_phase(name, workdir, trainer, data, runs, params, masks, config, phase_i
     if not trainer.per_run_data:
       data = replicated(data)
   if start != train.num_steps or need_state:
+    write_layout = _checked_layout(directory, ckpts, start)  # before anything is written
     if callable(params):
       params, masks = params()
-    write_layout = _checked_layout(directory, ckpts, start)
     layout = run_layout(len(runs))
     params, masks, hparams = layout.place((params, masks, hparams or {}))
     if trainer.per_run_data:  # one split per run: placed like the runs
