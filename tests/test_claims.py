@@ -134,14 +134,17 @@ def _report(tmp_path, *extra):
 
 def test_report_end_to_end_on_a_quick_workdir(tmp_path):
   workdirs = tmp_path / "workdirs"
+  tiny = ["--config=configs/modadd.py:quick", "--config.task.p=11", "--config.model.d_embed=16",
+          "--config.model.d_hidden=8", "--config.train.num_steps=40",
+          "--config.train.eval_every=10", "--config.train.ckpt_every=20"]
   launch = lambda *a: subprocess.run(
-      [sys.executable, str(ROOT / "launch" / "main.py"), "--config=configs/modadd.py:quick",
+      [sys.executable, str(ROOT / "launch" / "main.py"), *tiny,
        f"--workdir={workdirs / 'modadd'}", "--noprogress", *a], cwd=ROOT, check=True,
       capture_output=True)
   launch()
   readme = tmp_path / "README.md"
   readme.write_text("intro\n<!-- claims:begin -->\nold table\n<!-- claims:end -->\nrest\n")
-  (tmp_path / "jobs.txt").write_text("modadd --config=configs/modadd.py:quick\n")
+  (tmp_path / "jobs.txt").write_text("modadd " + " ".join(tiny) + "\n")
   (tmp_path / "claims_jobs.txt").write_text("# none\n")
   out = _report(tmp_path)
   assert out.returncode == 0, out.stderr
@@ -153,7 +156,7 @@ def test_report_end_to_end_on_a_quick_workdir(tmp_path):
   assert "old table" not in text and text.startswith("intro\n") and text.endswith("rest\n")
   assert "| [C1](docs/claims.md#c1): A grokked ticket" in text and "| not measured yet |" in text
   md = (tmp_path / "docs" / "claims.md").read_text()
-  assert "`python launch/main.py --config=configs/modadd.py:quick` | 0, 1, 2 |" in md
+  assert f"`python launch/main.py {' '.join(tiny)}` | 0, 1, 2 |" in md
   assert "## C2" in md and "Not measured yet" in md
   assert (tmp_path / "docs" / "figures" / "claim_c1.png").exists()
 
