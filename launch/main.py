@@ -447,11 +447,11 @@ def main(argv):
     config = checked_config(config)
     signals.check_stop()  # one a callback swallowed (during imports, say)
     workdir, created, lock = open_workdir(config)
+    held = HeldLogs()
+    held.hold()
+    print(f"workdir: {workdir}  experiment: {config.experiment}", flush=True)
   except KeyboardInterrupt:
     _interrupted_early()
-  held = HeldLogs()
-  held.hold()
-  print(f"workdir: {workdir}  experiment: {config.experiment}", flush=True)
   text, files = run(config, workdir, argv, created, held)
   from gtickets import distributed
   if distributed.is_writer():

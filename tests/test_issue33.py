@@ -75,6 +75,16 @@ def test_every_table_of_medians_marks_its_bounds():
   assert text.startswith("median >=10x")
 
 
+def test_a_mean_of_only_the_runs_that_reached_it_is_drawn_open(tmp_path):
+  from gtickets.experiment import report
+  table = [{"prune_ratio": k, "n_runs": 3, "t_gen": {"mean": 100.0, "std": 0.0, "n": n}}
+           for k, n in ((0.5, 2), (0.6, 3), (0.9, 0))]
+  series = report.measure_series(table, [0.5, 0.6, 0.9], lambda e: e["prune_ratio"], ["t_gen"])
+  assert series["t_gen"][2] == [True, False, False]
+  report.plot_measures_against(str(tmp_path / "f.png"), [0.5, 0.6, 0.9], series, "k")
+  assert (tmp_path / "f.png").stat().st_size > 0
+
+
 # ------------------------------------------------------------------ the base at the mask step (item 4)
 
 def test_tickets_record_and_flag_their_base_at_the_mask_step(tiny_config, tmp_path, capsys):

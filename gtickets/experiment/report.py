@@ -168,20 +168,27 @@ def plot_curve_panels(path, panels):
 def plot_measures_against(path, xs, series, xlabel, title=""):
   """Measures (mean +- std over seeds) against a swept setting.
 
-  ``series``: {label: (means, stds)} with None where not reached (not drawn).
+  ``series``: {label: (means, stds)} or {label: (means, stds, partial)} with None where
+  not reached (not drawn); a ``partial`` point (a mean over only the runs that reached
+  it, the others never did) is drawn open and said in the panel's title.
   """
   plt = pyplot()
   fig, axes = plt.subplots(1, len(series), figsize=(4.5 * len(series), 3.8), squeeze=False)
-  for ax, (label, (means, stds)) in zip(axes[0], series.items()):
-    pts = [(x, m, s) for x, m, s in zip(xs, means, stds) if m is not None]
+  for ax, (label, values) in zip(axes[0], series.items()):
+    means, stds = values[:2]
+    partial = values[2] if len(values) > 2 else [False] * len(means)
+    pts = [(x, m, s, p) for x, m, s, p in zip(xs, means, stds, partial) if m is not None]
     if pts:
-      x, m, s = map(np.array, zip(*pts))
-      ax.errorbar(x, m, yerr=s, marker="o", capsize=3)
+      x, m, s, p = map(np.array, zip(*pts))
+      line = ax.errorbar(x, m, yerr=s, marker="o", capsize=3)
+      if p.any():
+        ax.plot(x[p], m[p], "o", mfc="white", color=line[0].get_color())
+        label += "\n(open: mean of the runs that reached it)"
     else:
       ax.text(0.5, 0.5, "not reached at any point", ha="center", va="center",
               transform=ax.transAxes)
     ax.set_xlabel(xlabel)
-    ax.set_title(label)
+    ax.set_title(label, fontsize=9)
     ax.grid(alpha=0.3)
   fig.suptitle(title)
   storage.save_figure(fig, path, 130)
@@ -204,10 +211,11 @@ def mean_std_text(values):
 
 
 def measure_series(table, xs, x_of, keys):
-  """{key: (means, stds)} of the table's entries ordered by ``xs``."""
+  """{key: (means, stds, partial)} of the table's entries ordered by ``xs``; ``partial``:
+  the mean is over only some of the entry's runs (the others never reached it)."""
   by_x = {x_of(e): e for e in table}
-  return {k: ([by_x[x][k]["mean"] for x in xs], [by_x[x][k]["std"] for x in xs])
-          for k in keys}
+  return {k: ([by_x[x][k]["mean"] for x in xs], [by_x[x][k]["std"] for x in xs],
+              [0 < by_x[x][k]["n"] < by_x[x]["n_runs"] for x in xs]) for k in keys}
 
 
 def write_payload(directory, name, payload):
