@@ -81,6 +81,11 @@ def report_env(tmp, hook, *extra):
                         timeout=600, env={**os.environ, "PYTHONPATH": f"{hook}{os.pathsep}{ROOT}"})
 
 
+def launch_hooked(tmp, workdir, code):
+  """The tiny launch on ``workdir`` with ``code`` run first in its process (hook_file)."""
+  return launch(workdir, env={"PYTHONPATH": f"{hook_file(tmp, code)}{os.pathsep}{ROOT}"})
+
+
 def hook_file(tmp, code):
   """A folder with a sitecustomize.py of ``code``: every process started with it on its
   PYTHONPATH runs it first (a fault injected at an exact moment)."""
@@ -480,12 +485,11 @@ def case_restore_failure_of_a_valid_file(tmp):
   assert launch(w).returncode == 0
   shutil.rmtree(w / "tickets")
   before = file_digests(w)
-  hook = hook_file(tmp, "import orbax.checkpoint as ocp\n"
-                   "def restore(self, *a, **k):\n"
-                   "  raise ValueError('Topology mismatch detected. Please provide a target "
-                   "sharding for every array ' + 'x' * 300)\n"
-                   "ocp.CheckpointManager.restore = restore\n")
-  r = launch(w, env={"PYTHONPATH": f"{hook}{os.pathsep}{ROOT}"})
+  r = launch_hooked(tmp, w, "import orbax.checkpoint as ocp\n"
+                            "def restore(self, *a, **k):\n"
+                            "  raise ValueError('Topology mismatch detected. Please provide "
+                            "a target sharding for every array ' + 'x' * 300)\n"
+                            "ocp.CheckpointManager.restore = restore\n")
   return one_line(r, "matches its digest (it is not corrupt: keep it) but could not be "
                   "restored here (ValueError: Topology mismatch") or (
       "advises deleting" if "delete" in r.stderr else "") or (
@@ -632,12 +636,11 @@ def case_two_sigterms_at_any_moment(tmp):
 
 def case_sigterm_while_recording(tmp):
   w = tmp / "w"
-  hook = hook_file(tmp, "import builtins, os, signal, time\n_open = builtins.open\n"
-                   "def _hooked(f, mode='r', *a, **k):\n"
-                   "  if str(f).endswith('launches.jsonl') and 'a' in mode:\n"
-                   "    os.kill(os.getpid(), signal.SIGTERM)\n    time.sleep(0.2)\n"
-                   "  return _open(f, mode, *a, **k)\nbuiltins.open = _hooked\n")
-  r = launch(w, env={"PYTHONPATH": f"{hook}{os.pathsep}{ROOT}"})
+  r = launch_hooked(tmp, w, "import builtins, os, signal, time\n_open = builtins.open\n"
+                            "def _hooked(f, mode='r', *a, **k):\n"
+                            "  if str(f).endswith('launches.jsonl') and 'a' in mode:\n"
+                            "    os.kill(os.getpid(), signal.SIGTERM)\n    time.sleep(0.2)\n"
+                            "  return _open(f, mode, *a, **k)\nbuiltins.open = _hooked\n")
   records = [json.loads(l)["status"] for l in (w / "launches.jsonl").read_text().splitlines()]
   return one_line(r, "the launch had finished and is recorded as finished") or (
       "" if records == ["finished"] else f"records {records}")
@@ -646,12 +649,12 @@ def case_sigterm_while_recording(tmp):
 def case_sigterm_during_a_checkpoint_save(tmp):
   w, clean = tmp / "w", tmp / "clean"
   assert launch(clean).returncode == 0
-  hook = hook_file(tmp, "import os, signal\nimport orbax.checkpoint as ocp\n"
-                   "_real, _n = ocp.CheckpointManager.wait_until_finished, [0]\n"
-                   "def wait(self):\n  _n[0] += 1\n"
-                   "  if _n[0] == 3:\n    os.kill(os.getpid(), signal.SIGTERM)\n"
-                   "  return _real(self)\nocp.CheckpointManager.wait_until_finished = wait\n")
-  r = launch(w, env={"PYTHONPATH": f"{hook}{os.pathsep}{ROOT}"})
+  r = launch_hooked(tmp, w, "import os, signal\nimport orbax.checkpoint as ocp\n"
+                            "_real, _n = ocp.CheckpointManager.wait_until_finished, [0]\n"
+                            "def wait(self):\n  _n[0] += 1\n"
+                            "  if _n[0] == 3:\n    os.kill(os.getpid(), signal.SIGTERM)\n"
+                            "  return _real(self)\n"
+                            "ocp.CheckpointManager.wait_until_finished = wait\n")
   why = one_line(r, "rerun the same command to resume")
   if why:
     return why

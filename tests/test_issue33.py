@@ -85,7 +85,7 @@ def test_a_mean_of_only_the_runs_that_reached_it_is_drawn_open(tmp_path):
   assert (tmp_path / "f.png").stat().st_size > 0
 
 
-# ------------------------------------------------------------------ the base at the mask step (item 4)
+# ---------------------------------------------------- the base at the mask step (item 4)
 
 def test_tickets_record_and_flag_their_base_at_the_mask_step(tiny_config, tmp_path, capsys):
   tiny_config.ticket.mask_steps = (10, -1)
@@ -108,7 +108,7 @@ def test_tickets_record_and_flag_their_base_at_the_mask_step(tiny_config, tmp_pa
   assert "base test acc at mask" in text and "below threshold: not grokked" in text
 
 
-# ------------------------------------------------------------------ theta_0 deleted, layout unknown (items 1, 5)
+# ---------------------------------------------------- theta_0 deleted, layout unknown (items 1, 5)
 
 def test_a_deleted_theta0_is_rebuilt_exactly(tiny_config, tmp_path):
   s = make_setup(tiny_config)
