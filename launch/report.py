@@ -34,7 +34,6 @@ published unless ``--allow_unmeasured``.
 import argparse
 import ast
 import importlib.util
-import json
 import os
 import shlex
 import shutil

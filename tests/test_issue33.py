@@ -13,7 +13,6 @@ import sys
 import chex
 import jax
 import jax.numpy as jnp
-import numpy as np
 import pytest
 
 from helpers import file_digests

@@ -33,7 +33,6 @@ import itertools
 import os
 
 import ml_collections
-import numpy as np
 import pandas as pd
 from ml_collections.config_flags import config_path
 
