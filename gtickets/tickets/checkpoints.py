@@ -158,7 +158,9 @@ class StateCheckpoints:
           "(corrupt); delete that folder and rerun")
 
   def metadata(self, step):
-    """The saved tree's metadata at ``step`` (shapes, dtypes, the layout that wrote it)."""
+    """The saved tree's metadata at ``step`` (shapes, dtypes, the layout that wrote it),
+    verified like a restore."""
+    self._check(step)
     return _restore(f"checkpoint {self.path(step)}",
                     lambda: self._manager.item_metadata(step).tree)
 
