@@ -14,8 +14,8 @@
    per-seed values, effect size and verdict) and DOCS/figures/claim_*.png.
 3. Replaces the README's table between the markers "<!-- claims:begin -->" and
    "<!-- claims:end -->" with the summary table.
-4. With ``--compare=FILE`` (default: docs/claims_before_issue24.md, the report
-   before edge-popup followed the authors' scripts; docs/claims_before_issue23.md is
+4. With ``--compare=FILE`` (default: docs/archive/claims_before_issue24.md, the report
+   before edge-popup followed the authors' scripts; docs/archive/claims_before_issue23.md is
    the one before the contraction order), lists in claims.md every claim whose
    verdict differs from FILE's summary table.
 A claim whose results are missing is listed as "not measured yet" with its command.
@@ -494,7 +494,7 @@ def main():
                   help="the per-task rows (C10), one workdir and its launch arguments a line")
   ap.add_argument("--claims_jobs", default="launch/claims_jobs.txt",
                   help="the other claims' workdirs and launch arguments")
-  ap.add_argument("--compare", default="docs/claims_before_issue24.md",
+  ap.add_argument("--compare", default="docs/archive/claims_before_issue24.md",
                   help="an earlier claims report whose verdicts to compare ('' for none)")
   ap.add_argument("--accept_edits", action="store_true",
                   help=f"take RESULTS as it is now (its {MANIFEST} is rewritten)")
