@@ -280,8 +280,9 @@ def test_c10_rows_from_the_jobs_list(tmp_path):
            [_row("grokked", 0, ticket_t, final=ticket_final)] + controls)
     # mod_random_mlp was trained before the contraction order was a field: batch first
     model = {"model.contraction": "cheapest"} if name == "mod_mul_mlp" else {}
+    op = {"task.operation": name.split("_")[1]}  # the labels come from the stored settings
     (tmp_path / name / "tickets" / "runs.json").write_text(json.dumps(
-        {"identity": {"train.cross_entropy": "exact", **model}}))
+        {"identity": {"train.cross_entropy": "exact", **model, **op}}))
   root = report_cli.Root(str(tmp_path), [("mod_mul_mlp", "--config=configs/modular.py:mul"),
                                          ("mod_random_mlp", "--config=configs/modular.py:random"),
                                          ("parity", "--config=configs/parity.py")])
@@ -294,11 +295,12 @@ def test_c10_rows_from_the_jobs_list(tmp_path):
                         "1 rows not measured yet; where the random-mask control was run, "
                         "the grokked ticket is sooner than it (median > 1.25x) on 1 of 1 rows "
                         "(mod_mul_mlp)")
-  assert "| (a * b) mod 67 | MLP | cross-entropy (exact) | 0 | 2,000; final 1.00 |" in f.details
+  assert "| (a * b) mod 67 | MLP | cross-entropy (exact) | 0 | 200 | 2,000; final 1.00 |" in f.details
   # random ticket 1,500 vs grokked 500: 3x; the row without the control says so
   assert "| 1,500; final 1.00 | median 3x (range 3x-3x) |" in f.details
   assert "| not run |  |" in f.details
-  assert "| random table mod 67 | MLP (batch-first order) | cross-entropy (exact) |" in f.details
+  assert "| random table mod 67 | MLP (batch-first order) | cross-entropy (exact) | 0 | 200 |" \
+      in f.details
   assert 'Rows marked "batch-first order" were trained before issue 23' in f.details
   # the scatter of ticket vs dense t_gen shows the rows where something generalizes
   assert f.figures == ("claim_c10.png",) and (tmp_path / "claim_c10.png").exists()

@@ -57,3 +57,22 @@ def test_random_table_is_seeded_and_covers_the_labels():
   assert (y0 != (x[:, 0] + x[:, 1]) % 67).mean() > 0.9   # no arithmetic structure
   table = modular.random_table(67, 0)
   np.testing.assert_array_equal(y0, table[x[:, 0], x[:, 1]])
+
+
+def test_a_modular_operation_is_one_entry_and_titles_come_from_the_task(monkeypatch):
+  from gtickets import models, tasks
+  from gtickets.config import default_config
+  monkeypatch.setitem(modular.OPERATIONS, "a_b2", modular.Operation(
+      "a + b^2", lambda a, b, p, _: (a + b * b) % p))
+  c = default_config().task
+  c.operation, c.p = "a_b2", 7
+  assert list(modular.check(c)) == []
+  t = make_task(c)
+  np.testing.assert_array_equal(t.y_train, (t.x_train[:, 0] + t.x_train[:, 1] ** 2) % 7)
+  assert tasks.describe(c) == "(a + b^2) mod 7"
+  c.operation = "random"
+  assert tasks.describe(c) == "random table mod 7"
+  assert tasks.describe(default_config(task="parity").task) == "sparse parity (3 of 40)"
+  assert models.describe(default_config().model) == "MLP"
+  m = default_config(task="mnist", model="feature_mlp").model
+  assert models.describe(m) == "MLP, hidden 200-200"

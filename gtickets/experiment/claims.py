@@ -107,6 +107,22 @@ class Results:
       return "MSE"
     return f"cross-entropy ({identity.value(stored, 'train.cross_entropy')})"
 
+  def labels(self, phase):
+    """(task, model) of a phase in words, from the settings its runs.json stores: the
+    task's and the model's own ``describe`` (with ', layer-wise masks' for masks cut per
+    matrix)."""
+    stored = self.json(os.path.join(phase, "runs.json"))["identity"]
+    from gtickets import models, tasks
+    import ml_collections
+    def section(name, modules):
+      fields = modules.default_config(identity.value(stored, f"{name}.name")).keys()
+      return ml_collections.ConfigDict({f: identity.value(stored, f"{name}.{f}")
+                                        for f in fields})
+    model = models.describe(section("model", models))
+    if identity.value(stored, "ticket.scope") == "layer":
+      model += ", layer-wise masks"
+    return tasks.describe(section("task", tasks)), model
+
   def contraction(self, phase):
     """The model's contraction order a phase trained with (models/contraction.py);
     '' for models without one."""

@@ -14,29 +14,6 @@ from gtickets import storage
 from gtickets.experiment import report
 from gtickets.experiment.claims import (SOME, Finding, NotMeasured, budget_of, by_seed, claim,
                                         describe_machine, speedup, summarize, t_gen_cell)
-from gtickets.tasks import modular
-
-
-_OTHER = {"modadd": ("(a + b) mod 67", "MLP"),
-          "polynomial": ("polynomial regression", "MLP 40-48-1"),
-          "parity": ("sparse parity (3 of 40)", "MLP 40-256-2"),
-          "mnist": ("MNIST, 1000 train (20k steps)", "MLP 784-200-200-10"),
-          "mnist_100k": ("MNIST, 1000 train (100k steps, the paper's)", "MLP 784-200-200-10")}
-
-
-def task_label(name):
-  """(task, model) of a per-task workdir name, e.g. mod_mul_transformer_layer."""
-  if name in _OTHER:
-    return _OTHER[name]
-  op, model = name[len("mod_"):].split("_mlp")[0], "MLP"
-  if "_transformer" in name:
-    op, model = name[len("mod_"):].split("_transformer")[0], "Transformer"
-    if "_transformer_appendix" in name:
-      model += " as the appendix (width 500, positional embedding)"
-    if name.endswith("_layer"):
-      model += ", layer-wise masks"
-  return (modular.FORMULAS["random"] if op == "random" else f"({modular.FORMULAS[op]})") \
-      + " mod 67", model
 
 
 FINAL_GAP = 0.05  # a mean final test-accuracy lead worth naming where neither generalizes
@@ -46,10 +23,11 @@ FINAL_GAP = 0.05  # a mean final test-accuracy lead worth naming where neither g
        "architectures (Fig. 2, App. B)", [], "bash launch/run_jobs.sh launch/tasks_jobs.txt 1",
        "main")
 def other_tasks(root, figures):
-  lines = ["| task | model | loss | seeds | dense t_gen (per seed; final test score) | grokked "
-           "ticket t_gen (per seed; final) | speed-up dense / ticket | random ticket t_gen "
-           "(per seed; final), where run | speed-up random / grokked ticket | machine | command |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+  lines = ["| task | model | loss | seeds | steps | dense t_gen (per seed; final test score) | "
+           "grokked ticket t_gen (per seed; final) | speed-up dense / ticket | random ticket "
+           "t_gen (per seed; final), where run | speed-up random / grokked ticket | machine "
+           "| command |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
   medians, missing, flat, controls, points, ahead, old_order = {}, [], [], {}, {}, [], []
   for name, args in root.task_rows:
     res = root[name]
@@ -74,8 +52,8 @@ def other_tasks(root, figures):
       text = "neither generalizes within the budget"
     else:
       medians[name] = med
-      points[", ".join(task_label(name))] = [(d[s]["t_gen"], g[s]["t_gen"], budget)
-                                             for s in seeds]
+      points[f"{name}: " + ", ".join(res.labels("tickets"))] = [
+          (d[s]["t_gen"], g[s]["t_gen"], budget) for s in seeds]
     cell = lambda rows: t_gen_cell(rows, seeds)
     r = by_seed(tickets.rows(), variant="random")
     random_cells = ("not run", "")
@@ -83,11 +61,11 @@ def other_tasks(root, figures):
       controls[name], random_text = summarize(
           [speedup(r[s]["t_gen"], g[s]["t_gen"], budget) for s in seeds])
       random_cells = (cell(r), random_text)
-    task, model = task_label(name)
+    task, model = res.labels("tickets")
     if res.contraction("tickets") == "batch_first":
       model += " (batch-first order)"
       old_order.append(name)
-    lines.append(f"| {task} | {model} | {loss} | {', '.join(map(str, seeds))} "
+    lines.append(f"| {task} | {model} | {loss} | {', '.join(map(str, seeds))} | {budget:,} "
                  f"| {cell(d)} | {cell(g)} | {text} | {' | '.join(random_cells)} "
                  f"| {describe_machine(res.launches('main'))} | `{command}` |")
   if len(medians) + len(flat) == 0:

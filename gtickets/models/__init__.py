@@ -3,7 +3,7 @@
 Every model maps the task's inputs to outputs of size ``task.num_outputs`` and
 keeps its weights in a flat ``{'params': {name: array}}`` tree, so masks (pytrees
 of the same structure) apply leaf by leaf. Each model module has
-``default_config()``, ``check(config)``, ``build(config, task)`` and
+``default_config()``, ``check(config)``, ``describe(config)``, ``build(config, task)`` and
 ``INPUT_KIND`` (the kind of task input it reads). Each model has
 ``synflow_inputs()`` and ``from_inputs(x)`` (SynFlow's all-ones forward pass)
 and ``unpruned``: names of weights that masks leave whole.
@@ -22,6 +22,11 @@ MODULES = {"mlp": mlp, "transformer": transformer, "feature_mlp": feature_mlp}
 
 def default_config(name="mlp"):
   return MODULES[name].default_config()
+
+
+def describe(model_config):
+  """A short label for tables, from the model's own fields (e.g. 'MLP, hidden 48')."""
+  return MODULES[model_config.name].describe(model_config)
 
 
 def make_model(model_config, task):

@@ -30,6 +30,11 @@ def default_config():
   return c
 
 
+def describe(c):
+  """A short label: 'MLP, hidden 200-200'."""
+  return "MLP, hidden " + "-".join(map(str, c.hidden)) + (", biases" if c.use_bias else "")
+
+
 def check(c):
   if not c.hidden or any(not isinstance(w, int) or w < 1 for w in c.hidden):
     yield "hidden", c.hidden, "must be a non-empty tuple of positive widths"

@@ -39,6 +39,12 @@ def default_config():
   return c
 
 
+def describe(c):
+  """A short label: 'MLP', with its widths where they are not the paper's."""
+  widths = (c.d_embed, c.d_hidden) != (500, 48)
+  return "MLP" + (f" (embedding {c.d_embed}, hidden {c.d_hidden})" if widths else "")
+
+
 def check(c):
   yield from checks.positive_ints(c, "d_embed", "d_hidden")
   yield from checks.positive(c, "kappa", "embed_gain")

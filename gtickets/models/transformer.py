@@ -50,6 +50,13 @@ def default_config():
   return c
 
 
+def describe(c):
+  """A short label: 'Transformer', with what differs from the authors' code."""
+  extra = ([f"width {c.d_model}"] if c.d_model != 128 else []) + (
+      ["positional embedding"] if c.pos_embed else [])
+  return "Transformer" + (f" ({', '.join(extra)})" if extra else "")
+
+
 def check(c):
   yield from checks.positive_ints(c, "d_model", "d_mlp")
   yield from checks.positive(c, "kappa")

@@ -2,8 +2,8 @@
 
 A task is a :class:`Task`: train/test arrays and the functions that score a
 model's outputs on them. Each task module has ``default_config()`` (its
-``config.task`` fields), ``check(config)`` (the invalid fields) and
-``make_task(config)`` (with ``LOSS = "cross_entropy"``:
+``config.task`` fields), ``check(config)`` (the invalid fields), ``describe(config)``
+(a short title) and ``make_task(config)`` (with ``LOSS = "cross_entropy"``:
 ``make_task(config, cross_entropy_mode)``); add a task by adding its module to ``MODULES``.
 
   modular     (a op b) mod p for ten operations (tokens)
@@ -22,10 +22,9 @@ def default_config(name="modular"):
 
 
 def describe(task_config):
-  """A short title for figures, e.g. 'a^2 + b^2 mod 67' or 'parity'."""
-  if task_config.name == "modular":
-    return f"({modular.FORMULAS[task_config.operation]}) mod {task_config.p}"
-  return task_config.name
+  """A short title for tables and figures, from the task's own fields, e.g. '(a^2 + b^2)
+  mod 67' or 'sparse parity (3 of 40)'."""
+  return MODULES[task_config.name].describe(task_config)
 
 
 def make_task(task_config, cross_entropy_mode="exact") -> Task:

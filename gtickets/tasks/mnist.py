@@ -132,6 +132,11 @@ def default_config():
   return c
 
 
+def describe(c):
+  """A short title: 'MNIST, 1000 train'."""
+  return f"MNIST, {c.num_train} train"
+
+
 def check(c):
   yield from checks.positive_ints(c, "num_train")
   if not isinstance(c.data_dir, str) or not c.data_dir:

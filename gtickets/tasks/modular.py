@@ -1,6 +1,6 @@
 """Modular arithmetic: predict (a op b) mod p from the two tokens a, b.
 
-Operations (``config.operation``, see ``FORMULAS``): a+b, a-b, a*b, a/b (b != 0,
+Operations (``config.operation``, one entry each in ``OPERATIONS``): a+b, a-b, a*b, a/b (b != 0,
 p prime), a^2+b^2, a^2+ab+b^2, a^2+ab+b^2+a, a^3+ab, a^2+ab^2+b, and a random
 table of labels drawn once from ``config.table_seed``.
 
@@ -13,6 +13,9 @@ Pairs for which an operation is undefined (b = 0 for division) are dropped.
 The split is a permutation drawn from ``data_seed``; the first
 round(train_fraction * n) examples train, the rest test.
 """
+import dataclasses
+from typing import Callable, Optional
+
 import ml_collections
 import numpy as np
 
@@ -83,24 +86,35 @@ def pow_mod(x, e, p):
   return result
 
 
-# name -> (label function of int64 arrays a, b, modulus p and table seed, which
-# pairs are valid). Adding an operation is one line here.
+@dataclasses.dataclass(frozen=True)
+class Operation:
+  """A modular operation: how titles write it, its labels, which pairs it is defined on."""
+  formula: str        # e.g. "a^2 + b^2"; titles read "(a^2 + b^2) mod p"
+  label: Callable     # (int64 arrays a, b, modulus p, table seed) -> labels
+  valid: Optional[Callable] = None  # (a, b, p) -> which pairs it is defined on (None: all)
+
+
+# Adding an operation is one entry here (its config: configs/modular.py:NAME).
 OPERATIONS = {
-    "add": (lambda a, b, p, _: (a + b) % p, None),
-    "sub": (lambda a, b, p, _: (a - b) % p, None),
-    "mul": (lambda a, b, p, _: (a * b) % p, None),
-    "div": (lambda a, b, p, _: _mod_div(a, b, p), lambda a, b, p: b != 0),
-    "a2_b2": (lambda a, b, p, _: (a * a + b * b) % p, None),
-    "a2_ab_b2": (lambda a, b, p, _: (a * a + a * b + b * b) % p, None),
-    "a2_ab_b2_a": (lambda a, b, p, _: (a * a + a * b + b * b + a) % p, None),
-    "a3_ab": (lambda a, b, p, _: (pow_mod(a, 3, p) + a * b) % p, None),
-    "a2_ab2_b": (lambda a, b, p, _: (a * a + a * pow_mod(b, 2, p) + b) % p, None),
-    "random": (lambda a, b, p, seed: random_table(p, seed)[a, b], None),
+    "add": Operation("a + b", lambda a, b, p, _: (a + b) % p),
+    "sub": Operation("a - b", lambda a, b, p, _: (a - b) % p),
+    "mul": Operation("a * b", lambda a, b, p, _: (a * b) % p),
+    "div": Operation("a / b", lambda a, b, p, _: _mod_div(a, b, p), lambda a, b, p: b != 0),
+    "a2_b2": Operation("a^2 + b^2", lambda a, b, p, _: (a * a + b * b) % p),
+    "a2_ab_b2": Operation("a^2 + ab + b^2", lambda a, b, p, _: (a * a + a * b + b * b) % p),
+    "a2_ab_b2_a": Operation("a^2 + ab + b^2 + a",
+                            lambda a, b, p, _: (a * a + a * b + b * b + a) % p),
+    "a3_ab": Operation("a^3 + ab", lambda a, b, p, _: (pow_mod(a, 3, p) + a * b) % p),
+    "a2_ab2_b": Operation("a^2 + ab^2 + b",
+                          lambda a, b, p, _: (a * a + a * pow_mod(b, 2, p) + b) % p),
+    "random": Operation("random table", lambda a, b, p, seed: random_table(p, seed)[a, b]),
 }
-FORMULAS = {"add": "a + b", "sub": "a - b", "mul": "a * b", "div": "a / b",
-            "a2_b2": "a^2 + b^2", "a2_ab_b2": "a^2 + ab + b^2",
-            "a2_ab_b2_a": "a^2 + ab + b^2 + a", "a3_ab": "a^3 + ab",
-            "a2_ab2_b": "a^2 + ab^2 + b", "random": "random table"}
+
+
+def describe(c):
+  """A short title: '(a^2 + b^2) mod 67', 'random table mod 67'."""
+  formula = OPERATIONS[c.operation].formula
+  return f"{formula if c.operation == 'random' else f'({formula})'} mod {c.p}"
 
 
 def random_table(p: int, seed: int):
@@ -117,7 +131,7 @@ def make_pairs(p: int, pairs: str, operation: str):
   a, b = a.ravel(), b.ravel()
   keep = {"unordered": a > b, "unordered_diag": a >= b,
           "all": np.ones_like(a, dtype=bool)}[pairs]
-  valid = OPERATIONS[operation][1]
+  valid = OPERATIONS[operation].valid
   if valid is not None:
     keep &= valid(a, b, p)
   return np.stack([a[keep], b[keep]], axis=1).astype(np.int32)
@@ -126,7 +140,7 @@ def make_pairs(p: int, pairs: str, operation: str):
 def labels(x, p: int, operation: str, table_seed: int = 0):
   """(a op b) mod p for each row (a, b) of x (``table_seed``: the random table's)."""
   a, b = x[:, 0].astype(np.int64), x[:, 1].astype(np.int64)
-  return OPERATIONS[operation][0](a, b, p, table_seed).astype(np.int32)
+  return OPERATIONS[operation].label(a, b, p, table_seed).astype(np.int32)
 
 
 def split(n: int, train_fraction: float, data_seed: int):

@@ -29,6 +29,11 @@ def default_config():
   return c
 
 
+def describe(c):
+  """A short title: 'sparse parity (3 of 40)'."""
+  return f"sparse parity ({c.k} of {c.num_bits})"
+
+
 def check(c):
   yield from checks.positive_ints(c, "num_bits", "k", "num_train", "num_test")
   if isinstance(c.k, int) and isinstance(c.num_bits, int) and c.k > c.num_bits:

@@ -28,6 +28,11 @@ def default_config():
   return c
 
 
+def describe(c):
+  """A short title: 'polynomial regression (d = 40)'."""
+  return f"polynomial regression (d = {c.dim})"
+
+
 def check(c):
   yield from checks.positive_ints(c, "dim", "num_train", "num_test")
 
