@@ -40,15 +40,11 @@ if __name__ == "__main__":  # before any import that takes time: a stop there is
   signals.stop_on(_stop)
 try:
   from absl import flags  # noqa: E402
-  from ml_collections import config_flags  # noqa: E402
 except KeyboardInterrupt:
   print("interrupted before the launch started: nothing was trained or recorded",
         file=sys.stderr)
   sys.exit(1)
 
-_CONFIG = config_flags.DEFINE_config_file(
-    "config", None, "Experiment config file, e.g. configs/modadd.py[:variant].",
-    lock_config=True)
 _WORKDIR = flags.DEFINE_string(
     "workdir", None, "Where results go (default: workdirs/<config.name>).")
 _PROGRESS = flags.DEFINE_bool("progress", True, "Show progress bars.")
@@ -66,29 +62,11 @@ _HOST_DEVICES = flags.DEFINE_integer(
     "when set, wins).")
 
 
-def _unknown_field(argv):
-  """The first ``--config.a.b`` override naming no field, with the fields allowed."""
-  import importlib.util
-  config_arg = next(a.split("=", 1)[1] for a in argv if a.startswith("--config="))
-  path, _, variant = config_arg.partition(":")
-  spec = importlib.util.spec_from_file_location("_config_file", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  config = module.get_config(variant or None)
-  for a in argv:
-    if not a.startswith("--config."):
-      continue
-    node, parts = config, a[len("--config."):].split("=", 1)[0].split(".")
-    for i, part in enumerate(parts):
-      if not hasattr(node, "keys") or part not in node:
-        where = "config" + "".join("." + p for p in parts[:i])
-        allowed = ", ".join(sorted(node.keys())) if hasattr(node, "keys") else "none"
-        return f"unknown field config.{'.'.join(parts)}: {where} has fields {allowed}"
-      node = node[part]
-  return None
-
-
 HELP = ("-h", "-?", "--help", "--helpshort", "--helpfull")
+
+
+CONFIG_HELP = ("  --config: the experiment's config file, e.g. configs/modadd.py[:variant]; then\n"
+               "    --config.FIELD=VALUE overrides any of its fields")
 
 
 def print_help(argv):
@@ -96,54 +74,42 @@ def print_help(argv):
   config named by --config (its value after the overrides given)."""
   own = "\n".join(l for l in flags.FLAGS.module_help(sys.modules[__name__]).splitlines()
                   if l.startswith("  "))  # the flags, less the module's name
-  print(__doc__.strip() + "\n\nflags:\n" + own)
+  print(__doc__.strip() + "\n\nflags:\n" + CONFIG_HELP + "\n" + own)
   if "--helpfull" not in argv:
     print("\n--helpfull also lists every field of the --config file given, with its value.")
     return
-  rest = [a for a in argv if a not in HELP]
-  if not any(a.startswith("--config=") for a in rest):
+  if not any(a.startswith("--config=") for a in argv):
     print("\n(give --config=FILE[:VARIANT] to list its fields)")
     return
-  flags.FLAGS(rest)
+  from gtickets import experiments
   from gtickets.identity import flatten
-  fields = flatten(json.loads(json.dumps(_CONFIG.value.to_dict())))
-  print(f"\nfields of {flags.FLAGS['config'].config_filename} (override: --config.FIELD=VALUE):")
-  for name, value in fields.items():
-    print(f"  --config.{name}={value!r}")
+  config = experiments.config_from_args(argv[1:])
+  fields = flatten(json.loads(json.dumps(config.to_dict())))
+  name = next(a for a in argv if a.startswith("--config=")).split("=", 1)[1]
+  print(f"\nfields of {name} (override: --config.FIELD=VALUE):")
+  for field, value in fields.items():
+    print(f"  --config.{field}={value!r}")
 
 
 def load_config(argv):
-  """Parses flags and loads the config; any error exits with one line, no traceback.
+  """Parses the launcher's flags and loads the config (``experiments.config_from_args``,
+  as the claims report reads a jobs line); any error exits with one line, no traceback.
   ``--help``/``--helpfull`` print the flags (and the config's fields) and exit 0."""
+  from gtickets import experiments
+  from gtickets.config import ConfigError
   try:
     if any(a in HELP for a in argv[1:]):
       print_help(argv)
       sys.exit(0)
-    flags.FLAGS(argv)
-    if _CONFIG.value is None:
-      raise ValueError("--config is required, e.g. --config=configs/modadd.py")
-    path = flags.FLAGS["config"].config_filename.partition(":")[0]
-    if not os.path.isfile(path):
-      raise FileNotFoundError(f"config file {path!r} does not exist")
-    import ml_collections
-    if not isinstance(_CONFIG.value, ml_collections.ConfigDict):
-      raise ValueError(f"{path}: get_config() must return an ml_collections.ConfigDict "
-                       f"(start from gtickets.config.default_config()), not a "
-                       f"{type(_CONFIG.value).__name__}")
-    return _CONFIG.value
-  except SystemExit:
-    raise
-  except Exception as e:  # pylint: disable=broad-except
-    msg = None
-    if isinstance(e, (AttributeError, KeyError, flags.Error)):
-      try:
-        msg = _unknown_field(argv)
-      except Exception:  # pylint: disable=broad-except
-        msg = None
-    if msg is None:
-      lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()]
-      msg = (f"{type(e).__name__}: {lines[-1]}" if lines else type(e).__name__)
-    sys.exit(f"config error: {msg}")
+    rest = flags.FLAGS(argv, known_only=True)[1:]
+    unknown = [a for a in rest if not a.startswith("--config")]
+    if unknown:
+      raise ConfigError(f"unknown flag {unknown[0]} (python launch/main.py --help lists them)")
+    return experiments.config_from_args(argv[1:])
+  except ConfigError as e:
+    sys.exit(f"config error: {e}")
+  except flags.Error as e:
+    sys.exit(f"config error: {(str(e).strip().splitlines() or [type(e).__name__])[-1]}")
 
 
 def use_host_devices(n):

@@ -32,8 +32,6 @@ now be "not measured" is named on the terminal with its reason, and nothing is
 published unless ``--allow_unmeasured``.
 """
 import argparse
-import ast
-import importlib.util
 import os
 import shlex
 import shutil
@@ -57,7 +55,6 @@ UNPUBLISHED = "interrupted: nothing was published (docs/ and the README are as t
 if __name__ == "__main__":  # before the imports below (JAX): a stop during them is one line
   signals.stop_on(_stop)
 try:
-  from ml_collections.config_flags import config_path  # noqa: E402
   import gtickets.experiments  # noqa: E402  (registers every experiment's claims)
   from gtickets import storage  # noqa: E402
   from gtickets.experiment import claims as claims_lib  # noqa: E402
@@ -106,31 +103,10 @@ def resolve_jobs(paths):
 
 
 def config_of(args):
-  """The resolved config of a launcher command line's ``args`` (``--config=FILE[:ARG]``
-  and ``--config.FIELD=VALUE`` overrides), as launch/main.py builds it."""
-  words = shlex.split(args)
-  config_arg = next((w for w in words if w.startswith("--config=")), None)
-  if config_arg is None:
-    raise ValueError("no --config=FILE argument")
-  path, _, arg = config_arg.split("=", 1)[1].partition(":")
-  if not os.path.isfile(os.path.join(ROOT, path)):
-    raise FileNotFoundError(f"config file {path!r} does not exist")
-  spec = importlib.util.spec_from_file_location("_claim_config", os.path.join(ROOT, path))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  c = module.get_config(arg or None)
-  for w in words:
-    if w.startswith("--config."):
-      field, _, raw = w[len("--config."):].partition("=")
-      old = config_path.get_value(field, c)
-      try:
-        value = ast.literal_eval(raw)
-      except (ValueError, SyntaxError):
-        value = raw
-      if isinstance(old, float) and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-      config_path.set_value(field, c, value)
-  return gtickets.experiments.validate(c)
+  """The resolved config of a launcher command line's ``args``, read as launch/main.py
+  reads them (``experiments.config_from_args``, config files relative to the checkout)."""
+  return gtickets.experiments.validate(
+      gtickets.experiments.config_from_args(shlex.split(args), root=ROOT))
 
 
 def verified_files(src, config):

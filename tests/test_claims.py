@@ -413,3 +413,36 @@ def test_report_lists_verdicts_that_changed_since_an_earlier_report(tmp_path):
   assert "| C4 | partly (seeds 0, 1, 2) | agrees (seeds 0, 1, 2, 3, 4) |" in text
   assert "| C5 |" not in text and "| C1 |" not in text
   assert report_cli.changed_verdicts(rows[1:], before, "old.md")[2] == "None."
+
+
+def test_the_jobs_files_and_the_claims_name_each_other():
+  """Every workdir a claim reads has its line in launch/*_jobs.txt, every line feeds a
+  claim, and a claim's own command is one of its workdir's lines (same resolved config)."""
+  from gtickets import storage
+  lines = [(n, a) for f in ("tasks_jobs.txt", "claims_jobs.txt")
+           for n, a in report_cli.read_jobs(str(ROOT / "launch" / f))]
+  task_rows = {n for n, _ in report_cli.read_jobs(str(ROOT / "launch" / "tasks_jobs.txt"))}
+  read = {w for c in claims.CLAIMS for w in c.workdirs}
+  assert not read - {n for n, _ in lines}, "claims read workdirs no jobs line fills"
+  assert not {n for n, _ in lines} - read - task_rows, "jobs lines no claim reads"
+  digest = lambda args: storage.json_digest(report_cli.config_of(args).to_dict())
+  for c in claims.CLAIMS:
+    if not c.workdirs or not c.command.startswith("python launch/main.py ") or "MODE" in c.command:
+      continue
+    own = {digest(a) for n, a in lines if n == c.workdirs[0]}
+    assert digest(c.command[len("python launch/main.py "):]) in own, c.id
+
+
+def test_a_recorded_launch_resolves_to_its_config_digest():
+  """The report reads a command as the launcher did: each committed finished launch with
+  a config record resolves, through the report, to the digest it recorded."""
+  from gtickets import storage
+  checked = 0
+  for path in sorted((ROOT / "docs" / "results").glob("*/launches.jsonl")):
+    for line in path.read_text().splitlines():
+      e = json.loads(line)
+      if e.get("status") == "finished" and "config_digest" in e:
+        args = e["command"].split(" ", 2)[2]
+        assert storage.json_digest(report_cli.config_of(args).to_dict()) == e["config_digest"]
+        checked += 1
+  assert checked >= 4

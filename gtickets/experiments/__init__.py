@@ -22,6 +22,8 @@ package is imported here, so adding an experiment is its module and its config f
   other_tasks     claims only: the main experiment on other tasks (C10, P2)
 """
 import importlib
+import importlib.util
+import os
 import pkgutil
 
 from gtickets import config as config_lib
@@ -60,4 +62,72 @@ def validate(config):
   return resolve(config) if resolve is not None else config
 
 
-__all__ = ["EXPERIMENTS", "config_file", "use", "validate"]
+def config_from_args(args, root=None):
+  """The config that launcher arguments name: ``--config=FILE[:ARG]`` and its
+  ``--config.FIELD=VALUE`` overrides (other arguments are ignored), parsed by
+  ml_collections exactly as on the command line; FILE relative to ``root`` if given.
+  Not validated (``validate``). The launcher and the claims report both read commands
+  through this one function, so a jobs line and the launch it recorded agree byte for
+  byte. Raises ConfigError (one line) naming what is wrong: no --config, a missing
+  file, a field the config does not have, a value of the wrong type."""
+  from absl import flags  # pylint: disable=import-outside-toplevel
+  from ml_collections import ConfigDict, config_flags  # pylint: disable=import-outside-toplevel
+  words = []
+  for a in args:
+    if a.startswith("--config="):
+      path = a.split("=", 1)[1]
+      file = path.partition(":")[0]
+      if root and not os.path.isabs(file):
+        path = os.path.join(root, path)
+      if not os.path.isfile(path.partition(":")[0]):
+        raise config_lib.ConfigError(f"config file {file!r} does not exist")
+      a = "--config=" + path
+    if a.startswith("--config"):
+      words.append(a)
+  if not any(w.startswith("--config=") for w in words):
+    raise config_lib.ConfigError("--config is required, e.g. --config=configs/modadd.py")
+  values = flags.FlagValues()
+  holder = config_flags.DEFINE_config_file("config", None, "experiment config file",
+                                           flag_values=values, lock_config=True,
+                                           sys_argv=["launch"] + words)
+  try:
+    values(["launch"] + words)
+    config = holder.value
+  except Exception as e:  # pylint: disable=broad-except  (absl, ml_collections, the file)
+    raise config_lib.ConfigError(_first_fault(words, e)) from None
+  if not isinstance(config, ConfigDict):
+    raise config_lib.ConfigError(
+        f"{words[0].split('=', 1)[1].partition(':')[0]}: get_config() must return an "
+        "ml_collections.ConfigDict (start from gtickets.config.default_config()), not a "
+        f"{type(config).__name__}")
+  return config
+
+
+def _first_fault(words, error):
+  """One line for a command that does not resolve: the first override naming no field
+  (with the fields allowed there), else the error's last line."""
+  if isinstance(error, (AttributeError, KeyError)) or type(error).__module__.startswith("absl"):
+    try:
+      config_arg = next(w for w in words if w.startswith("--config=")).split("=", 1)[1]
+      path, _, arg = config_arg.partition(":")
+      spec = importlib.util.spec_from_file_location("_config_file", path)
+      module = importlib.util.module_from_spec(spec)
+      spec.loader.exec_module(module)
+      node_root = module.get_config(arg or None)
+      for w in words:
+        if not w.startswith("--config."):
+          continue
+        node, parts = node_root, w[len("--config."):].split("=", 1)[0].split(".")
+        for i, part in enumerate(parts):
+          if not hasattr(node, "keys") or part not in node:
+            where = "config" + "".join("." + p for p in parts[:i])
+            allowed = ", ".join(sorted(node.keys())) if hasattr(node, "keys") else "none"
+            return f"unknown field config.{'.'.join(parts)}: {where} has fields {allowed}"
+          node = node[part]
+    except Exception:  # pylint: disable=broad-except  (then the error's own words)
+      pass
+  lines = [l.strip() for l in str(error).strip().splitlines() if l.strip()]
+  return f"{type(error).__name__}: {lines[-1]}" if lines else type(error).__name__
+
+
+__all__ = ["EXPERIMENTS", "config_file", "config_from_args", "use", "validate"]
