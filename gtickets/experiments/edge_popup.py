@@ -113,7 +113,6 @@ def run(config, workdir, progress=True):
       tqdm.write(f"note: edge_popup: the base of seed {r['seed']} does not memorize (train / "
                  f"test acc {r['final_train_acc']:.3f} / {r['final_test_acc']:.3f} at step "
                  f"{ep.base_step:,}): reported, left out of the table")
-  theta = checkpoints.restore_params(dense.checkpoint_dir, ep.base_step)
   runs = [{"run": i, "variant": v, "seed": s, "base_run": b, "prune_ratio": ep.prune_ratio,
            "data_seed": data_seed_of(config, s)}
           for i, (v, (b, s)) in enumerate((v, bs) for v in ep.variants
@@ -125,10 +124,12 @@ def run(config, workdir, progress=True):
                                   np.float32),
       "weight_decay": np.asarray([config.optim.weight_decay * VARIANTS[
           r["variant"]][2] for r in runs], np.float32)}
-  params = jax.tree.map(lambda x: x[np.asarray([r["base_run"] for r in runs])], theta)
+  def starts():  # the memorizing weights, read only if the phase has to train
+    theta = checkpoints.restore_params(dense.checkpoint_dir, ep.base_step)
+    return jax.tree.map(lambda x: x[np.asarray([r["base_run"] for r in runs])], theta), None
   setup = make_setup(config)
   trainer = make_edge_popup_trainer(config, setup.task, setup.model)
-  res = run_phase("edge_popup", workdir, trainer, setup.data_for(runs), runs, params, None,
+  res = run_phase("edge_popup", workdir, trainer, setup.data_for(runs), runs, starts, None,
                   config, identity.of(config, FIELDS, NEUTRAL, setup.task.data_digest),
                   progress=progress, hparams=settings)
   payload = {"seeds": list(config.seeds), "k": ep.prune_ratio, "base_step": ep.base_step,

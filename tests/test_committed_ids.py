@@ -1,0 +1,100 @@
+"""Every committed phase reads back under today's code: no phase id moves.
+
+Each line of launch/*_jobs.txt is run, as its experiment, on a copy of the results it
+committed in docs/results/<workdir> (curves, summaries and run tables, no checkpoints).
+Every finished phase there is claimed and read back; one whose run table or settings
+the code now derives differently is refused ("holds runs of a different config"), and
+the test fails naming it. Training and adding checkpoints are stopped (an analysis that
+needs the base's checkpoints ends there, after claiming its phases). Every committed
+phase folder must be claimed by some line. Rows trained before two defaults changed
+(``model.contraction``, "batch-first order" in the report, and ``train.vmap_runs``) are
+read with the setting that trained them, the field's neutral value. Skipped: the
+MNIST rows, whose ids predate the data files' digest (the task reads files), and
+workdirs no jobs line fills.
+"""
+import json
+import pathlib
+import shlex
+import shutil
+
+import pytest
+
+from gtickets import experiments, identity
+from gtickets.experiment import phase as phase_lib
+
+ROOT = pathlib.Path(__file__).parents[1]
+RESULTS = ROOT / "docs" / "results"
+
+
+CHANGED_DEFAULTS = ("model.contraction", "train.vmap_runs")
+
+
+class _Stop(Exception):
+  """An experiment reached training (nothing committed to read back)."""
+
+
+def _jobs():
+  out = []
+  for f in ("tasks_jobs.txt", "claims_jobs.txt"):
+    for line in (ROOT / "launch" / f).read_text().splitlines():
+      if line.strip() and not line.lstrip().startswith("#"):
+        name, _, args = line.strip().partition(" ")
+        out.append((name, args))
+  return out
+
+
+def _committed_phases(name):
+  return {str(p.parent.relative_to(RESULTS / name)) for p in (RESULTS / name).rglob("runs.json")}
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+  claimed = []
+  real_claim = phase_lib.claim_directory
+
+  def claim(name, workdir, runs, identity):
+    out = real_claim(name, workdir, runs, identity)
+    claimed.append(out[0])
+    return out
+
+  def stop(*a, **k):
+    raise _Stop
+  monkeypatch.setattr(phase_lib, "claim_directory", claim)
+  monkeypatch.setattr(phase_lib, "_train", stop)
+  monkeypatch.setattr(phase_lib, "add_checkpoints", stop)
+  from gtickets.experiment import pipeline
+  monkeypatch.setattr(pipeline, "claim_directory", claim)
+  monkeypatch.setattr(pipeline, "add_checkpoints", stop)
+  return claimed
+
+
+def test_every_committed_phase_reads_back_with_its_id(tmp_path, no_training):
+  by_workdir = {}
+  for name, args in _jobs():
+    by_workdir.setdefault(name, []).append(args)
+  unclaimed, checked = [], 0
+  for name, lines in by_workdir.items():
+    if not (RESULTS / name).is_dir() or name.startswith("mnist"):
+      continue
+    work = tmp_path / name
+    shutil.copytree(RESULTS / name, work)
+    claimed = set()
+    dense = json.loads(next((RESULTS / name).rglob("dense/runs.json")).read_text())["identity"]
+    old = [f"--config.{f}={identity.NEUTRAL[f]}" for f in CHANGED_DEFAULTS if f not in dense
+           and (f != "model.contraction" or dense.get("model.name", "mlp") != "feature_mlp")]
+    for args in lines:
+      words = shlex.split(args) + old
+      config = experiments.validate(experiments.config_from_args(words, root=str(ROOT)))
+      no_training.clear()
+      try:
+        experiments.EXPERIMENTS[config.experiment].run(config, str(work), progress=False)
+      except (_Stop, FileNotFoundError):  # training, or checkpoints it needs (not committed)
+        pass
+      except phase_lib.WorkdirMismatch as e:
+        pytest.fail(f"{name} ({args}): {e}")
+      claimed |= {str(pathlib.Path(d).relative_to(work)) for d in no_training}
+    missing = _committed_phases(name) - claimed
+    unclaimed += [f"{name}/{p}" for p in sorted(missing)]
+    checked += len(_committed_phases(name) & claimed)
+  assert not unclaimed, f"committed phases no jobs line reads back: {unclaimed}"
+  assert checked >= 100
