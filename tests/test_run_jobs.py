@@ -38,4 +38,7 @@ def test_time_limit_counts_from_the_start_not_from_each_job(tmp_path):
   # rather than given 12 s of its own.
   lines = run_jobs(tmp_path, ["a --sleep=60", "b --sleep=0"], 1, 12)
   assert lines[1] == "b skipped (time limit)"
-  assert lines[0].startswith("a rc=124 t=12s")
+  # the stop comes at the limit, not after a's own 60 s (a busy CI machine adds a second or two)
+  name, rc, took = lines[0].split()[:3]
+  assert (name, rc) == ("a", "rc=124")
+  assert 12 <= int(took.removeprefix("t=").removesuffix("s")) <= 20, lines[0]
