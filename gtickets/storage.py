@@ -1,7 +1,7 @@
 """Files of a workdir: atomic writes, strict JSON, digests, and one-line errors.
 
 Everything a phase writes goes through here or through orbax with a digest
-(``tickets/checkpoints.py``), so what is read back is either what was written
+(``training/checkpoints.py``), so what is read back is either what was written
 or a :class:`CorruptFile` whose message is one line naming the file and what
 to do. JSON is strict (a NaN or infinity is written as null).
 """

@@ -163,7 +163,7 @@ def shell_word(arg):
 def record_launch(workdir, config, argv, started, status, done=None, files=()):
   """Appends this launch (command, machine, wall time, status) to launches.jsonl:
   the claims report (launch/report.py) says from it where each result was measured.
-  A finished launch (``done``: its phase.LaunchRecord) also records the digest of its
+  A finished launch (``done``: its Workdir) also records the digest of its
   resolved config, every phase it used (id and summary digest) and the digests of its
   output files: the report publishes only results that match such a record."""
   args = [a for a in argv[1:] if not a.startswith((
@@ -339,24 +339,25 @@ class HeldLogs(logging.Handler):
     self.records = []
 
 
-def run(config, workdir, argv, created, held):
-  """Runs the experiment; records the launch (finished or interrupted); returns
-  (text, files). A launch that fails with one line first removes the phase folders it
-  made that hold nothing trained (and the workdir, if it made it and left it empty)."""
+def run(config, path, argv, created, held):
+  """Runs the experiment in a launch's Workdir; records the launch (finished or
+  interrupted); returns (text, files). A launch that fails with one line first removes
+  the phase folders it made that hold nothing trained (and the workdir, if it made it
+  and left it empty)."""
   from gtickets import experiments, signals
-  from gtickets.experiment import phase as phase_lib
+  from gtickets.experiment.store import Workdir, WorkdirMismatch
   from gtickets.storage import CorruptFile
   from gtickets.tasks.mnist import DataError
-  from gtickets.tickets.checkpoints import RestoreError
+  from gtickets.training.checkpoints import RestoreError
   started = datetime.datetime.now()
-  done = phase_lib.begin_launch()
+  workdir = Workdir(path, progress=_PROGRESS.value, launch=True)
   recorded = False
 
   def fail(message):
     held.drop()
-    done.discard_unstarted()
-    if created and os.path.isdir(workdir) and not os.listdir(workdir):
-      os.rmdir(workdir)
+    workdir.discard_unstarted()
+    if created and os.path.isdir(path) and not os.listdir(path):
+      os.rmdir(path)
     # without the interpreter's teardown, where orbax's writer threads (still failing on
     # a full disk, say) would print tracebacks under the line
     print(message, file=sys.stderr, flush=True)
@@ -364,23 +365,21 @@ def run(config, workdir, argv, created, held):
     os._exit(1)
 
   try:
-    text, files = experiments.EXPERIMENTS[config.experiment].run(config, workdir,
-                                                                 progress=_PROGRESS.value)
+    text, files = experiments.EXPERIMENTS[config.experiment].run(config, workdir)
     signals.check_stop()
     with signals.deferred():  # a signal now waits until the launch is recorded
-      done.commit()
-      record_launch(workdir, config, argv, started, "finished", done, files)
-      write_config(workdir, config)
+      workdir.commit()
+      record_launch(path, config, argv, started, "finished", workdir, files)
+      write_config(path, config)
       recorded = True
-  except (phase_lib.WorkdirMismatch, FileNotFoundError, DataError, CorruptFile,
-          RestoreError) as e:
+  except (WorkdirMismatch, FileNotFoundError, DataError, CorruptFile, RestoreError) as e:
     fail(f"error: {e}")
   except KeyboardInterrupt:
     signals.ignore_stops()
     held.drop()
     if not recorded:
-      record_launch(workdir, config, argv, started, "interrupted")
-      write_config(workdir, config)
+      record_launch(path, config, argv, started, "interrupted")
+      write_config(path, config)
     # Exit without the interpreter's teardown: XLA's compile threads may still run (a
     # signal during the first compile), and tearing down under them segfaults.
     print("interrupted: " + ("the launch had finished and is recorded as finished"
@@ -391,7 +390,7 @@ def run(config, workdir, argv, created, held):
     os._exit(1)
   except Exception as e:  # pylint: disable=broad-except
     if _disk_full(e):
-      fail(f"error: the disk is full (writing in {workdir}); free some space and rerun "
+      fail(f"error: the disk is full (writing in {path}); free some space and rerun "
            "the same command: it resumes from the last complete checkpoint")
     held.replay()
     raise

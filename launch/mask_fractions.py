@@ -11,7 +11,8 @@ import sys
 
 import numpy as np
 
-from gtickets.tickets import checkpoints, masks
+from gtickets.tickets import masks
+from gtickets.training import checkpoints
 
 
 def main(workdir, phase="tickets"):

@@ -450,7 +450,7 @@ def case_process_started_alone(tmp):
 
 def _trees(d):
   sys.path.insert(0, str(ROOT))
-  from gtickets.tickets import checkpoints  # pylint: disable=import-outside-toplevel
+  from gtickets.training import checkpoints  # pylint: disable=import-outside-toplevel
   return {t: checkpoints.load_tree(str(d / "tickets" / t)) for t in ("masks", "start_params")}
 
 

@@ -47,3 +47,9 @@ def make_tiny_config():
 @pytest.fixture
 def tiny_config():
   return make_tiny_config()
+
+
+def quiet(path):
+  """A Workdir over ``path`` without progress bars (the tests' phases)."""
+  from gtickets.experiment.store import Workdir  # pylint: disable=import-outside-toplevel
+  return Workdir(str(path), progress=False)

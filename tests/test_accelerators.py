@@ -11,6 +11,7 @@ from gtickets.config import ConfigError, default_config, validate
 from gtickets.tasks import cross_entropy
 from gtickets.training import accelerators
 from gtickets.training.trainer import make_optimizer
+from conftest import quiet
 
 G = [{"a": jnp.array([1.0, -2.0]), "b": jnp.array([[3.0]])},
      {"a": jnp.array([0.5, 4.0]), "b": jnp.array([[-1.0]])},
@@ -116,18 +117,18 @@ def test_config_checks_and_old_identities():
 
 
 def test_training_with_each_accelerator(tiny_config, tmp_path):
-  from gtickets.experiment.pipeline import make_setup, run_dense
-  base = run_dense(make_setup(tiny_config), str(tmp_path / "plain"), progress=False)
+  from gtickets.experiment.pipeline import run_dense
+  base = run_dense(tiny_config, quiet(tmp_path / "plain"))
   for name, field, value in (("ema", "grokfast", "ema"), ("perp", "perpendicular", True)):
     c = tiny_config.copy_and_resolve_references()
     c.optim[field] = value
     c.optim.grokfast_window = 5
-    res = run_dense(make_setup(c), str(tmp_path / name), progress=False)
+    res = run_dense(c, quiet(tmp_path / name))
     assert np.all(np.isfinite(res.curves["train_loss"]))
     assert not np.allclose(res.curves["train_loss"][:, -1], base.curves["train_loss"][:, -1])
   c = tiny_config.copy_and_resolve_references()
   c.train.cross_entropy = "stablemax"
-  res = run_dense(make_setup(c), str(tmp_path / "stablemax"), progress=False)
+  res = run_dense(c, quiet(tmp_path / "stablemax"))
   assert res.curves["train_acc"][:, -1].min() > 0.2  # chance: 1/11
   assert np.all(res.curves["train_loss"][:, -1] < 0.9 * res.curves["train_loss"][:, 0])
 
@@ -137,7 +138,7 @@ def test_accelerators_experiment_table(tiny_config, tmp_path):
   c = experiments.use(tiny_config, "accelerators")
   c.accelerators.names = ("stablemax",)
   experiments.validate(c)
-  text, files = experiments.EXPERIMENTS["accelerators"].run(c, str(tmp_path), progress=False)
+  text, files = experiments.EXPERIMENTS["accelerators"].run(c, quiet(tmp_path))
   payload = __import__("json").load(open(tmp_path / "accelerators.json"))
   labels = [r["label"] for r in payload["rows"]]
   assert labels == ["dense", "grokked ticket", "random ticket", "dense + stablemax",
@@ -145,7 +146,7 @@ def test_accelerators_experiment_table(tiny_config, tmp_path):
   assert (tmp_path / "accel_stablemax" / "dense" / "curves.npz").exists()
   assert (tmp_path / "tickets_grokfast" / "masks.digest").exists()
   # the ticket + Grokfast phase starts from the same masks as the plain grokked ticket
-  from gtickets.tickets import checkpoints
+  from gtickets.training import checkpoints
   import numpy as np
   m1 = checkpoints.load_tree(str(tmp_path / "tickets" / "masks"))
   m2 = checkpoints.load_tree(str(tmp_path / "tickets_grokfast" / "masks"))

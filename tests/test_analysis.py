@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from gtickets.analysis import fourier, graphs, jaccard
+from conftest import quiet
 
 
 def test_jaccard_distance_by_hand():
@@ -110,7 +111,7 @@ def test_analysis_experiments_end_to_end(tiny_config, tmp_path):
   from gtickets.experiment import claims
   from gtickets.experiments import fourier, graphs, jaccard
   c = experiments.validate(_tiny_analysis_config(tiny_config, "jaccard"))
-  experiments.EXPERIMENTS["jaccard"].run(c, str(tmp_path), progress=False)
+  experiments.EXPERIMENTS["jaccard"].run(c, quiet(tmp_path))
   j = json.loads((tmp_path / "jaccard.json").read_text())
   assert j["steps"] == [0, 10, 20, 30, 40, 50, 60] and j["from"] == 20
   to_final = np.asarray(j["to_final"]["all"])
@@ -119,7 +120,7 @@ def test_analysis_experiments_end_to_end(tiny_config, tmp_path):
   assert j["coarse_steps"] == [0, 20, 40, 60]
 
   c = experiments.validate(_tiny_analysis_config(tiny_config, "fourier"))
-  experiments.EXPERIMENTS["fourier"].run(c, str(tmp_path), progress=False)
+  experiments.EXPERIMENTS["fourier"].run(c, quiet(tmp_path))
   f = json.loads((tmp_path / "fourier.json").read_text())
   assert list(f["series"]) == ["dense", "grokked ticket", "random ticket", "non-grokked ticket"]
   ent = np.asarray(f["series"]["dense"]["entropy"])
@@ -129,7 +130,7 @@ def test_analysis_experiments_end_to_end(tiny_config, tmp_path):
   assert np.asarray(f["heatmaps"]["grokked ticket"]["60"]["w"]).shape == (11, 8)
 
   c = experiments.validate(_tiny_analysis_config(tiny_config, "graphs"))
-  experiments.EXPERIMENTS["graphs"].run(c, str(tmp_path), progress=False)
+  experiments.EXPERIMENTS["graphs"].run(c, quiet(tmp_path))
   g = json.loads((tmp_path / "graphs.json").read_text())
   assert [r["kind"] for r in g["rows"]][::2] == ["dense", "grokked", "non-grokked", "random", "snip"]
   dense = [r for r in g["rows"] if r["kind"] == "dense"][0]

@@ -21,6 +21,11 @@ import pytest
 
 from gtickets import experiments, identity
 from gtickets.experiment import phase as phase_lib
+from gtickets.experiment import pipeline
+from gtickets.experiment import store as store_lib
+from gtickets.experiments import fourier, graphs, jaccard
+from conftest import quiet
+from gtickets.experiment.store import WorkdirMismatch
 
 ROOT = pathlib.Path(__file__).parents[1]
 RESULTS = ROOT / "docs" / "results"
@@ -50,21 +55,19 @@ def _committed_phases(name):
 @pytest.fixture
 def no_training(monkeypatch):
   claimed = []
-  real_claim = phase_lib.claim_directory
+  real_claim = store_lib.PhaseStore.claim
 
-  def claim(name, workdir, runs, identity):
-    out = real_claim(name, workdir, runs, identity)
-    claimed.append(out[0])
+  def claim(self, runs, identity):
+    out = real_claim(self, runs, identity)
+    claimed.append(self.directory)
     return out
 
   def stop(*a, **k):
     raise _Stop
-  monkeypatch.setattr(phase_lib, "claim_directory", claim)
+  monkeypatch.setattr(store_lib.PhaseStore, "claim", claim)
   monkeypatch.setattr(phase_lib, "_train", stop)
-  monkeypatch.setattr(phase_lib, "add_checkpoints", stop)
-  from gtickets.experiment import pipeline
-  monkeypatch.setattr(pipeline, "claim_directory", claim)
-  monkeypatch.setattr(pipeline, "add_checkpoints", stop)
+  for module in (phase_lib, pipeline, fourier, jaccard, graphs):
+    monkeypatch.setattr(module, "add_checkpoints", stop)
   return claimed
 
 
@@ -87,10 +90,10 @@ def test_every_committed_phase_reads_back_with_its_id(tmp_path, no_training):
       config = experiments.validate(experiments.config_from_args(words, root=str(ROOT)))
       no_training.clear()
       try:
-        experiments.EXPERIMENTS[config.experiment].run(config, str(work), progress=False)
+        experiments.EXPERIMENTS[config.experiment].run(config, quiet(work))
       except (_Stop, FileNotFoundError):  # training, or checkpoints it needs (not committed)
         pass
-      except phase_lib.WorkdirMismatch as e:
+      except WorkdirMismatch as e:
         pytest.fail(f"{name} ({args}): {e}")
       claimed |= {str(pathlib.Path(d).relative_to(work)) for d in no_training}
     missing = _committed_phases(name) - claimed

@@ -244,7 +244,8 @@ def test_a_config_file_cannot_add_fields(tmp_path):
 
 
 def test_memory_is_estimated_before_anything_compiles():
-  from gtickets.experiment.pipeline import make_setup, memory_estimate
+  from gtickets.experiment.setup import make_setup
+  from gtickets.experiment.pipeline import memory_estimate
   c = default_config()
   c.seeds = tuple(range(10_000))
   need, what = memory_estimate(make_setup(c))

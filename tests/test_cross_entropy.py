@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gtickets.experiment.pipeline import make_setup
+from gtickets.experiment.setup import make_setup
 from gtickets.tasks import cross_entropy as ce
 from gtickets.tickets import masks as masks_lib
 from gtickets.training.trainer import init_keys

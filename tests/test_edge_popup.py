@@ -9,10 +9,11 @@ import pytest
 
 from gtickets import experiments
 from gtickets.experiments import edge_popup as edge_popup_exp
-from gtickets.experiment.pipeline import make_setup
+from gtickets.experiment.setup import make_setup
 from gtickets.tickets import edge_popup
 from gtickets.tickets.edge_popup import make_edge_popup_trainer
 from gtickets.training.trainer import init_keys
+from conftest import quiet
 
 
 def test_straight_through_gradient_by_hand():
@@ -104,7 +105,7 @@ def test_edge_popup_experiment_end_to_end(tiny_config, tmp_path):
   c.edge_popup.base_step, c.edge_popup.report_steps = 20, (20, 40, 60)
   c.task.data_seed = -1  # each seed its own split, as the authors' seeds
   c = experiments.validate(c)
-  text, files = experiments.EXPERIMENTS["edge_popup"].run(c, str(tmp_path), progress=False)
+  text, files = experiments.EXPERIMENTS["edge_popup"].run(c, quiet(tmp_path))
   out = json.loads((tmp_path / "edge_popup.json").read_text())
   assert [r["variant"] for r in out["runs"]] == ["wd", "wd", "ep", "ep", "ep_wd", "ep_wd"]
   assert [r["data_seed"] for r in out["runs"]] == [0, 1] * 3

@@ -7,8 +7,10 @@ import pytest
 
 from gtickets import experiments
 from gtickets.experiments.critical_ratio import critical_ratio_search
-from gtickets.experiment.pipeline import make_setup, run_dense
-from gtickets.tickets import checkpoints
+from gtickets.experiment.setup import make_setup
+from gtickets.experiment.pipeline import run_dense
+from gtickets.training import checkpoints
+from conftest import quiet
 
 
 def oracle(k_true):
@@ -56,14 +58,14 @@ def test_critical_ratio_search_when_passing_is_not_monotone():
 def test_pruning_time_reuses_the_base_run(tiny_config, tmp_path):
   c = tiny_config
   setup = make_setup(c)
-  dense = run_dense(setup, str(tmp_path), progress=False)
+  dense = run_dense(setup.config, quiet(tmp_path))
   mtime = os.path.getmtime(os.path.join(dense.directory, "curves.npz"))
   final_before = checkpoints.restore_params(dense.checkpoint_dir, 60)
   experiments.use(c, "pruning_time")
   c.ticket.phase = "pruning_time"
   c.ticket.variants = ("grokked",)
   c.ticket.mask_steps = (10, 20, 60)
-  text, files = experiments.EXPERIMENTS["pruning_time"].run(c, str(tmp_path), progress=False)
+  text, files = experiments.EXPERIMENTS["pruning_time"].run(c, quiet(tmp_path))
   # the base phase was read back, not retrained; only the missing step 10 was added
   assert os.path.getmtime(os.path.join(dense.directory, "curves.npz")) == mtime
   assert checkpoints.StateCheckpoints(dense.checkpoint_dir).steps() == [0, 10, 20, 40, 60]

@@ -13,10 +13,12 @@ import pytest
 
 from gtickets import storage
 from helpers import file_digests
-from gtickets.experiment import phase as phase_lib
 from gtickets.experiment import report
-from gtickets.experiment.pipeline import make_setup, run_dense, run_main, run_tickets
-from gtickets.tickets import checkpoints
+from gtickets.experiment.setup import make_setup
+from gtickets.experiment.pipeline import run_dense, run_main, run_tickets
+from gtickets.training import checkpoints
+from conftest import quiet
+from gtickets.experiment.store import WorkdirMismatch
 
 ROOT = pathlib.Path(__file__).parents[1]
 TINY = ["--config=configs/modadd.py:quick", "--config.seeds=(0,1)", "--config.task.p=11",
@@ -116,12 +118,12 @@ def _assert_same(a, b):
 def test_flipped_byte_in_newest_checkpoint_falls_back_to_a_valid_one(tiny_config, tmp_path,
                                                                      capsys):
   s = make_setup(tiny_config)
-  full = run_dense(s, str(tmp_path), progress=False)
+  full = run_dense(s.config, quiet(tmp_path))
   d = tmp_path / "dense"
   (d / "curves.npz").unlink()
   (d / "metrics" / "upto_00000060.npz").unlink()  # the phase must resume from a checkpoint
   flip_byte(biggest_file(d / "checkpoints" / "40"))
-  again = run_dense(s, str(tmp_path), progress=False)
+  again = run_dense(s.config, quiet(tmp_path))
   out = capsys.readouterr()
   assert "checkpoint at step 40 does not match its digest (corrupt); resuming from step 20" \
       in out.out + out.err
@@ -130,53 +132,55 @@ def test_flipped_byte_in_newest_checkpoint_falls_back_to_a_valid_one(tiny_config
 
 def test_missing_or_truncated_metrics_chunks_are_retrained_not_skipped(tiny_config, tmp_path):
   s = make_setup(tiny_config)
-  full = run_dense(s, str(tmp_path), progress=False)
+  full = run_dense(s.config, quiet(tmp_path))
   d = tmp_path / "dense"
   (d / "curves.npz").unlink()
   (d / "metrics" / "upto_00000040.npz").unlink()  # a gap in the middle
-  _assert_same(run_dense(s, str(tmp_path), progress=False), full)
+  _assert_same(run_dense(s.config, quiet(tmp_path)), full)
   (d / "curves.npz").unlink()
   chunk = d / "metrics" / "upto_00000020.npz"
   chunk.write_bytes(chunk.read_bytes()[:100])  # truncated
-  _assert_same(run_dense(s, str(tmp_path), progress=False), full)
+  _assert_same(run_dense(s.config, quiet(tmp_path)), full)
 
 
 def test_truncated_curves_are_rebuilt_from_the_chunks(tiny_config, tmp_path):
   s = make_setup(tiny_config)
-  full = run_dense(s, str(tmp_path), progress=False)
+  full = run_dense(s.config, quiet(tmp_path))
   curves = tmp_path / "dense" / "curves.npz"
   curves.write_bytes(curves.read_bytes()[:200])
-  _assert_same(run_dense(s, str(tmp_path), progress=False), full)
+  _assert_same(run_dense(s.config, quiet(tmp_path)), full)
 
 
 def test_corrupt_base_checkpoint_is_one_line_not_garbage_masks(tiny_config, tmp_path):
   c = tiny_config
   c.ticket.variants = ("grokked",)
   s = make_setup(c)
-  dense = run_dense(s, str(tmp_path), progress=False)
+  dense = run_dense(s.config, quiet(tmp_path))
   flip_byte(biggest_file(tmp_path / "dense" / "checkpoints" / "60"))
   with pytest.raises(storage.CorruptFile, match="checkpoints/60 does not match the digest"):
-    run_tickets(s, str(tmp_path), dense, progress=False)
+    run_tickets(s.config, quiet(tmp_path), dense)
   assert not (tmp_path / "tickets" / "masks").exists()
 
 
 def test_corrupt_saved_masks_are_built_again(tiny_config, tmp_path, capsys):
   c = tiny_config
   c.ticket.variants = ("grokked",)
-  dense, first = run_main(c, str(tmp_path), progress=False)
+  dense, first = run_main(c, quiet(tmp_path))
   t = tmp_path / "tickets"
   (t / "curves.npz").unlink()
   for f in (t / "metrics").iterdir():
     f.unlink()
   flip_byte(biggest_file(t / "masks"))
-  again = run_tickets(make_setup(c), str(tmp_path), dense, progress=False)
-  assert "building the starting weights and masks again" in "".join(capsys.readouterr())
+  again = run_tickets(c, quiet(tmp_path), dense)
+  said = "".join(capsys.readouterr())
+  assert "tickets/masks does not match the digest written with it (corrupt); building it again" in said
+  assert "delete" not in said
   _assert_same(again, first)
 
 
 def test_truncated_checkpoint_is_one_line_from_orbax_too(tiny_config, tmp_path):
   s = make_setup(tiny_config)
-  run_dense(s, str(tmp_path), progress=False)
+  run_dense(s.config, quiet(tmp_path))
   ck = checkpoints.StateCheckpoints(str(tmp_path / "dense" / "checkpoints"))
   victim = biggest_file(tmp_path / "dense" / "checkpoints" / "20")
   victim.write_bytes(victim.read_bytes()[:10])
@@ -187,18 +191,18 @@ def test_truncated_checkpoint_is_one_line_from_orbax_too(tiny_config, tmp_path):
 
 def test_runs_json_garbled_or_deleted(tiny_config, tmp_path, capsys):
   s = make_setup(tiny_config)
-  full = run_dense(s, str(tmp_path), progress=False)
+  full = run_dense(s.config, quiet(tmp_path))
   runs_json = tmp_path / "dense" / "runs.json"
   text = runs_json.read_text()
   runs_json.write_text(text[:30])  # garbled: the same config restores it
-  _assert_same(run_dense(s, str(tmp_path), progress=False), full)
+  _assert_same(run_dense(s.config, quiet(tmp_path)), full)
   assert "was missing or garbled; rewritten" in "".join(capsys.readouterr())
   assert runs_json.read_text() != text[:30]
   runs_json.unlink()  # deleted: another config must not adopt the results
   tiny_config.optim.lr = 1e-2
-  with pytest.raises(phase_lib.WorkdirMismatch, match="runs.json is missing or garbled, and "
+  with pytest.raises(WorkdirMismatch, match="runs.json is missing or garbled, and "
                      "they are of another config"):
-    run_dense(make_setup(tiny_config), str(tmp_path), progress=False)
+    run_dense(tiny_config, quiet(tmp_path))
 
 
 def test_every_ticket_field_and_the_matmul_precision_are_part_of_a_phase(tiny_config,
@@ -206,22 +210,22 @@ def test_every_ticket_field_and_the_matmul_precision_are_part_of_a_phase(tiny_co
   c = tiny_config
   c.ticket.variants = ("synflow",)
   c.ticket.synflow_rounds = 3
-  dense, _ = run_main(c, str(tmp_path), progress=False)
+  dense, _ = run_main(c, quiet(tmp_path))
   c.ticket.synflow_rounds = 4
-  with pytest.raises(phase_lib.WorkdirMismatch):
-    run_tickets(make_setup(c), str(tmp_path), dense, progress=False)
+  with pytest.raises(WorkdirMismatch):
+    run_tickets(c, quiet(tmp_path), dense)
   c.ticket.synflow_rounds = 3
   c.matmul_precision = "default"
-  with pytest.raises(phase_lib.WorkdirMismatch):
-    run_dense(make_setup(c), str(tmp_path), progress=False)
+  with pytest.raises(WorkdirMismatch):
+    run_dense(c, quiet(tmp_path))
 
 
 def test_finished_workdir_reports_without_its_final_base_checkpoint(tiny_config, tmp_path):
   c = tiny_config
-  dense, tickets = run_main(c, str(tmp_path), progress=False)
+  dense, tickets = run_main(c, quiet(tmp_path))
   import shutil
   shutil.rmtree(tmp_path / "dense" / "checkpoints" / "60")
-  d2, t2 = run_main(c, str(tmp_path), progress=False)
+  d2, t2 = run_main(c, quiet(tmp_path))
   _assert_same(t2, tickets)
 
 
@@ -229,7 +233,7 @@ def test_diverged_base_marks_its_tickets_and_means_leave_them_out(tiny_config, t
   c = tiny_config
   c.optim.lr = 1e30  # the base runs blow up
   c.ticket.variants = ("grokked", "dense")
-  dense, tickets = run_main(c, str(tmp_path), progress=False)
+  dense, tickets = run_main(c, quiet(tmp_path))
   assert all(r["diverged"] for r in dense.rows())
   assert all(r["base_diverged"] and r["diverged"] for r in tickets.rows()
              if r["variant"] == "grokked")
@@ -247,7 +251,7 @@ def test_diverged_base_marks_its_tickets_and_means_leave_them_out(tiny_config, t
 def test_resume_reads_the_saved_starts_instead_of_building_them(tiny_config, tmp_path,
                                                                 monkeypatch):
   c = tiny_config
-  dense, first = run_main(c, str(tmp_path), progress=False)
+  dense, first = run_main(c, quiet(tmp_path))
   t = tmp_path / "tickets"
   (t / "curves.npz").unlink()
   for f in (t / "metrics").iterdir():
@@ -255,7 +259,7 @@ def test_resume_reads_the_saved_starts_instead_of_building_them(tiny_config, tmp
   from gtickets.experiment import variants
   monkeypatch.setattr(variants, "build_starts",
                       lambda *a: pytest.fail("starts were built again on a resume"))
-  _assert_same(run_tickets(make_setup(c), str(tmp_path), dense, progress=False), first)
+  _assert_same(run_tickets(c, quiet(tmp_path), dense), first)
 
 
 def test_a_new_field_at_its_neutral_value_keeps_old_phases(tiny_config, tmp_path,
@@ -265,8 +269,8 @@ def test_a_new_field_at_its_neutral_value_keeps_old_phases(tiny_config, tmp_path
   resumes from its own chunks; a non-neutral value of the field is refused."""
   from gtickets import identity
   s = make_setup(tiny_config)
-  full = run_dense(s, str(tmp_path / "clean"), progress=False)
-  run_dense(s, str(tmp_path / "old"), progress=False)
+  full = run_dense(s.config, quiet(tmp_path / "clean"))
+  run_dense(s.config, quiet(tmp_path / "old"))
   d = tmp_path / "old" / "dense"
   stored = json.loads((d / "runs.json").read_text())
   with tiny_config.unlocked():
@@ -278,22 +282,22 @@ def test_a_new_field_at_its_neutral_value_keeps_old_phases(tiny_config, tmp_path
   chunks[-1].unlink()
   kept = file_digests(d / "metrics", with_times=True)
   capsys.readouterr()
-  _assert_same(run_dense(make_setup(tiny_config), str(tmp_path / "old"), progress=False), full)
+  _assert_same(run_dense(tiny_config, quiet(tmp_path / "old")), full)
   out = capsys.readouterr()
   assert "runs.json was missing" not in out.out + out.err  # read as it was, not rewritten
   assert json.loads((d / "runs.json").read_text()) == stored
   after = file_digests(d / "metrics", with_times=True)
   assert all(after[k] == v for k, v in kept.items())  # earlier chunks read, not retrained
   tiny_config.optim.new_field = "on"
-  with pytest.raises(phase_lib.WorkdirMismatch, match="optim.new_field: stored neutral, now 'on'"):
-    run_dense(make_setup(tiny_config), str(tmp_path / "old"), progress=False)
+  with pytest.raises(WorkdirMismatch, match="optim.new_field: stored neutral, now 'on'"):
+    run_dense(tiny_config, quiet(tmp_path / "old"))
 
 
 def test_saved_masks_carry_their_phase_id(tiny_config, tmp_path, capsys):
   """With the ticket phase's runs.json and results gone, masks saved for k = 0.6 are
   not trained under a k = 0.5 label: they carry their phase id and are built again."""
   import shutil
-  run_main(tiny_config, str(tmp_path), progress=False)
+  run_main(tiny_config, quiet(tmp_path))
   d = tmp_path / "tickets"
   removed = lambda: sum(int((~np.asarray(m)).sum()) for m in jax.tree.leaves(
       checkpoints.load_tree(str(d / "masks"))))
@@ -305,7 +309,7 @@ def test_saved_masks_carry_their_phase_id(tiny_config, tmp_path, capsys):
   shutil.rmtree(d / "checkpoints")
   tiny_config.ticket.prune_ratios = (0.5,)
   capsys.readouterr()
-  _, res = run_main(tiny_config, str(tmp_path), progress=False)
+  _, res = run_main(tiny_config, quiet(tmp_path))
   assert "saved for another phase" in capsys.readouterr().out
   assert removed() < old_removed  # the k = 0.5 masks, not the k = 0.6 ones
   stored = checkpoints.saved_phase_id(str(d / "masks"))

@@ -8,8 +8,9 @@ import pytest
 from gtickets import experiments
 from gtickets.config import ConfigError
 from gtickets.experiments import imp
-from gtickets.tickets import checkpoints
+from gtickets.training import checkpoints
 from gtickets.tickets import masks as masks_lib
+from conftest import quiet
 
 
 def _imp_config(tiny_config, **fields):
@@ -30,7 +31,7 @@ def test_a_level_is_one_phase_of_every_seed_rate_and_rewind_step_nested_in_the_l
   tiny_config.ticket.scope = scope
   c = _imp_config(tiny_config)
   assert imp.ratios(c) == [0.3, 0.5, 0.51, 0.75]
-  text, files = experiments.EXPERIMENTS["imp"].run(c, str(tmp_path), progress=False)
+  text, files = experiments.EXPERIMENTS["imp"].run(c, quiet(tmp_path))
   runs = {L: json.loads((tmp_path / f"imp_wd1_level0{L}" / "runs.json").read_text())["runs"]
           for L in (1, 2)}
   chain = lambda r: (r["imp_rate"], r["imp_rewind"], r["seed"])
@@ -126,7 +127,8 @@ def test_the_report_names_every_command_that_filled_a_shared_workdir(tmp_path):
 
 
 def test_the_memory_estimate_counts_imps_largest_phase(tiny_config):
-  from gtickets.experiment.pipeline import make_setup, memory_estimate
+  from gtickets.experiment.setup import make_setup
+  from gtickets.experiment.pipeline import memory_estimate
   c = _imp_config(tiny_config)  # 2 seeds; 4 ks in one-shot; 2 rates x 2 rewind steps a level
   largest = experiments.EXPERIMENTS["imp"].largest_phase
   assert largest(c) == 8

@@ -18,10 +18,14 @@ import pytest
 from helpers import file_digests
 from gtickets import signals, storage
 from gtickets.experiment import claims, phase
-from gtickets.experiment.pipeline import make_setup, run_dense, run_main
+from gtickets.experiment.phase import add_checkpoints
+from gtickets.experiment.setup import make_setup
+from gtickets.experiment.pipeline import run_dense, run_main
 from gtickets.experiments import accelerators, sweep
-from gtickets.tickets import checkpoints
+from gtickets.training import checkpoints
 from gtickets.training import memory
+from conftest import quiet
+from gtickets.experiment.store import WorkdirMismatch
 
 ROOT = pathlib.Path(__file__).parents[1]
 _spec = importlib.util.spec_from_file_location("report", ROOT / "launch" / "report.py")
@@ -88,7 +92,7 @@ def test_a_mean_of_only_the_runs_that_reached_it_is_drawn_open(tmp_path):
 
 def test_tickets_record_and_flag_their_base_at_the_mask_step(tiny_config, tmp_path, capsys):
   tiny_config.ticket.mask_steps = (10, -1)
-  dense, tickets = run_main(tiny_config, str(tmp_path), progress=False)
+  dense, tickets = run_main(tiny_config, quiet(tmp_path))
   out = capsys.readouterr()
   rows = json.loads((tmp_path / "tickets" / "summary.json").read_text())
   index = list(dense.steps)
@@ -111,14 +115,13 @@ def test_tickets_record_and_flag_their_base_at_the_mask_step(tiny_config, tmp_pa
 
 def test_a_deleted_theta0_is_rebuilt_exactly(tiny_config, tmp_path):
   s = make_setup(tiny_config)
-  dense = run_dense(s, str(tmp_path), progress=False)
+  dense = run_dense(s.config, quiet(tmp_path))
   want = checkpoints.restore_params(dense.checkpoint_dir, 0)
   ck = checkpoints.StateCheckpoints(dense.checkpoint_dir)
   import shutil
   shutil.rmtree(ck.path(0))  # as the launcher advises for a corrupt one
   ck.close()
-  from gtickets.experiment.pipeline import ensure_base_checkpoints
-  assert ensure_base_checkpoints(s, dense, [0]) == [0]
+  assert add_checkpoints(dense, [0]) == [0]
   chex.assert_trees_all_equal(checkpoints.restore_params(dense.checkpoint_dir, 0), want)
 
 
@@ -126,24 +129,24 @@ def test_a_phase_of_unknown_layout_resumes_only_on_the_layout_that_wrote_it(tiny
                                                                            tmp_path,
                                                                            monkeypatch):
   s = make_setup(tiny_config)
-  full = run_dense(s, str(tmp_path / "a"), progress=False)
+  full = run_dense(s.config, quiet(tmp_path / "a"))
   d = tmp_path / "a" / "dense"
   (d / "curves.npz").unlink()
   (d / "metrics" / "upto_00000060.npz").unlink()
   (d / "layout.json").unlink()
   # the checkpoint says one device wrote it: this process has one, so it resumes ...
-  again = run_dense(s, str(tmp_path / "a"), progress=False)
+  again = run_dense(s.config, quiet(tmp_path / "a"))
   chex.assert_trees_all_equal(again.curves, full.curves)
   assert storage.read_json(str(d / "layout.json"))["devices"] == 1
   # ... and a checkpoint written by 4 devices is not resumed on 1 (nothing written)
   (d / "curves.npz").unlink()
   (d / "metrics" / "upto_00000060.npz").unlink()
   (d / "layout.json").unlink()
-  monkeypatch.setattr(phase, "saved_device_count", lambda meta: 4)
+  monkeypatch.setattr(checkpoints, "saved_device_count", lambda meta: 4)
   before = file_digests(d)
-  with pytest.raises(phase.WorkdirMismatch, match="was trained on 4 cpu devices and this "
+  with pytest.raises(WorkdirMismatch, match="was trained on 4 cpu devices and this "
                      "launch has 1 cpu device"):
-    run_dense(s, str(tmp_path / "a"), progress=False)
+    run_dense(s.config, quiet(tmp_path / "a"))
   assert file_digests(d) == before
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from helpers import file_digests
 from gtickets import storage
-from gtickets.tickets import checkpoints
+from gtickets.training import checkpoints
 
 ROOT = pathlib.Path(__file__).parents[1]
 TINY = ["--config=configs/modadd.py:quick", "--config.seeds=(0,1,2)", "--config.task.p=11",

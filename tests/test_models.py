@@ -36,7 +36,7 @@ def test_embeddings_of_both_tokens_are_summed():
 
 def test_embed_gain_scales_the_embedding_init_only():
   from configs import modadd
-  from gtickets.experiment.pipeline import make_setup
+  from gtickets.experiment.setup import make_setup
   from gtickets.training.trainer import init_keys
   c = modadd.get_config()
   c.task.p = 11

@@ -20,12 +20,12 @@ SCRIPT = textwrap.dedent("""
     from gtickets import distributed
     distributed.initialize(f"127.0.0.1:{port}", int(n_proc), int(pid))
     import jax, numpy as np
-    from conftest import make_tiny_config
+    from conftest import make_tiny_config, quiet
     from gtickets.experiment.pipeline import run_main
     assert jax.device_count() == 2 and jax.process_count() == int(n_proc)
     c = make_tiny_config()
     c.seeds = (0, 1, 2)   # 3 runs over 2 devices: padded to 4
-    dense, tickets = run_main(c, workdir, progress=False)
+    dense, tickets = run_main(c, quiet(workdir))
     np.savez(os.path.join(workdir, f"curves_{pid}.npz"), dense=dense.curves["test_loss"],
              tickets=tickets.curves["test_loss"])
 """)

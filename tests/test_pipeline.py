@@ -5,16 +5,20 @@ import jax
 import numpy as np
 import pytest
 
-from gtickets.experiment import phase as phase_lib
-from gtickets.experiment.pipeline import (make_setup, run_dense, run_main, run_tickets,
+from gtickets.experiment.phase import add_checkpoints
+from gtickets.experiment.setup import make_setup
+from gtickets.experiment.pipeline import (run_dense, run_main, run_tickets,
                                           ticket_runs)
-from gtickets.tickets import checkpoints, masks as masks_lib
+from gtickets.training import checkpoints
+from gtickets.tickets import masks as masks_lib
 from gtickets.training.trainer import init_keys
+from conftest import quiet
+from gtickets.experiment.store import WorkdirMismatch
 
 
 def test_rewind_restores_step0_weights_bit_for_bit(tiny_config, tmp_path):
   s = make_setup(tiny_config)
-  dense = run_dense(s, str(tmp_path), progress=False)
+  dense = run_dense(s.config, quiet(tmp_path))
   theta0 = s.trainer.init_params(init_keys(tiny_config.seeds))
   restored = checkpoints.restore_params(dense.checkpoint_dir, 0)
   for name in theta0:
@@ -29,7 +33,7 @@ def test_rewind_restores_step0_weights_bit_for_bit(tiny_config, tmp_path):
 
 def test_tickets_use_masks_of_final_weights_and_rewound_init(tiny_config, tmp_path):
   c = tiny_config
-  dense, tickets = run_main(c, str(tmp_path), progress=False)
+  dense, tickets = run_main(c, quiet(tmp_path))
   runs = ticket_runs(c)
   assert [(r["variant"], r["seed"]) for r in runs] == [
       ("grokked", 0), ("grokked", 1), ("random", 0), ("random", 1)]
@@ -53,8 +57,8 @@ def test_tickets_use_masks_of_final_weights_and_rewound_init(tiny_config, tmp_pa
   assert list(tickets.steps) == [0, 10, 20, 30, 40, 50, 60]
   # other ticket settings on the same workdir: refused before any mask is touched
   c.ticket.prune_ratios = (0.5,)
-  with pytest.raises(phase_lib.WorkdirMismatch):
-    run_tickets(make_setup(c), str(tmp_path), dense, progress=False)
+  with pytest.raises(WorkdirMismatch):
+    run_tickets(c, quiet(tmp_path), dense)
   again = checkpoints.load_tree(str(tmp_path / "tickets" / "masks"))
   assert all(np.array_equal(again[k], saved[k]) for k in saved)
 
@@ -66,7 +70,7 @@ class _Interrupt(Exception):
 def test_resume_after_interruption_matches_uninterrupted(tiny_config, tmp_path, monkeypatch):
   c = tiny_config
   s = make_setup(c)
-  full = run_dense(s, str(tmp_path / "full"), progress=False)
+  full = run_dense(s.config, quiet(tmp_path / "full"))
 
   s2 = make_setup(c)
   calls = {"n": 0}
@@ -79,13 +83,16 @@ def test_resume_after_interruption_matches_uninterrupted(tiny_config, tmp_path, 
     return real(*args)
 
   object.__setattr__(s2.trainer, "train_chunk", flaky)
-  with pytest.raises(_Interrupt):
-    run_dense(s2, str(tmp_path / "resumed"), progress=False)
+  try:
+    with pytest.raises(_Interrupt):
+      run_dense(s2.config, quiet(tmp_path / "resumed"))
+  finally:
+    object.__setattr__(s2.trainer, "train_chunk", real)
   assert not (tmp_path / "resumed" / "dense" / "curves.npz").exists()
   assert checkpoints.StateCheckpoints(
       str(tmp_path / "resumed" / "dense" / "checkpoints")).steps() == [0, 20]
   object.__setattr__(s2.trainer, "train_chunk", real)
-  resumed = run_dense(s2, str(tmp_path / "resumed"), progress=False)
+  resumed = run_dense(s2.config, quiet(tmp_path / "resumed"))
   for k in full.curves:
     np.testing.assert_array_equal(resumed.curves[k], full.curves[k])
   assert resumed.measures == full.measures
@@ -93,15 +100,18 @@ def test_resume_after_interruption_matches_uninterrupted(tiny_config, tmp_path, 
   # a finished phase is read back without training
   object.__setattr__(s2.trainer, "train_chunk", flaky)
   calls["n"] = 1
-  again = run_dense(s2, str(tmp_path / "resumed"), progress=False)
+  try:
+    again = run_dense(s2.config, quiet(tmp_path / "resumed"))
+  finally:  # the setup is shared by every phase of these settings (make_setup's cache)
+    object.__setattr__(s2.trainer, "train_chunk", real)
   np.testing.assert_array_equal(again.curves["test_acc"], full.curves["test_acc"])
 
 
 def test_workdir_of_another_config_is_refused(tiny_config, tmp_path):
-  run_dense(make_setup(tiny_config), str(tmp_path), progress=False)
+  run_dense(tiny_config, quiet(tmp_path))
   tiny_config.optim.lr = 1e-2
-  with pytest.raises(phase_lib.WorkdirMismatch, match="different config"):
-    run_dense(make_setup(tiny_config), str(tmp_path), progress=False)
+  with pytest.raises(WorkdirMismatch, match="different config"):
+    run_dense(tiny_config, quiet(tmp_path))
 
 
 def test_norm_ratio_by_hand():
@@ -125,8 +135,8 @@ def test_every_variant_starts_as_defined(tiny_config, tmp_path):
   c.ticket.weight_decay = 0.0
   c.ticket.synflow_rounds = 5
   s = make_setup(c)
-  dense = run_dense(s, str(tmp_path), progress=False)
-  res = run_tickets(s, str(tmp_path), dense, progress=False)
+  dense = run_dense(s.config, quiet(tmp_path))
+  res = run_tickets(s.config, quiet(tmp_path), dense)
   assert [r["variant"] for r in res.runs] == list(VARIANTS)
   masks = checkpoints.load_tree(str(tmp_path / "controls" / "masks"))
   start = checkpoints.restore_params(res.checkpoint_dir, 0)
@@ -158,31 +168,30 @@ def test_every_variant_starts_as_defined(tiny_config, tmp_path):
 
 
 def test_added_base_checkpoints_equal_those_of_a_finer_run(tiny_config, tmp_path):
-  from gtickets.experiment.pipeline import ensure_base_checkpoints
   s = make_setup(tiny_config)
-  dense = run_dense(s, str(tmp_path / "coarse"), progress=False)
-  assert ensure_base_checkpoints(s, dense, [10, 30, 40, 50]) == [10, 30, 50]
+  dense = run_dense(s.config, quiet(tmp_path / "coarse"))
+  assert add_checkpoints(dense, [10, 30, 40, 50]) == [10, 30, 50]
   fine_config = tiny_config.copy_and_resolve_references()
   fine_config.train.ckpt_every = 10
-  fine = run_dense(make_setup(fine_config), str(tmp_path / "fine"), progress=False)
+  fine = run_dense(fine_config, quiet(tmp_path / "fine"))
   for step in (10, 30, 50):
     a = checkpoints.restore_params(dense.checkpoint_dir, step)
     b = checkpoints.restore_params(fine.checkpoint_dir, step)
     for k in a:
       np.testing.assert_array_equal(a[k], b[k])
   with pytest.raises(ValueError, match="multiples of eval_every"):
-    ensure_base_checkpoints(s, dense, [15])
+    add_checkpoints(dense, [15])
   # a ticket phase without weight decay still extends the base with the base's own decay
   tiny_config.ticket.weight_decay = 0.0
   tiny_config.ticket.mask_steps = (20,)
   tiny_config.ticket.rewind_step = 40
   tiny_config.ticket.variants = ("grokked",)
-  coarse = run_dense(s, str(tmp_path / "coarse2"), progress=False)  # ckpts 0, 20, 40, 60
+  coarse = run_dense(s.config, quiet(tmp_path / "coarse2"))  # ckpts 0, 20, 40, 60
   tiny_config.train.ckpt_every = 30  # base checkpoints at 0, 30, 60 only
   tiny_config.train.num_steps = 60
   s3 = make_setup(tiny_config)
-  base3 = run_dense(s3, str(tmp_path / "third"), progress=False)
-  run_tickets(s3, str(tmp_path / "third"), base3, progress=False)
+  base3 = run_dense(s3.config, quiet(tmp_path / "third"))
+  run_tickets(s3.config, quiet(tmp_path / "third"), base3)
   for step in (20, 40):
     a = checkpoints.restore_params(base3.checkpoint_dir, step)
     b = checkpoints.restore_params(coarse.checkpoint_dir, step)
@@ -204,11 +213,11 @@ def test_dense_runs_once_per_seed_whatever_the_ks(tiny_config):
 
 def test_finished_phase_read_back_with_another_threshold_rewrites_its_summary(tiny_config, tmp_path):
   c = tiny_config
-  run_dense(make_setup(c), str(tmp_path), progress=False)
+  run_dense(c, quiet(tmp_path))
   path = tmp_path / "dense" / "summary.json"
   before = json.loads(path.read_text())
   c.threshold = 0.01   # every run's accuracy is above 1% at step 0
-  again = run_dense(make_setup(c), str(tmp_path), progress=False)
+  again = run_dense(c, quiet(tmp_path))
   after = json.loads(path.read_text())
   assert [r["t_mem"] for r in after] == [0, 0] == [m["t_mem"] for m in again.measures]
   assert [r["t_mem"] for r in before] != [0, 0]
@@ -228,7 +237,7 @@ def test_seed_driven_split_gives_each_run_the_split_of_its_seed(tiny_config, tmp
   assert not np.array_equal(data["x_train"][0], data["x_train"][1])  # two splits
   with pytest.raises(ValueError, match="one shared split"):
     s.data  # noqa: B018
-  dense, tickets = run_main(c, str(tmp_path / "both"), progress=False)
+  dense, tickets = run_main(c, quiet(tmp_path / "both"))
   assert [r["data_seed"] for r in dense.runs] == [0, 1]
   assert [r["data_seed"] for r in tickets.runs] == [0, 1, 0, 1]
   recorded = json.loads((tmp_path / "both" / "dense" / "runs.json").read_text())
@@ -236,7 +245,7 @@ def test_seed_driven_split_gives_each_run_the_split_of_its_seed(tiny_config, tmp
   for seed in (0, 1):
     lone = c.copy_and_resolve_references()
     lone.seeds, lone.task.data_seed = (seed,), seed
-    d1, t1 = run_main(lone, str(tmp_path / f"lone{seed}"), progress=False)
+    d1, t1 = run_main(lone, quiet(tmp_path / f"lone{seed}"))
     np.testing.assert_allclose(dense.curves["test_acc"][seed], d1.curves["test_acc"][0],
                                atol=1e-6)
     for variant_index in (0, 1):  # grokked, random

@@ -18,16 +18,16 @@ SCRIPT = textwrap.dedent("""
                                + " --xla_force_host_platform_device_count=4")
     import jax, numpy as np
     sys.path.insert(0, os.path.join(sys.argv[1], "tests"))
-    from conftest import make_tiny_config
-    from gtickets.experiment.pipeline import make_setup, run_dense
-    from gtickets.tickets import checkpoints
+    from conftest import quiet, make_tiny_config
+    from gtickets.experiment.pipeline import run_dense
+    from gtickets.training import checkpoints
     from gtickets.training.sharding import run_layout
     assert len(jax.devices()) == 4
     assert [(run_layout(n).n_padded, run_layout(n).sharding.mesh.devices.size)
             for n in (4, 6, 27)] == [(4, 4), (8, 4), (28, 4)]
     c = make_tiny_config()
     c.seeds = (0, 1, 2)   # 3 runs: padded to 4, one per device
-    res = run_dense(make_setup(c), sys.argv[2], progress=False)
+    res = run_dense(c, quiet(sys.argv[2]))
     state = checkpoints.StateCheckpoints(res.checkpoint_dir).restore(c.train.num_steps)
     assert all(x.shape[0] == 3 for x in jax.tree.leaves(state)), "padding run stored"
     x = jax.device_put(np.arange(6.0))
@@ -40,21 +40,17 @@ SCRIPT = textwrap.dedent("""
     # no uninterrupted run); a finished one is read back here, its checkpoints (written
     # on one device) restore on four, but none is added by training forward on them
     from gtickets.experiment import phase
-    s = make_setup(c)
+    from gtickets.experiment.store import WorkdirMismatch
     try:
-      run_dense(s, sys.argv[4], progress=False)
+      run_dense(c, quiet(sys.argv[4]))
       raise SystemExit("an interrupted phase was resumed on another device layout")
-    except phase.WorkdirMismatch as e:
+    except WorkdirMismatch as e:
       assert "was trained on 1 cpu device and this launch has 4 cpu devices" in str(e), e
-    resumed = run_dense(s, sys.argv[6], progress=False)
-    from gtickets.training.trainer import init_keys
-    like = s.trainer.init_params(init_keys(list(c.seeds)))
-    from gtickets.tickets import masks as masks_lib
-    masks = jax.vmap(masks_lib.ones_like)(like)
+    resumed = run_dense(c, quiet(sys.argv[6]))
     try:
-      phase.add_checkpoints(resumed, [10], s.trainer, s.data, like, masks, c.train.eval_every)
+      phase.add_checkpoints(resumed, [10])
       raise SystemExit("a checkpoint was added by training forward on another layout")
-    except phase.WorkdirMismatch as e:
+    except WorkdirMismatch as e:
       assert "1 cpu device, and this launch has 4 cpu devices" in str(e), e
     np.save(sys.argv[5], resumed.curves["train_loss"])
     # checkpoints written with 1 device and with 4 restore onto these 4 and combine
@@ -65,11 +61,11 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_padded_sharded_runs_match_one_device(tmp_path):
-  from conftest import make_tiny_config
-  from gtickets.experiment.pipeline import make_setup, run_dense
+  from conftest import make_tiny_config, quiet
+  from gtickets.experiment.pipeline import run_dense
   c = make_tiny_config()
   c.seeds = (0, 1, 2)
-  single = run_dense(make_setup(c), str(tmp_path / "w1"), progress=False)
+  single = run_dense(c, quiet(tmp_path / "w1"))
   # the same phase interrupted after step 40 on one device (its checkpoints there)
   interrupted = tmp_path / "w1_interrupted" / "dense"
   shutil.copytree(tmp_path / "w1" / "dense", interrupted)

@@ -1,12 +1,16 @@
 """Sweeps: grid expansion, per-run optimizer settings, agreement with the plain
 pipeline, one-line config errors."""
+import os
+
 import numpy as np
 import pytest
 
 from gtickets.config import ConfigError
 from gtickets import experiments
 from gtickets.experiments import sweep
-from gtickets.experiment.pipeline import make_setup, run_dense, run_main
+from gtickets.experiment.pipeline import run_main
+from gtickets.experiment.store import Workdir
+from conftest import quiet
 
 
 def _sweep_config(c, axes):
@@ -32,8 +36,10 @@ def test_grid_expansion_groups_and_runs(tiny_config):
   assert {(t["prune_ratio"], t["variant"]) for t in tickets} == {
       (k, v) for k in (0.5, 0.7) for v in ("grokked", "random")}
   assert all(t["lr"] == dense[t["base_run"]]["lr"] for t in tickets)
-  assert sweep.group_directory("/w", {}) == "/w"
-  assert sweep.group_directory("/w", gs[0][0]) != sweep.group_directory("/w", gs[1][0])
+  w = Workdir("/w")
+  assert sweep.group_directory(w, {}) is w
+  a, b = (sweep.group_directory(w, v).path for v, _ in gs[:2])
+  assert a != b and os.path.dirname(a) == "/w"
 
 
 @pytest.mark.parametrize("axes, word", [
@@ -57,11 +63,11 @@ def test_sweep_points_equal_plain_runs_and_lr_is_per_run(tiny_config, tmp_path):
   c = _sweep_config(tiny_config, (("optim.lr", (3e-3, 1e-2)), ("optim.weight_decay", (1.0,))))
   c.ticket.variants = ("grokked",)
   experiments.validate(c)
-  dense, tickets = sweep.run_group(c, str(tmp_path / "sweep"), progress=False)
+  dense, tickets = sweep.run_group(c, quiet(tmp_path / "sweep"))
   for i, lr in enumerate((3e-3, 1e-2)):
     plain = c.copy_and_resolve_references()
     plain.experiment, plain.optim.lr = "main", lr
-    d, t = run_main(plain, str(tmp_path / f"plain{i}"), progress=False)
+    d, t = run_main(plain, quiet(tmp_path / f"plain{i}"))
     rows = slice(2 * i, 2 * i + 2)  # seeds (0, 1) of this lr
     np.testing.assert_allclose(dense.curves["test_loss"][rows], d.curves["test_loss"],
                                rtol=2e-5, atol=1e-6)
@@ -74,11 +80,11 @@ def test_sweep_experiment_writes_table(tiny_config, tmp_path):
   c = _sweep_config(tiny_config, (("seed", (0, 1)), ("task.train_fraction", (0.5, 0.6))))
   c.ticket.variants = ()
   experiments.validate(c)
-  text, files = sweep.run(c, str(tmp_path), progress=False)
+  text, files = sweep.run(c, quiet(tmp_path))
   rows = __import__("json").load(open(tmp_path / "sweep.json"))["rows"]
   assert len(rows) == 4 and {r["task.train_fraction"] for r in rows} == {0.5, 0.6}
   assert sorted(files) == sorted(["sweep.md", "sweep.csv", "sweep.json", "sweep.png"])
   assert (tmp_path / "sweep.png").stat().st_size > 1000
   assert len(__import__("re").findall(r"\| dense +\|", text)) == 2
   # read back, not retrained: the same table
-  assert sweep.run(c, str(tmp_path), progress=False)[0] == text
+  assert sweep.run(c, quiet(tmp_path))[0] == text

@@ -11,10 +11,12 @@ from configs import parity as parity_config
 from configs import polynomial as polynomial_config
 from gtickets import models
 from gtickets.config import validate
-from gtickets.experiment.phase import WorkdirMismatch
-from gtickets.experiment.pipeline import make_setup, run_dense, run_main
+from gtickets.experiment.store import WorkdirMismatch
+from gtickets.experiment.setup import make_setup
+from gtickets.experiment.pipeline import run_dense, run_main
 from gtickets.tasks import mnist
-from gtickets.tickets import checkpoints
+from gtickets.training import checkpoints
+from conftest import quiet
 
 
 def _tiny(c, steps=40):
@@ -54,7 +56,7 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_ticket_pipeline_runs_on_every_task(case, tmp_path):
   c = validate(CASES[case](tmp_path))
-  dense, tickets = run_main(c, str(tmp_path / "w"), progress=False)
+  dense, tickets = run_main(c, quiet(tmp_path / "w"))
   # training moved the training loss down on every dense run
   loss = dense.curves["train_loss"]
   assert loss.shape == (2, 5) and np.all(np.isfinite(loss))
@@ -77,11 +79,11 @@ def test_data_files_are_part_of_a_phase_s_identity(tmp_path):
   """MNIST files replaced between two launches: the phase trained on the old files is
   refused (naming the data digest), not resumed or read back on the new ones."""
   c = _tiny(_mnist(tmp_path))
-  run_dense(make_setup(c), str(tmp_path / "w"), progress=False)
+  run_dense(c, quiet(tmp_path / "w"))
   stored = json.loads((tmp_path / "w" / "dense" / "runs.json").read_text())["identity"]
   assert len(stored["task.data_digest"]) == 16
   labels = mnist.read_idx(str(tmp_path / "l-idx1-ubyte.gz"), mnist.LABELS_MAGIC).copy()
   labels[0] = 1 - labels[0]  # one label changed
   mnist.write_idx(str(tmp_path / "l-idx1-ubyte.gz"), labels)
   with pytest.raises(WorkdirMismatch, match="config.task.data_digest: stored"):
-    run_dense(make_setup(c), str(tmp_path / "w"), progress=False)
+    run_dense(c, quiet(tmp_path / "w"))

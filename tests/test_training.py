@@ -2,7 +2,7 @@ import jax
 import numpy as np
 import pytest
 
-from gtickets.experiment.pipeline import make_setup
+from gtickets.experiment.setup import make_setup
 from gtickets.tickets import masks as masks_lib
 from gtickets.training.trainer import init_keys
 

@@ -1,125 +1,45 @@
-"""The paper's main pipeline: dense base runs, then tickets cut from them.
+"""The paper's main pipeline as phase builders: dense base runs, then tickets cut from them.
 
-Phase ``dense``: one run per seed, all weights kept, trained from theta_0.
-Ticket phase (folder ``config.ticket.phase``, default ``tickets``): for each
-prune ratio k, variant, mask step and seed, one run whose mask and starting
-weights come from the base run of that seed (``experiment/variants.py``):
-by default ``grokked`` (magnitude mask of the final base weights, rewound to
-theta_0, read back from orbax) and ``random`` (random mask, same k). All runs of
-a phase train together in one batched program; their starting weights and masks
-are saved with orbax in ``<phase>/masks`` and ``<phase>/start_params``. ``ticket.weight_decay`` >= 0 overrides the base's weight decay
-for the ticket phase (the critical-ratio experiment trains without it), and a
-non-empty ``ticket.cross_entropy`` the base's loss precision (the precision
-experiment).
+``dense_spec``: one run per seed (or the given run table), all weights kept, trained
+from theta_0. ``ticket_spec``: for each prune ratio k, variant, mask step and base run,
+one run whose mask and starting weights come from that base run
+(``experiment/variants.py``): by default ``grokked`` (magnitude mask of the final base
+weights, rewound to theta_0, read back from orbax) and ``random`` (random mask, same k).
+The ticket phase trains with the base's settings and the ticket overrides
+(``ticket.weight_decay`` >= 0, a non-empty ``ticket.cross_entropy`` or
+``ticket.grokfast``); its starting weights and masks are saved with orbax in
+``<phase>/masks`` and ``<phase>/start_params``. ``run_dense``, ``run_tickets`` and
+``run_main`` build and run them.
 """
 import dataclasses
-import os
 
 import jax
 import numpy as np
-from tqdm.auto import tqdm
 
-from gtickets import storage
 from gtickets import identity as identity_lib
 from gtickets.config import resolve_step
-from gtickets.experiment import phase as phase_lib
 from gtickets.experiment import variants
-from gtickets.experiment.phase import PhaseResult, add_checkpoints, claim_directory, run_phase
+from gtickets.experiment.phase import FromInit, PhaseResult, PhaseSpec, add_checkpoints, run_phase
+from gtickets.experiment.setup import PER_RUN_OPTIM, data_seed_of, make_setup
+from gtickets.experiment.store import Workdir
 from gtickets import models as models_lib
-from gtickets.models import make_model
-from gtickets.tasks import make_task
-from gtickets.tickets import checkpoints
-from gtickets.tickets import masks as masks_lib
-from gtickets.training import memory
-from gtickets.training.trainer import make_trainer, init_keys
+from gtickets.training import checkpoints, memory
+from gtickets.training.trainer import init_keys
 
 
-@dataclasses.dataclass
-class Setup:
-  """What every phase of one config shares: the task, model and trainer.
-
-  With ``task.data_seed = -1`` each run trains on the split of its own seed: ``task``
-  is then the first seed's (for shapes) and ``data_for`` stacks one split per run."""
-  config: object
-  task: object
-  model: object
-  trainer: object
-  per_run_optim: bool = False  # each run's lr and weight decay from its run table (a sweep)
-  _arrays: dict = dataclasses.field(default_factory=dict)  # data_seed -> arrays
-
-  def hparams_for(self, runs):
-    """The trainer's per-run values for ``runs``: their lr and weight decay (a sweep), or
-    none."""
-    if not self.per_run_optim:
-      return None
-    return {f: np.asarray([r[f] for r in runs], np.float32) for f in PER_RUN_OPTIM}
-
-  def arrays(self, data_seed):
-    if data_seed not in self._arrays:
-      self._arrays[data_seed] = _task(self.config, data_seed).arrays()
-    return self._arrays[data_seed]
-
-  @property
-  def data(self):
-    """The one split every run shares (refused with a split per run)."""
-    if self.trainer.per_run_data:
-      raise ValueError("config.task.data_seed=-1 (a split per run): this step needs one "
-                       "shared split")
-    return self.arrays(self.config.task.data_seed)
-
-  def data_for(self, runs):
-    """The arrays ``runs`` train on: the shared split, or one per run (leading axis)."""
-    if not self.trainer.per_run_data:
-      return self.data
-    per_run = [self.arrays(r["data_seed"]) for r in runs]
-    return {k: np.stack([a[k] for a in per_run]) for k in per_run[0]}
-
-
-def data_seed_of(config, seed):
-  """The data seed of a run with ``seed``: ``task.data_seed``, or the run's seed for -1."""
-  return seed if config.task.data_seed == -1 else config.task.data_seed
-
-
-PER_RUN_OPTIM = ("lr", "weight_decay")  # run-table fields of a per-run-optimizer setup
-
-
-def _task(config, data_seed):
-  """``config``'s task on the split of ``data_seed``."""
-  task_config = config.task.copy_and_resolve_references()
-  task_config.data_seed = data_seed
-  return make_task(task_config, config.train.cross_entropy)
-
-
-def make_setup(config, per_run_optim=False):
-  """The task, model and trainer of ``config``; with ``per_run_optim`` every run trains
-  with the lr and weight decay of its run table (``PER_RUN_OPTIM``)."""
-  data_seed = data_seed_of(config, config.seeds[0])
-  task = _task(config, data_seed)
-  model = make_model(config.model, task)
-  setup = Setup(config, task, model, make_trainer(config, task, model, per_run_optim),
-                per_run_optim)
-  setup._arrays[data_seed] = task.arrays()
-  return setup
-
-
-def _training_config(config, task=None):
-  """The config fields that determine a base phase's results (checked on resume), and
+def training_identity(config, task=None):
+  """The fields a base phase declares: task, model, optim, train, matmul precision, and
   the digest of the data files ``task`` was read from, if any."""
   return identity_lib.of(config, identity_lib.DENSE,
                          data_digest=task.data_digest if task is not None else "")
 
 
 def ticket_identity(config, task=None):
-  """The config fields that determine a ticket phase's results: the training
-  config, every ticket field (masks, rewinding, PaI settings, overrides), the
-  seeds of the base runs and the data files' digest."""
+  """The fields a ticket phase declares: the training settings, every ticket field
+  (masks, rewinding, PaI settings, overrides), the seeds of the base runs and the data
+  files' digest."""
   return identity_lib.of(config, identity_lib.TICKETS,
                          data_digest=task.data_digest if task is not None else "")
-
-
-def _dense_start(setup, runs):
-  params = setup.trainer.init_params(init_keys([r["seed"] for r in runs]))
-  return params, jax.vmap(masks_lib.ones_like)(params)
 
 
 def dense_runs(config):
@@ -127,16 +47,19 @@ def dense_runs(config):
            "data_seed": data_seed_of(config, s)} for i, s in enumerate(config.seeds)]
 
 
-def run_dense(setup, workdir, progress=True, runs=None, identity=None) -> PhaseResult:
-  """The dense phase: ``runs`` (default: one per seed, ``dense_runs``), each trained
-  from its seed's init; ``identity`` (default: the training config) is what a rerun
-  checks."""
-  c = setup.config
-  runs = dense_runs(c) if runs is None else runs
-  return run_phase("dense", workdir, setup.trainer, setup.data_for(runs), runs,
-                   lambda: _dense_start(setup, runs), None, c,
-                   _training_config(c, setup.task) if identity is None else identity,
-                   progress=progress, hparams=setup.hparams_for(runs))
+def dense_spec(config, runs=None, identity=None, per_run_optim=False, name="dense"):
+  """A dense phase: ``runs`` (default: one per seed) from their seeds' init, trained with
+  ``config``; ``identity`` (default: ``training_identity``) is what a rerun checks."""
+  runs = dense_runs(config) if runs is None else runs
+  if identity is None:
+    identity = training_identity(config, make_setup(config, per_run_optim).task)
+  return PhaseSpec(name, runs, config, identity, FromInit(), per_run_optim)
+
+
+def run_dense(config, workdir, runs=None, identity=None, per_run_optim=False) -> PhaseResult:
+  """Builds and runs ``dense_spec`` in ``workdir`` (a Workdir or a path)."""
+  spec = dense_spec(config, runs, identity, per_run_optim)
+  return run_phase(spec, Workdir.of(workdir).store(spec.name))
 
 
 def ticket_runs(config, bases=None):
@@ -184,75 +107,60 @@ def ticket_config(config):
   return c
 
 
-def ensure_base_checkpoints(setup, dense: PhaseResult, steps):
-  """Makes sure the base phase has checkpoints at ``steps`` (adds missing ones)."""
-  params, masks = _dense_start(setup, dense.runs)
-  return add_checkpoints(dense, steps, setup.trainer, setup.data_for(dense.runs), params, masks,
-                         setup.config.train.eval_every, setup.hparams_for(dense.runs))
+@dataclasses.dataclass(frozen=True)
+class FromBase:
+  """Ticket runs start from their base runs (``base``, a finished phase): masks and
+  weights built by each run's variant (variants.build_starts) from the base's
+  checkpoints (those missing are added by training the base forward), saved with the
+  phase (``masks``, ``start_params``) and read back from there on a resume."""
+  base: PhaseResult
 
-
-def ensure_phase_checkpoints(setup, result, steps):
-  """Checkpoints at ``steps`` for a finished phase, dense or ticket (``setup``: the
-  one it trained with), added by training forward where missing."""
-  if result.name == "dense":
-    return ensure_base_checkpoints(setup, result, steps)
-  params = checkpoints.load_tree(os.path.join(result.directory, "start_params"))
-  masks = checkpoints.load_tree(os.path.join(result.directory, "masks"))
-  return add_checkpoints(result, steps, setup.trainer, setup.data_for(result.runs), params,
-                         masks, setup.config.train.eval_every, setup.hparams_for(result.runs))
-
-
-def run_tickets(setup, workdir, dense: PhaseResult, progress=True,
-                identity=None, runs=None) -> PhaseResult:
-  """Trains the ticket phase ``config.ticket.phase`` from the base runs of ``dense``
-  (``runs``, default ``ticket_runs``: every k, variant and mask step from each base
-  run; ``identity``, default ``ticket_identity``, is what a rerun checks).
-
-  A finished ticket phase is read back without touching the base checkpoints.
-  Otherwise the base checkpoints the runs need are added if missing, and the
-  starting weights and masks are built batched (variants.build_starts), saved
-  with orbax in ``<phase>/masks`` and ``<phase>/start_params`` and read back
-  (verified) on a resume.
-  """
-  c = ticket_config(setup.config)
-  runs = ticket_phase_runs(c, dense, runs)
-  identity = ticket_identity(c, setup.task) if identity is None else identity
-  ticket_setup = (make_setup(c, setup.per_run_optim)
-                  if _training_config(c) != _training_config(setup.config)
-                  else setup)  # the ticket overrides (weight decay, cross-entropy)
-  directory, phase_id = claim_directory(c.ticket.phase, workdir, runs, identity)
-  mask_dir, params_dir = (os.path.join(directory, n) for n in ("masks", "start_params"))
-
-  def starts():
-    saved = [checkpoints.tree_saved(d) for d in (params_dir, mask_dir)]
-    if all(saved) and {checkpoints.saved_phase_id(d) for d in (params_dir, mask_dir)} != {
-        phase_id}:
-      tqdm.write(f"note: the masks and starting weights in {directory} were saved for "
-                 "another phase (or before phase ids); building them again")
-    elif all(saved):
-      try:
-        return checkpoints.load_tree(params_dir), checkpoints.load_tree(mask_dir)
-      except storage.CorruptFile as e:
-        tqdm.write(f"note: {e}; building the starting weights and masks again")
-    # the base's own trainer (its weight decay) adds any base checkpoint still missing
-    ensure_base_checkpoints(setup, dense, {r[k] for r in runs
-                                           for k in ("mask_step", "rewind_step")
-                                           if r[k] is not None})
+  def build(self, spec, store):
+    saved = store.load_tree("start_params"), store.load_tree("masks")
+    if all(x is not None for x in saved):
+      return saved
+    steps = {r[k] for r in spec.runs for k in ("mask_step", "rewind_step") if r[k] is not None}
+    add_checkpoints(self.base, steps)  # the base's own spec: its trainer and weight decay
     cache = {}
     def base_at(step):  # params of all base runs at `step`, from orbax (verified), cached
       if step not in cache:
-        cache[step] = checkpoints.restore_params(dense.checkpoint_dir, step)
+        cache[step] = checkpoints.restore_params(self.base.checkpoint_dir, step)
       return cache[step]
-    params, masks = variants.build_starts(runs, base_at, ticket_setup, c.ticket)
-    checkpoints.save_tree(params_dir, params, phase_id)
-    checkpoints.save_tree(mask_dir, masks, phase_id)
+    params, masks = variants.build_starts(spec.runs, base_at, spec.setup,
+                                          spec.settings.ticket)
+    store.save_tree("start_params", params)
+    store.save_tree("masks", masks)
     return params, masks
 
-  extras = base_at_mask(dense, runs, c.threshold, c.threshold_on)
-  _warn_below_threshold(c.ticket.phase, runs, extras, c.threshold)
-  return run_phase(c.ticket.phase, workdir, ticket_setup.trainer, ticket_setup.data_for(runs),
-                   runs, starts, None, c, identity, progress=progress,
-                   hparams=ticket_setup.hparams_for(runs), extras=extras)
+
+def ticket_spec(config, base: PhaseResult, runs=None, identity=None) -> PhaseSpec:
+  """The ticket phase ``config.ticket.phase`` cut from the runs of ``base``: ``runs``
+  (default ``ticket_runs``: every k, variant and mask step from each base run), trained
+  with ``ticket_config(config)``; ``identity`` (default ``ticket_identity``) is what a
+  rerun checks. Each run's summary also holds its base's test score at its mask step."""
+  c = ticket_config(config)
+  per_run_optim = bool(base.spec and base.spec.per_run_optim)
+  runs = ticket_phase_runs(c, base, runs)
+  if identity is None:
+    identity = ticket_identity(c, make_setup(c, per_run_optim).task)
+  return PhaseSpec(c.ticket.phase, runs, c, identity, FromBase(base), per_run_optim,
+                   extras=base_at_mask(base, runs, c.threshold, c.threshold_on))
+
+
+def run_tickets(config, workdir, base: PhaseResult, runs=None, identity=None) -> PhaseResult:
+  """Builds and runs ``ticket_spec`` in ``workdir``; warns (once per launch) when masks
+  are cut from bases that had not generalized at their mask step."""
+  workdir = Workdir.of(workdir)
+  spec = ticket_spec(config, base, runs, identity)
+  _warn_below_threshold(workdir, spec.name, spec.runs, spec.extras, spec.settings.threshold)
+  return run_phase(spec, workdir.store(spec.name))
+
+
+def run_main(config, workdir):
+  """Dense base runs, then tickets: returns (dense, tickets) PhaseResults."""
+  workdir = Workdir.of(workdir)
+  dense = run_dense(config, workdir)
+  return dense, run_tickets(config, workdir, dense)
 
 
 def base_at_mask(base, runs, threshold, threshold_on="accuracy"):
@@ -275,14 +183,14 @@ def base_at_mask(base, runs, threshold, threshold_on="accuracy"):
   return out
 
 
-def _warn_below_threshold(phase, runs, extras, threshold):
+def _warn_below_threshold(workdir, phase, runs, extras, threshold):
   """Warns (once per launch) that masks of ``phase`` were cut from bases that had not
   generalized at their mask step."""
   below = [(r, e) for r, e in zip(runs, extras) if e["base_generalized"] is False]
   if below:
     accs = sorted(e["base_test_acc"] for _, e in below)
     variants_ = ", ".join(sorted({r["variant"] for r, _ in below}))
-    phase_lib.warn_once("base below threshold", (
+    workdir.warn_once("base below threshold", (
         f"{len(below)} of {len(runs)} runs of {phase} ({variants_}) take their mask from a "
         f"base run below the threshold {threshold:g} at the mask step (base test acc "
         f"{accs[0]:.3f}" + (f" to {accs[-1]:.3f}" if len(accs) > 1 else "") + "): they are "
@@ -302,13 +210,6 @@ def _base_diverged(dense, run):
   last = max(s for s in (run["mask_step"], run["rewind_step"]) if s is not None)
   loss = dense.curves["train_loss"][run["base_run"], dense.steps <= last]
   return bool(not np.all(np.isfinite(loss)))
-
-
-def run_main(config, workdir, progress=True):
-  """Dense base runs, then tickets: returns (dense, tickets) PhaseResults."""
-  setup = make_setup(config)
-  dense = run_dense(setup, workdir, progress)
-  return dense, run_tickets(setup, workdir, dense, progress)
 
 
 def weight_count(setup, prunable_only=False):

@@ -17,7 +17,6 @@ plain dense per seed) and ``accelerators.png`` (mean test accuracy curves).
   perpendicular_no_wd  the same with optim.weight_decay = 0 (Prieto et al.'s setting:
                  with weight decay 1 the weights shrink to a tenth and nothing is fit)
 """
-import dataclasses
 import os
 
 import ml_collections
@@ -28,7 +27,7 @@ from gtickets import storage
 from gtickets.experiment import report
 from gtickets.experiment.claims import (Finding, claim, median_bound, median_steps, speedup,
                                         summarize)
-from gtickets.experiment.pipeline import make_setup, run_dense, run_tickets
+from gtickets.experiment.pipeline import run_dense, run_tickets
 from gtickets.experiment.registry import experiment
 
 ACCELERATORS = {
@@ -65,29 +64,28 @@ def with_accelerator(config, name):
 
 
 @experiment("accelerators", section, check)
-def run(config, workdir, progress=True):
-  setup = make_setup(config)
-  dense = run_dense(setup, workdir, progress)
+def run(config, workdir):
+  dense = run_dense(config, workdir)
   rows = [("dense", dense, "dense")]
-  tickets = run_tickets(setup, workdir, dense, progress)
+  tickets = run_tickets(config, workdir, dense)
   rows += [(f"{v} ticket", tickets, v) for v in config.ticket.variants if v != "dense"]
   for name in config.accelerators.names:
     c = with_accelerator(config, name)
     rows.append((f"dense + {name}",
-                 run_dense(make_setup(c), os.path.join(workdir, f"accel_{name}"), progress),
+                 run_dense(c, workdir.sub(f"accel_{name}")),
                  "dense"))
   if config.accelerators.ticket_grokfast:
     c = config.copy_and_resolve_references()
     c.ticket.phase, c.ticket.variants = "tickets_grokfast", ("grokked",)
     c.ticket.grokfast = config.accelerators.ticket_grokfast
-    res = run_tickets(dataclasses.replace(setup, config=c), workdir, dense, progress)
+    res = run_tickets(c, workdir, dense)
     rows.append((f"grokked ticket + grokfast_{config.accelerators.ticket_grokfast}", res,
                  "grokked"))
   payload = table_payload(config, rows)
-  storage.write_json(os.path.join(workdir, "accelerators.json"), payload)
+  storage.write_json(workdir.file("accelerators.json"), payload)
   text = report.markdown_table(table_rows(payload))
-  storage.write_text(os.path.join(workdir, "accelerators.md"), text + "\n")
-  plot(os.path.join(workdir, "accelerators.png"), payload)
+  storage.write_text(workdir.file("accelerators.md"), text + "\n")
+  plot(workdir.file("accelerators.png"), payload)
   return text, ["accelerators.md", "accelerators.json", "accelerators.png"]
 
 

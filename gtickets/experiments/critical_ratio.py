@@ -8,7 +8,6 @@ Grokked tickets (masks from the weight-decay base runs) retrained with
 
   python launch/main.py --config=configs/modadd_critical_ratio.py
 """
-import dataclasses
 import os
 
 import ml_collections
@@ -18,7 +17,7 @@ from gtickets import config as config_lib
 from gtickets import storage
 from gtickets.experiment import report
 from gtickets.experiment.claims import ABLATIONS, Finding, budget_of, by_seed, claim, steps
-from gtickets.experiment.pipeline import make_setup, run_dense, run_tickets
+from gtickets.experiment.pipeline import run_dense, run_tickets
 from gtickets.experiment.registry import by_phase, experiment
 
 
@@ -65,14 +64,13 @@ def critical_ratio_search(passes, levels=(0.1, 0.01), hi=1.0, zero_passes=lambda
 
 
 @experiment("critical_ratio", section, check, config_file=by_phase)
-def run(config, workdir, progress=True):
+def run(config, workdir):
   """Grokked tickets (and dense) without weight decay; the largest k that generalizes.
 
   A k passes when every seed's ticket reaches the test-accuracy threshold within
   ``train.num_steps``. Each level of the search is one batched ticket phase.
   """
-  setup = make_setup(config)
-  dense = run_dense(setup, workdir, progress)
+  dense = run_dense(config, workdir)
   base_phase = config.ticket.phase
   results = []
 
@@ -81,7 +79,7 @@ def run(config, workdir, progress=True):
     c.ticket.prune_ratios = tuple(ks)
     c.ticket.phase = f"{base_phase}_{len(results)}"
     c.ticket.variants = ("grokked",) + (("dense",) if not results else ())
-    res = run_tickets(dataclasses.replace(setup, config=c), workdir, dense, progress)
+    res = run_tickets(c, workdir, dense)
     results.append(res)
     rows = [r for r in res.rows() if r["variant"] == "grokked"]
     return [all(r["t_gen"] is not None for r in rows if r["prune_ratio"] == k) for k in ks]
@@ -92,16 +90,16 @@ def run(config, workdir, progress=True):
   k_crit, history = critical_ratio_search(passes, tuple(config.critical_ratio.levels),
                                           zero_passes=dense_passes)
   table = report.summary_table(results)
-  report.write_payload(workdir, base_phase, {"critical_ratio": k_crit, "weight_decay": config.ticket.weight_decay,
+  report.write_payload(workdir.path, base_phase, {"critical_ratio": k_crit, "weight_decay": config.ticket.weight_decay,
                                "history": history, "table": table})
   ks = sorted({e["prune_ratio"] for e in table if e["variant"] == "grokked"})
   grok = [e for e in table if e["variant"] == "grokked"]
   series = report.measure_series(grok, ks, lambda e: e["prune_ratio"], ["final_test_acc", "t_gen"])
-  report.plot_measures_against(os.path.join(workdir, f"{base_phase}.png"), ks, series,
+  report.plot_measures_against(workdir.file(f"{base_phase}.png"), ks, series,
                                "prune ratio k", ("no weight decay: critical k = " + (
                                  f"{k_crit}" if k_crit is not None else "none (no k generalizes)")))
   text = report.format_table(table) + f"\ncritical prune ratio (all seeds reach the threshold): {k_crit}"
-  storage.write_text(os.path.join(workdir, f"{base_phase}.md"), text + "\n")
+  storage.write_text(workdir.file(f"{base_phase}.md"), text + "\n")
   return text, [f"{base_phase}.md", f"{base_phase}.json", f"{base_phase}.png"]
 
 

@@ -3,6 +3,7 @@ claim C8).
 
   python launch/main.py --config=configs/edge_popup.py
 """
+import dataclasses
 import os
 
 import jax
@@ -14,10 +15,11 @@ from gtickets import config as config_lib
 from gtickets import identity, storage
 from gtickets.experiment import report
 from gtickets.experiment.claims import Finding, NotMeasured, claim, seed_table
-from gtickets.experiment.phase import run_phase
-from gtickets.experiment.pipeline import data_seed_of, make_setup, run_dense
+from gtickets.experiment.phase import PhaseSpec, run_phase
+from gtickets.experiment.pipeline import run_dense
+from gtickets.experiment.setup import data_seed_of, make_setup
 from gtickets.experiment.registry import experiment
-from gtickets.tickets import checkpoints
+from gtickets.training import checkpoints
 from gtickets.tickets.edge_popup import make_edge_popup_trainer
 
 
@@ -88,8 +90,21 @@ def check(config):
                     f"multiples of train.eval_every={t.eval_every}")
 
 
+@dataclasses.dataclass(frozen=True)
+class FromMemorizing:
+  """Edge-popup runs start from their base run's memorizing weights at ``step`` (all
+  weights; the scores choose the mask), read only if the phase has to train."""
+  base: object  # the dense PhaseResult
+  step: int
+
+  def build(self, spec, store):
+    theta = checkpoints.restore_params(self.base.checkpoint_dir, self.step)
+    take = np.asarray([r["base_run"] for r in spec.runs])
+    return jax.tree.map(lambda x: x[take], theta), None
+
+
 @experiment('edge_popup', section, check)
-def run(config, workdir, progress=True):
+def run(config, workdir):
   """Edge-popup from memorizing weights (paper Sec. 5.3, Table 1; claim C8).
 
   Base: dense runs (one per seed) trained with ``edge_popup.base_lr`` for
@@ -106,7 +121,7 @@ def run(config, workdir, progress=True):
   if ep.base_weight_decay >= 0:
     base.optim.weight_decay = ep.base_weight_decay
   base.train.num_steps = base.train.ckpt_every = ep.base_step
-  dense = run_dense(make_setup(base), workdir, progress)
+  dense = run_dense(base, workdir)
   base_rows = [{**r, "memorizing": memorizing(r)} for r in dense.rows()]
   for r in base_rows:
     if not r["memorizing"]:
@@ -124,14 +139,13 @@ def run(config, workdir, progress=True):
                                   np.float32),
       "weight_decay": np.asarray([config.optim.weight_decay * VARIANTS[
           r["variant"]][2] for r in runs], np.float32)}
-  def starts():  # the memorizing weights, read only if the phase has to train
-    theta = checkpoints.restore_params(dense.checkpoint_dir, ep.base_step)
-    return jax.tree.map(lambda x: x[np.asarray([r["base_run"] for r in runs])], theta), None
-  setup = make_setup(config)
-  trainer = make_edge_popup_trainer(config, setup.task, setup.model)
-  res = run_phase("edge_popup", workdir, trainer, setup.data_for(runs), runs, starts, None,
-                  config, identity.of(config, FIELDS, NEUTRAL, setup.task.data_digest),
-                  progress=progress, hparams=settings)
+  spec = PhaseSpec(
+      "edge_popup", runs, config,
+      identity.of(config, FIELDS, NEUTRAL, make_setup(config).task.data_digest),
+      FromMemorizing(dense, ep.base_step),
+      make_trainer=lambda s: make_edge_popup_trainer(config, s.task, s.model),
+      hparams=settings)
+  res = run_phase(spec, workdir.store(spec.name))
   payload = {"seeds": list(config.seeds), "k": ep.prune_ratio, "base_step": ep.base_step,
              "base_lr": ep.base_lr, "base_weight_decay": base.optim.weight_decay,
              "train_fraction": config.task.train_fraction, "data_seed": config.task.data_seed,
@@ -144,10 +158,10 @@ def run(config, workdir, progress=True):
              "test_acc": res.curves["test_acc"].tolist(),
              "train_acc": res.curves["train_acc"].tolist(),
              "paper": {v: {str(s): list(x) for s, x in t.items()} for v, t in PAPER_TABLE1.items()}}
-  report.write_payload(workdir, "edge_popup", payload)
-  plot(os.path.join(workdir, "edge_popup.png"), payload)
+  report.write_payload(workdir.path, "edge_popup", payload)
+  plot(workdir.file("edge_popup.png"), payload)
   text = report.markdown_table(table_rows(payload))
-  storage.write_text(os.path.join(workdir, "edge_popup.md"), text + "\n")
+  storage.write_text(workdir.file("edge_popup.md"), text + "\n")
   return text, ["edge_popup.md", "edge_popup.json", "edge_popup.png"]
 
 

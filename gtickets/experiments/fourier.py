@@ -2,7 +2,6 @@
 
   python launch/main.py --config=configs/modadd_fourier.py
 """
-import dataclasses
 import os
 
 import jax
@@ -14,10 +13,10 @@ from gtickets import storage
 from gtickets.analysis import fourier as fourier_lib
 from gtickets.experiment import report
 from gtickets.experiment.claims import Finding, claim, seed_table
-from gtickets.experiment.pipeline import (ensure_phase_checkpoints, make_setup, run_main,
-                                          run_tickets, ticket_config)
+from gtickets.experiment.phase import add_checkpoints
+from gtickets.experiment.pipeline import run_main, run_tickets
 from gtickets.experiment.registry import experiment
-from gtickets.tickets import checkpoints
+from gtickets.training import checkpoints
 from gtickets.tickets import masks as masks_lib
 
 
@@ -45,30 +44,27 @@ def _on_grid(config, steps):
 
 
 @experiment("fourier", section, check)
-def run(config, workdir, progress=True):
+def run(config, workdir):
   """Fourier entropy of the effective input weights over training (paper Fig. 7;
   claim C7) for the dense runs, the grokked and random tickets of the main
   experiment and a non-grokked ticket (mask at ``fourier.nongrokked_mask_step``,
   its own phase ``nongrokked``), at ``fourier.steps``; W and its
   spectrum at ``fourier.heatmap_steps`` for the first seed."""
-  setup = make_setup(config)
-  dense, tickets = run_main(config, workdir, progress)
+  dense, tickets = run_main(config, workdir)
   c = config.copy_and_resolve_references()
   c.ticket.phase, c.ticket.variants = "nongrokked", ("grokked",)
   c.ticket.mask_steps = (config.fourier.nongrokked_mask_step,)
-  nongrokked = run_tickets(dataclasses.replace(setup, config=c), workdir, dense, progress)
+  nongrokked = run_tickets(c, workdir, dense)
   steps = _on_grid(config, config.fourier.steps)
-  ticket_setup = make_setup(ticket_config(config))
-  kinds = [("dense", dense, None, setup), ("grokked ticket", tickets, "grokked", ticket_setup),
-           ("random ticket", tickets, "random", ticket_setup),
-           ("non-grokked ticket", nongrokked, "grokked", ticket_setup)]
+  kinds = [("dense", dense, None), ("grokked ticket", tickets, "grokked"),
+           ("random ticket", tickets, "random"), ("non-grokked ticket", nongrokked, "grokked")]
   entropy = jax.jit(jax.vmap(lambda p, m: (
       fourier_lib.fourier_entropy(fourier_lib.effective_input_weights(p, m)),
       fourier_lib.authors_entropy(fourier_lib.effective_input_weights(p, m)))))
   draw = set(_on_grid(config, config.fourier.heatmap_steps))
   series, heatmaps = {}, {}
-  for label, res, variant, s in kinds:
-    ensure_phase_checkpoints(s, res, steps + sorted(draw))
+  for label, res, variant in kinds:
+    add_checkpoints(res, steps + sorted(draw))
     runs = [i for i, r in enumerate(res.runs) if variant is None or r["variant"] == variant]
     masks = None if variant is None else jax.tree.map(lambda x: x[np.asarray(runs)],
                                                       checkpoints.load_tree(os.path.join(res.directory, "masks")))
@@ -92,11 +88,11 @@ def run(config, workdir, progress=True):
              "nongrokked_mask_step": config.fourier.nongrokked_mask_step,
              "max_entropy": float(np.log((config.task.p - 1) // 2)),
              "series": series, "heatmaps": heatmaps}
-  report.write_payload(workdir, "fourier", payload)
-  plot(os.path.join(workdir, "fourier.png"), payload)
-  plot_heatmaps(os.path.join(workdir, "fourier_heatmaps.png"), payload)
+  report.write_payload(workdir.path, "fourier", payload)
+  plot(workdir.file("fourier.png"), payload)
+  plot_heatmaps(workdir.file("fourier_heatmaps.png"), payload)
   text = report.markdown_table(table_rows(payload))
-  storage.write_text(os.path.join(workdir, "fourier.md"), text + "\n")
+  storage.write_text(workdir.file("fourier.md"), text + "\n")
   return text, ["fourier.md", "fourier.json", "fourier.png", "fourier_heatmaps.png"]
 
 

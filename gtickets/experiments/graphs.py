@@ -14,10 +14,11 @@ from gtickets import storage
 from gtickets.analysis import graphs as graphs_lib
 from gtickets.experiment import report, variants
 from gtickets.experiment.claims import Finding, claim
-from gtickets.experiment.pipeline import (ensure_base_checkpoints, make_setup, run_dense,
-                                          ticket_config)
+from gtickets.experiment.phase import add_checkpoints
+from gtickets.experiment.pipeline import run_dense, ticket_config
+from gtickets.experiment.setup import make_setup
 from gtickets.experiment.registry import experiment
-from gtickets.tickets import checkpoints
+from gtickets.training import checkpoints
 
 
 def section():
@@ -37,13 +38,12 @@ def check(config):
 
 
 @experiment("graphs", section, check)
-def run(config, workdir, progress=True):
+def run(config, workdir):
   """Graph measures (paper App. J/K) of masks at the same k from each seed:
   the grokked mask (final weights), a non-grokked one (``graphs.nongrokked_mask_step``),
   random and the pruning-at-initialization masks of ``graphs.variants``,
   and the dense network; every graph weighted by theta_0 * mask (analysis/graphs.py)."""
-  setup = make_setup(config)
-  dense = run_dense(setup, workdir, progress)
+  dense = run_dense(config, workdir)
   c = ticket_config(config)
   final, early = config.train.num_steps, config.graphs.nongrokked_mask_step
   kinds = [("dense", "dense", None)] + [
@@ -56,22 +56,22 @@ def run(config, workdir, progress=True):
            "prune_ratio": 0.0 if v == "dense" else k, "mask_step": ms, "rewind_step": 0,
            "scope": config.ticket.scope}
           for label, v, ms in kinds for b, s in enumerate(config.seeds)]
-  ensure_base_checkpoints(setup, dense, {final, early, 0})
+  add_checkpoints(dense, {final, early, 0})
   params, masks = variants.build_starts(
-      runs, lambda step: checkpoints.restore_params(dense.checkpoint_dir, step), setup,
-      c.ticket)
+      runs, lambda step: checkpoints.restore_params(dense.checkpoint_dir, step),
+      make_setup(c), c.ticket)
   theta = checkpoints.restore_params(dense.checkpoint_dir, 0)
   rows = []
-  for i, r in enumerate(tqdm(runs, desc="graphs", disable=not progress)):
+  for i, r in enumerate(tqdm(runs, desc="graphs", disable=not workdir.progress)):
     w = jax.tree.map(lambda x: np.asarray(x[r["base_run"]]), theta)
     m = jax.tree.map(lambda x: np.asarray(x[i]), masks)
     rows.append({"kind": r["kind"], "seed": r["seed"], "prune_ratio": r["prune_ratio"],
                  "mask_step": r["mask_step"], **graphs_lib.mlp_measures(w, m)})
   payload = {"k": k, "seeds": list(config.seeds), "rows": rows}
-  report.write_payload(workdir, "graphs", payload)
-  plot(os.path.join(workdir, "graphs.png"), payload)
+  report.write_payload(workdir.path, "graphs", payload)
+  plot(workdir.file("graphs.png"), payload)
   text = report.markdown_table(table_rows(payload))
-  storage.write_text(os.path.join(workdir, "graphs.md"), text + "\n")
+  storage.write_text(workdir.file("graphs.md"), text + "\n")
   return text, ["graphs.md", "graphs.json", "graphs.png"]
 
 

@@ -20,7 +20,6 @@ still reaches the threshold).
   python launch/main.py --config=configs/modadd_imp.py        # weight decay 1
   python launch/main.py --config=configs/modadd_imp.py:wd0    # tickets without it
 """
-import dataclasses
 import os
 
 import ml_collections
@@ -112,34 +111,33 @@ def level_runs(config, base, level):
           for i, (rate, j, b) in enumerate(sources)]
 
 
-def _level_identity(c, setup):
+def _level_identity(c):
   """The ticket fields and the IMP section."""
-  return identity.of(c, identity.TICKETS + ("imp",), NEUTRAL, setup.task.data_digest)
+  return identity.of(c, identity.TICKETS + ("imp",), NEUTRAL, make_setup(c).task.data_digest)
 
 
 @experiment("imp", section, check, largest_phase)
-def run(config, workdir, progress=True):
-  setup = make_setup(config)
-  dense = run_dense(setup, workdir, progress)
+def run(config, workdir):
+  dense = run_dense(config, workdir)
   wd = tag(config)
   oneshot = {}
   for j in config.imp.rewind_steps:
     c = _phase_config(config, f"oneshot_{wd}_rewind{j}", "grokked", ratios(config), j)
-    oneshot[j] = run_tickets(dataclasses.replace(setup, config=c), workdir, dense, progress,
-                             identity=ticket_identity(c, setup.task))
+    # IMP's phases declare the weight decay as ticket.weight_decay alone (as trained)
+    oneshot[j] = run_tickets(c, workdir, dense,
+                             identity=ticket_identity(c, make_setup(c).task))
   levels, base = [], dense
   for level in range(1, config.imp.levels + 1):
     runs = level_runs(config, base, level)
     c = _phase_config(config, f"imp_{wd}_level{level:02d}", "imp",
                       sorted({r["prune_ratio"] for r in runs}), 0)
-    base = run_tickets(dataclasses.replace(setup, config=c), workdir, base, progress,
-                       identity=_level_identity(c, setup), runs=runs)
+    base = run_tickets(c, workdir, base, runs=runs, identity=_level_identity(c))
     levels.append(base)
   payload = table_payload(config, dense, levels, oneshot)
-  report.write_payload(workdir, f"imp_{wd}", payload)
+  report.write_payload(workdir.path, f"imp_{wd}", payload)
   text = report.markdown_table(table_rows(payload)) + "\n\n" + frontier_text(payload)
-  storage.write_text(os.path.join(workdir, f"imp_{wd}.md"), text + "\n")
-  plot(os.path.join(workdir, f"imp_{wd}.png"), payload)
+  storage.write_text(workdir.file(f"imp_{wd}.md"), text + "\n")
+  plot(workdir.file(f"imp_{wd}.png"), payload)
   return text, [f"imp_{wd}.md", f"imp_{wd}.json", f"imp_{wd}.png"]
 
 

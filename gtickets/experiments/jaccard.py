@@ -13,9 +13,10 @@ from gtickets import models, storage
 from gtickets.analysis import jaccard as jaccard_lib
 from gtickets.experiment import report
 from gtickets.experiment.claims import Finding, claim, steps
-from gtickets.experiment.pipeline import ensure_base_checkpoints, make_setup, run_dense
+from gtickets.experiment.phase import add_checkpoints
+from gtickets.experiment.pipeline import run_dense
 from gtickets.experiment.registry import experiment
-from gtickets.tickets import checkpoints
+from gtickets.training import checkpoints
 from gtickets.tickets import masks as masks_lib
 
 
@@ -35,7 +36,7 @@ def check(config):
 
 
 @experiment("jaccard", section, check)
-def run(config, workdir, progress=True):
+def run(config, workdir):
   """Mask trajectory of the dense runs (paper Fig. 4b; claim C6): magnitude masks
   (ratio k = ticket.prune_ratios[0]) of the dense weights every
   ``jaccard.every`` steps (checkpoints added by training forward), the
@@ -44,14 +45,13 @@ def run(config, workdir, progress=True):
   looked for after ``jaccard.from_step``: the first steps, where the network
   memorizes, move the mask most of all and are not the transition the paper means
   (its curve starts at 2k)."""
-  setup = make_setup(config)
-  dense = run_dense(setup, workdir, progress)
+  dense = run_dense(config, workdir)
   every, n = config.jaccard.every, config.train.num_steps
   steps = list(range(0, n + 1, every))
-  ensure_base_checkpoints(setup, dense, steps)
+  add_checkpoints(dense, steps)
   k, scope = config.ticket.prune_ratios[0], config.ticket.scope
   theta = checkpoints.restore_params(dense.checkpoint_dir, 0)
-  prunable = models.prunable(setup.model, jax.tree.map(lambda x: x[0], theta))
+  prunable = models.prunable(dense.spec.setup.model, jax.tree.map(lambda x: x[0], theta))
   cut = jax.jit(jax.vmap(lambda w: masks_lib.magnitude_mask(w, k, scope, prunable)))
   masks = [cut(checkpoints.restore_params(dense.checkpoint_dir, s)) for s in steps]
   jd = jax.jit(jax.vmap(lambda a, b: (jaccard_lib.jaccard_per_leaf(a, b),
@@ -71,10 +71,10 @@ def run(config, workdir, progress=True):
       "coarse_steps": [steps[i] for i in coarse],
       "coarse_consecutive": series((masks[a], masks[b]) for a, b in zip(coarse[:-1], coarse[1:])),
   }
-  report.write_payload(workdir, "jaccard", payload)
-  plot(os.path.join(workdir, "jaccard.png"), payload)
+  report.write_payload(workdir.path, "jaccard", payload)
+  plot(workdir.file("jaccard.png"), payload)
   text = report.markdown_table(table_rows(payload))
-  storage.write_text(os.path.join(workdir, "jaccard.md"), text + "\n")
+  storage.write_text(workdir.file("jaccard.md"), text + "\n")
   return text, ["jaccard.md", "jaccard.json", "jaccard.png"]
 
 

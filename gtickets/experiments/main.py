@@ -31,28 +31,28 @@ def _outputs(config):
 
 @experiment("main", config_file=lambda c: "config.json" if c.ticket.phase == DEFAULT_PHASE
             else by_phase(c))
-def run(config, workdir, progress=True):
-  dense, tickets = run_main(config, workdir, progress)
+def run(config, workdir):
+  dense, tickets = run_main(config, workdir)
   name, figure = _outputs(config)
-  text = report.write_summary(workdir, [dense, tickets], config, name=name)
+  text = report.write_summary(workdir.path, [dense, tickets], config, name=name)
   score = tasks.MODULES[config.task.name].SCORE
   loss = "loss" + (f" (threshold {config.threshold:g})" if config.threshold_on == "loss" else "")
-  report.plot_curves(os.path.join(workdir, figure), [dense, tickets],
+  report.plot_curves(workdir.file(figure), [dense, tickets],
                      title=f"{tasks.describe(config.task)}, {config.model.name}",
                      metrics=[("test_acc", "train_acc"), ("test_loss", "train_loss")],
                      ylabels=[score, loss])
   return text, [f"{name}.json", f"{name}.md", figure]
 
 
-def run_with_curves(config, workdir, progress, norms=False):
+def run_with_curves(config, workdir, norms=False):
   """The main pipeline with the ticket phase ``ticket.phase``: its summary table and
   curves (and L1 / L2 norms with ``norms``) in ``<phase>.md`` / ``.json`` / ``.png``."""
-  dense, res = run_main(config, workdir, progress)
+  dense, res = run_main(config, workdir)
   name = config.ticket.phase
   metrics = [("test_acc", "train_acc")] + ([("l1", None), ("l2", None)] if norms else [])
-  report.plot_curves(os.path.join(workdir, f"{name}.png"), [dense, res], title=name,
+  report.plot_curves(workdir.file(f"{name}.png"), [dense, res], title=name,
                      metrics=metrics, ylabels=["accuracy"] + (["L1 norm", "L2 norm"] if norms else []))
-  return report.write_summary(workdir, [dense, res], config, name=name), [
+  return report.write_summary(workdir.path, [dense, res], config, name=name), [
       f"{name}.md", f"{name}.json", f"{name}.png"]
 
 

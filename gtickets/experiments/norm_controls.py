@@ -11,8 +11,8 @@ from gtickets.experiments.main import run_with_curves
 
 
 @experiment("norm_controls", config_file=by_phase)
-def run(config, workdir, progress=True):
-  return run_with_curves(config, workdir, progress, norms=True)
+def run(config, workdir):
+  return run_with_curves(config, workdir, norms=True)
 
 
 @claim("C4", "Dense models started from theta_0 scaled to the ticket's L1 or L2 norm are no "

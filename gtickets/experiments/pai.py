@@ -8,8 +8,8 @@ from gtickets.experiments.main import run_with_curves
 
 
 @experiment("pai", config_file=by_phase)
-def run(config, workdir, progress=True):
-  return run_with_curves(config, workdir, progress)
+def run(config, workdir):
+  return run_with_curves(config, workdir)
 
 
 @claim("C3", "Random and pruning-at-initialization masks (SNIP, GraSP, SynFlow) of the same "

@@ -2,7 +2,6 @@
 
   python launch/main.py --config=configs/modadd_precision.py
 """
-import dataclasses
 import os
 
 import ml_collections
@@ -11,7 +10,7 @@ from gtickets import config as config_lib
 from gtickets import storage
 from gtickets.experiment import report
 from gtickets.experiment.claims import Finding, claim, speedup, steps, summarize
-from gtickets.experiment.pipeline import make_setup, run_dense, run_tickets
+from gtickets.experiment.pipeline import run_dense, run_tickets
 from gtickets.experiment.registry import experiment
 from gtickets.tasks.cross_entropy import MODES as CROSS_ENTROPY_MODES
 
@@ -29,7 +28,7 @@ def check(config):
 
 
 @experiment("precision", section, check)
-def run(config, workdir, progress=True):
+def run(config, workdir):
   """Where the loss's precision matters: grokked tickets for every pair (base-phase
   cross-entropy, ticket-phase cross-entropy) of ``config.precision.modes``.
 
@@ -44,22 +43,21 @@ def run(config, workdir, progress=True):
     c = config.copy_and_resolve_references()
     c.train.cross_entropy = base_mode
     c.ticket.variants = ("grokked",)
-    sub = os.path.join(workdir, f"base_{base_mode}")
-    setup = make_setup(c)
-    bases[base_mode] = dense = run_dense(setup, sub, progress)
+    sub = workdir.sub(f"base_{base_mode}")
+    bases[base_mode] = dense = run_dense(c, sub)
     for ticket_mode in modes:
       ct = c.copy_and_resolve_references()
       ct.ticket.cross_entropy = ticket_mode
       ct.ticket.phase = f"ticket_{ticket_mode}"
-      res = run_tickets(dataclasses.replace(setup, config=ct), sub, dense, progress)
+      res = run_tickets(ct, sub, dense)
       cells.append((base_mode, ticket_mode, res))
   rows = [{"base": m, "ticket": "(dense)", "runs": bases[m].rows()} for m in modes]
   rows += [{"base": b, "ticket": t, "runs": res.rows()} for b, t, res in cells]
-  report.write_payload(workdir, "precision", {"threshold": config.threshold, "seeds": list(config.seeds),
+  report.write_payload(workdir.path, "precision", {"threshold": config.threshold, "seeds": list(config.seeds),
                                 "modes": list(modes), "rows": rows})
   text = format_table(rows, config.seeds)
-  storage.write_text(os.path.join(workdir, "precision.md"), text + "\n")
-  plot(os.path.join(workdir, "precision.png"), bases, cells)
+  storage.write_text(workdir.file("precision.md"), text + "\n")
+  plot(workdir.file("precision.png"), bases, cells)
   return text, ["precision.md", "precision.json", "precision.png"]
 
 

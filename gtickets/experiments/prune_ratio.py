@@ -14,16 +14,16 @@ from gtickets.experiment.registry import by_phase, experiment
 
 
 @experiment("prune_ratio", config_file=by_phase)
-def run(config, workdir, progress=True):
-  _, res = run_main(config, workdir, progress)
+def run(config, workdir):
+  _, res = run_main(config, workdir)
   table = report.summary_table([res])
   ks = [e["prune_ratio"] for e in table]
   series = report.measure_series(table, ks, lambda e: e["prune_ratio"],
                            ["t_mem", "t_gen", "tau_grok"])
   name = config.ticket.phase
-  report.plot_measures_against(os.path.join(workdir, f"{name}.png"), ks, series,
+  report.plot_measures_against(workdir.file(f"{name}.png"), ks, series,
                                "prune ratio k (fraction removed)", "grokked tickets by k")
-  return report.write_summary(workdir, [res], config, name=name), [
+  return report.write_summary(workdir.path, [res], config, name=name), [
       f"{name}.md", f"{name}.json", f"{name}.png"]
 
 

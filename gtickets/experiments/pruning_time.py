@@ -18,8 +18,8 @@ from gtickets.experiment.registry import by_phase, experiment
 
 
 @experiment("pruning_time", config_file=by_phase)
-def run(config, workdir, progress=True):
-  dense, res = run_main(config, workdir, progress)
+def run(config, workdir):
+  dense, res = run_main(config, workdir)
   table = report.summary_table([res])
   steps = sorted({e["mask_step"] for e in table})
   base_acc = {s: dense.curves["test_acc"][:, list(dense.steps).index(s)] for s in steps}
@@ -28,10 +28,10 @@ def run(config, workdir, progress=True):
   series["base test acc at pruning step"] = (
       [float(base_acc[s].mean()) for s in steps], [float(base_acc[s].std()) for s in steps])
   name = config.ticket.phase
-  report.plot_measures_against(os.path.join(workdir, f"{name}.png"), steps, series,
+  report.plot_measures_against(workdir.file(f"{name}.png"), steps, series,
                                "pruning step (base checkpoint)", "tickets by pruning time")
-  text = report.write_summary(workdir, [res], config, name=name)
-  report.write_payload(workdir, f"{name}_base_acc", {str(s): base_acc[s].tolist() for s in steps})
+  text = report.write_summary(workdir.path, [res], config, name=name)
+  report.write_payload(workdir.path, f"{name}_base_acc", {str(s): base_acc[s].tolist() for s in steps})
   return text, [f"{name}.md", f"{name}.json", f"{name}.png"]
 
 

@@ -40,6 +40,7 @@ from gtickets import config as config_lib
 from gtickets import identity, storage
 from gtickets.experiment import pipeline, report
 from gtickets.experiment.claims import median_bound, median_steps
+from gtickets.experiment.setup import make_setup
 from gtickets.experiment.registry import experiment
 
 SEED, LR, WD, K = "seed", "optim.lr", "optim.weight_decay", "ticket.prune_ratio"
@@ -163,39 +164,40 @@ def ticket_runs(config, dense):
   return pipeline.ticket_runs(_pipeline_config(config), dense)
 
 
-def run_group(config, directory, progress=True):
-  """The dense and ticket phases of one group, through the main pipeline with a lr and
-  weight decay per run (pipeline.make_setup(per_run_optim=True)); returns their
+def run_group(config, workdir):
+  """The dense and ticket phases of one group (``workdir``: its folder), through the main
+  pipeline with a lr and weight decay per run (``per_run_optim``); returns their
   PhaseResults. The ticket runs (every ``ticket.variants`` at every swept k, from each
   dense run) keep their base's lr and weight decay."""
   c = _pipeline_config(config)
-  setup = pipeline.make_setup(c, per_run_optim=True)
-  identity = _identity(config, setup.task)
-  dense = pipeline.run_dense(setup, directory, progress, runs=dense_runs(c), identity=identity)
+  identity = _identity(config, make_setup(c, per_run_optim=True).task)
+  dense = pipeline.run_dense(c, workdir, runs=dense_runs(c), identity=identity,
+                             per_run_optim=True)
   if not c.ticket.variants:
     return [dense]
-  return [dense, pipeline.run_tickets(setup, directory, dense, progress, identity=identity)]
+  return [dense, pipeline.run_tickets(c, workdir, dense, identity=identity)]
 
 
 def group_directory(workdir, values):
+  """The group's folder of phases (the workdir itself for a sweep of one group)."""
   if not values:
     return workdir
-  return os.path.join(workdir, "group_" + storage.json_digest(values)[:8])
+  return workdir.sub("group_" + storage.json_digest(values)[:8])
 
 
 @experiment("sweep", section, check, largest_phase, resolve=resolve)
-def run(config, workdir, progress=True):
+def run(config, workdir):
   """Trains every group of the sweep and writes its table and figure."""
   ax = axes(config)
   rows = []
   grid = groups(config)
   for n, (values, c) in enumerate(grid):
-    directory = group_directory(workdir, values)
-    os.makedirs(directory, exist_ok=True)
+    group = group_directory(workdir, values)
+    os.makedirs(group.path, exist_ok=True)
     if values:
-      storage.write_json(os.path.join(directory, "group.json"), values)
+      storage.write_json(group.file("group.json"), values)
       print(f"group {n + 1}/{len(grid)}: {values}", flush=True)
-    for res in run_group(c, directory, progress):
+    for res in run_group(c, group):
       for r in res.rows():
         row = {**values, **{f: r[_RUN_KEY[f]] for f in PER_RUN if f in ax}}
         row.update({k: r[k] for k in ("variant", "t_mem", "t_gen", "tau_grok", "diverged")
@@ -204,7 +206,7 @@ def run(config, workdir, progress=True):
         row["final_train_acc"] = float(res.curves["train_acc"][r["run"], -1])
         row["phase"] = res.name
         rows.append(row)
-  return _write_results(workdir, config, ax, rows)
+  return _write_results(workdir.path, config, ax, rows)
 
 
 def point_rows(ax, rows, budget):

@@ -191,10 +191,16 @@ def write_idx(path, array):
     f.write(gzip.compress(data) if path.endswith(".gz") else data)
 
 
+def source_files(config):
+  """The files the task reads (images, labels)."""
+  data_dir, images_file, labels_file = resolve(config)
+  return [find_file(data_dir, images_file), find_file(data_dir, labels_file)]
+
+
 def load(config):
   """(images float32 [n, rows * cols] in [0, 1], labels int32 [n], digest of the files)."""
-  data_dir, images_file, labels_file = resolve(config)
-  paths = [find_file(data_dir, images_file), find_file(data_dir, labels_file)]
+  data_dir = resolve(config)[0]
+  paths = source_files(config)
   images, labels = read_idx(paths[0], IMAGES_MAGIC), read_idx(paths[1], LABELS_MAGIC)
   h = hashlib.sha256()
   for path in paths:

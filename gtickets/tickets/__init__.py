@@ -1,1 +1,1 @@
-"""Tickets: masks over the params, pruning rules, and orbax storage."""
+"""Tickets: masks over the params and the rules that cut them (magnitude, random, PaI, edge-popup)."""

@@ -1,0 +1,96 @@
+"""What phases of one resolved config share: its task, model and trainer (``Setup``).
+
+``make_setup(settings)`` builds them from the settings a phase trains with (a resolved
+config: task, model, optim, train); the same settings give the same ``Setup`` object
+within a process (cached by digest), so phases trained with them share compiled
+programs, and a phase whose settings differ gets its own: a trainer cannot go stale.
+"""
+import dataclasses
+
+import numpy as np
+
+from gtickets import storage
+from gtickets.models import make_model
+from gtickets.tasks import files_stamp, make_task
+from gtickets.training.trainer import make_trainer
+
+
+@dataclasses.dataclass
+class Setup:
+  """What every phase of one config shares: the task, model and trainer.
+
+  With ``task.data_seed = -1`` each run trains on the split of its own seed: ``task``
+  is then the first seed's (for shapes) and ``data_for`` stacks one split per run."""
+  config: object
+  task: object
+  model: object
+  trainer: object
+  per_run_optim: bool = False  # each run's lr and weight decay from its run table (a sweep)
+  _arrays: dict = dataclasses.field(default_factory=dict)  # data_seed -> arrays
+
+  def hparams_for(self, runs):
+    """The trainer's per-run values for ``runs``: their lr and weight decay (a sweep), or
+    none."""
+    if not self.per_run_optim:
+      return None
+    return {f: np.asarray([r[f] for r in runs], np.float32) for f in PER_RUN_OPTIM}
+
+  def arrays(self, data_seed):
+    if data_seed not in self._arrays:
+      self._arrays[data_seed] = _task(self.config, data_seed).arrays()
+    return self._arrays[data_seed]
+
+  @property
+  def data(self):
+    """The one split every run shares (refused with a split per run)."""
+    if self.trainer.per_run_data:
+      raise ValueError("config.task.data_seed=-1 (a split per run): this step needs one "
+                       "shared split")
+    return self.arrays(self.config.task.data_seed)
+
+  def data_for(self, runs):
+    """The arrays ``runs`` train on: the shared split, or one per run (leading axis)."""
+    if not self.trainer.per_run_data:
+      return self.data
+    per_run = [self.arrays(r["data_seed"]) for r in runs]
+    return {k: np.stack([a[k] for a in per_run]) for k in per_run[0]}
+
+
+def data_seed_of(config, seed):
+  """The data seed of a run with ``seed``: ``task.data_seed``, or the run's seed for -1."""
+  return seed if config.task.data_seed == -1 else config.task.data_seed
+
+
+PER_RUN_OPTIM = ("lr", "weight_decay")  # run-table fields of a per-run-optimizer setup
+
+
+def _task(config, data_seed):
+  """``config``'s task on the split of ``data_seed``."""
+  task_config = config.task.copy_and_resolve_references()
+  task_config.data_seed = data_seed
+  return make_task(task_config, config.train.cross_entropy)
+
+
+_SETUPS = {}  # (settings digest, per_run_optim) -> Setup; a few configs per process
+
+
+def make_setup(config, per_run_optim=False):
+  """The task, model and trainer of ``config``; with ``per_run_optim`` every run trains
+  with the lr and weight decay of its run table (``PER_RUN_OPTIM``). The same settings
+  give the same Setup (and its compiled programs) again (unless the task's files changed)."""
+  key = (storage.json_digest(config.to_dict()), per_run_optim, files_stamp(config.task))
+  if key not in _SETUPS:
+    if len(_SETUPS) >= 16:
+      _SETUPS.pop(next(iter(_SETUPS)))
+    _SETUPS[key] = _make_setup(config.copy_and_resolve_references(), per_run_optim)
+  return _SETUPS[key]
+
+
+def _make_setup(config, per_run_optim):
+  data_seed = data_seed_of(config, config.seeds[0])
+  task = _task(config, data_seed)
+  model = make_model(config.model, task)
+  setup = Setup(config, task, model, make_trainer(config, task, model, per_run_optim),
+                per_run_optim)
+  setup._arrays[data_seed] = task.arrays()
+  return setup
