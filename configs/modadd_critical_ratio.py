@@ -14,7 +14,5 @@ from gtickets import experiments
 def get_config(arg=None):
   c = modadd.ablation_config(arg)
   experiments.use(c, "critical_ratio")
-  c.ticket.phase = "critical_ratio"
   c.ticket.variants = ("grokked",)
-  c.ticket.weight_decay = 0.0
   return c

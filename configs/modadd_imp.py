@@ -26,7 +26,7 @@ def get_config(arg=None):
   c.name = "modadd_imp" + ("_quick" if quick else "")
   c.ticket.variants = ("imp",)
   if arg in ("wd0", "quick_wd0"):
-    c.ticket.weight_decay = 0.0
+    c.imp.weight_decay = 0.0
   if quick:
     c.imp.levels, c.imp.rewind_steps = 3, (0, 50)
   return c

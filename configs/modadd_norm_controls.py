@@ -12,6 +12,5 @@ from gtickets import experiments
 def get_config(arg=None):
   c = modadd.ablation_config(arg)
   experiments.use(c, "norm_controls")
-  c.ticket.phase = "norm_controls"
   c.ticket.variants = ("grokked", "l1_matched", "l2_matched")
   return c

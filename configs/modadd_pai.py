@@ -12,6 +12,5 @@ from gtickets import experiments
 def get_config(arg=None):
   c = modadd.ablation_config(arg)
   experiments.use(c, "pai")
-  c.ticket.phase = "pai"
   c.ticket.variants = ("grokked", "random", "snip", "grasp", "synflow")
   return c

@@ -14,7 +14,6 @@ from gtickets import experiments
 def get_config(arg=None):
   c = modadd.ablation_config(arg)
   experiments.use(c, "prune_ratio")
-  c.ticket.phase = "prune_ratio"
   if arg != "quick":
     c.seeds = tuple(range(10))
     c.name = "modadd_prune_ratio"

@@ -14,7 +14,6 @@ from gtickets import experiments
 def get_config(arg=None):
   c = modadd.ablation_config(arg)
   experiments.use(c, "pruning_time")
-  c.ticket.phase = "pruning_time"
   c.ticket.variants = ("grokked",)
   t = c.train
   fine = max(t.eval_every, t.ckpt_every // 10)

@@ -596,17 +596,20 @@ def case_sweep_axes_overridden(tmp):
   return "" if seeds == [3, 4] and header else f"recorded {seeds}, header {header}"
 
 
-def case_other_ticket_phase_keeps_outputs(tmp):
-  w = tmp / "w"
-  assert launch(w).returncode == 0
-  top = {f: (w / f).read_bytes() for f in ("config.json", "summary.md", "summary.json",
-                                            "curves.png")}
-  r = launch(w, "--config.ticket.phase=other", "--config.ticket.prune_ratios=(0.5,)")
-  if r.returncode != 0:
-    return f"rc {r.returncode}"
-  changed = [f for f, b in top.items() if (w / f).read_bytes() != b]
-  return f"overwritten: {changed}" if changed else (
-      "" if (w / "other.md").exists() and (w / "other_config.json").exists() else "no own files")
+def case_unknown_variant_setting(tmp):
+  r = launch(tmp / "w", "--config.variants.grasp.temp=2.0")
+  return one_line(r, "unknown field config.variants.grasp.temp: config.variants.grasp has "
+                  "fields temperature") or _untouched(tmp / "w")
+
+
+def case_setting_of_a_variant_without_settings(tmp):
+  r = launch(tmp / "w", "--config.variants.snip.rounds=2")
+  return one_line(r, "unknown field config.variants.snip.rounds: config.variants has fields "
+                  "grasp, synflow") or _untouched(tmp / "w")
+
+
+def _untouched(w):
+  return f"left {sorted(p.name for p in w.iterdir())}" if w.exists() and any(w.iterdir()) else ""
 
 
 # ------------------------------------------------------------------ issue 33: signals, full disk

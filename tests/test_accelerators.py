@@ -108,12 +108,13 @@ def test_config_checks_and_old_identities():
   c = default_config()
   assert "optim.grokfast" not in identity.of(c, ("optim",))
   assert "optim.perpendicular" not in identity.of(c, ("optim",))
-  from gtickets.experiment.pipeline import ticket_identity
+  from gtickets.experiment.pipeline import Tickets, ticket_identity
   assert "ticket.grokfast" not in ticket_identity(c)  # ticket phases trained before it
   c.optim.perpendicular = True
-  c.ticket.grokfast = "ema"
   assert identity.of(c, ("optim",))["optim.perpendicular"] is True
-  assert ticket_identity(c)["ticket.grokfast"] == "ema"
+  assert ticket_identity(c, tickets=Tickets(grokfast="ema"))["ticket.grokfast"] == "ema"
+  with pytest.raises(ValueError, match="ticket grokfast 'fast'"):
+    Tickets(grokfast="fast")
 
 
 def test_training_with_each_accelerator(tiny_config, tmp_path):

@@ -83,7 +83,7 @@ def test_every_committed_phase_reads_back_with_its_id(tmp_path, no_training):
     shutil.copytree(RESULTS / name, work)
     claimed = set()
     dense = json.loads(next((RESULTS / name).rglob("dense/runs.json")).read_text())["identity"]
-    old = [f"--config.{f}={identity.NEUTRAL[f]}" for f in CHANGED_DEFAULTS if f not in dense
+    old = [f"--config.{f}={identity.value(dense, f)}" for f in CHANGED_DEFAULTS if f not in dense
            and (f != "model.contraction" or dense.get("model.name", "mlp") != "feature_mlp")]
     for args in lines:
       words = shlex.split(args) + old

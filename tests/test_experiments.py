@@ -62,7 +62,6 @@ def test_pruning_time_reuses_the_base_run(tiny_config, tmp_path):
   mtime = os.path.getmtime(os.path.join(dense.directory, "curves.npz"))
   final_before = checkpoints.restore_params(dense.checkpoint_dir, 60)
   experiments.use(c, "pruning_time")
-  c.ticket.phase = "pruning_time"
   c.ticket.variants = ("grokked",)
   c.ticket.mask_steps = (10, 20, 60)
   text, files = experiments.EXPERIMENTS["pruning_time"].run(c, quiet(tmp_path))

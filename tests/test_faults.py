@@ -15,7 +15,7 @@ from gtickets import storage
 from helpers import file_digests
 from gtickets.experiment import report
 from gtickets.experiment.setup import make_setup
-from gtickets.experiment.pipeline import run_dense, run_main, run_tickets
+from gtickets.experiment.pipeline import Tickets, run_dense, run_main, run_tickets
 from gtickets.training import checkpoints
 from conftest import quiet
 from gtickets.experiment.store import WorkdirMismatch
@@ -209,12 +209,14 @@ def test_every_ticket_field_and_the_matmul_precision_are_part_of_a_phase(tiny_co
                                                                          tmp_path):
   c = tiny_config
   c.ticket.variants = ("synflow",)
-  c.ticket.synflow_rounds = 3
+  c.variants.synflow.rounds = 3
   dense, _ = run_main(c, quiet(tmp_path))
-  c.ticket.synflow_rounds = 4
-  with pytest.raises(WorkdirMismatch):
+  c.variants.synflow.rounds = 4
+  with pytest.raises(WorkdirMismatch, match="config.variants.synflow.rounds: stored 3, now 4"):
     run_tickets(c, quiet(tmp_path), dense)
-  c.ticket.synflow_rounds = 3
+  c.variants.synflow.rounds = 3
+  with pytest.raises(WorkdirMismatch, match="config.optim.weight_decay: stored neutral, now 0.0"):
+    run_tickets(c, quiet(tmp_path), dense, Tickets(weight_decay=0.0))
   c.matmul_precision = "default"
   with pytest.raises(WorkdirMismatch):
     run_dense(c, quiet(tmp_path))
@@ -256,7 +258,7 @@ def test_resume_reads_the_saved_starts_instead_of_building_them(tiny_config, tmp
   (t / "curves.npz").unlink()
   for f in (t / "metrics").iterdir():
     f.unlink()
-  from gtickets.experiment import variants
+  from gtickets.tickets import variants
   monkeypatch.setattr(variants, "build_starts",
                       lambda *a: pytest.fail("starts were built again on a resume"))
   _assert_same(run_tickets(c, quiet(tmp_path), dense), first)
@@ -264,9 +266,10 @@ def test_resume_reads_the_saved_starts_instead_of_building_them(tiny_config, tmp
 
 def test_a_new_field_at_its_neutral_value_keeps_old_phases(tiny_config, tmp_path,
                                                             monkeypatch, capsys):
-  """A field added after a phase was trained, pinned at the value that reproduces the
-  old behaviour (identity.NEUTRAL), leaves that phase's identity as it was: the phase
+  """A field added after a phase was trained, declared with the neutral value that
+  reproduces the old behaviour (its module's NEUTRAL), leaves that phase's identity as it was: the phase
   resumes from its own chunks; a non-neutral value of the field is refused."""
+  from gtickets import config as config_lib
   from gtickets import identity
   s = make_setup(tiny_config)
   full = run_dense(s.config, quiet(tmp_path / "clean"))
@@ -275,7 +278,7 @@ def test_a_new_field_at_its_neutral_value_keeps_old_phases(tiny_config, tmp_path
   stored = json.loads((d / "runs.json").read_text())
   with tiny_config.unlocked():
     tiny_config.optim.new_field = "off"
-  monkeypatch.setitem(identity.NEUTRAL, "optim.new_field", "off")
+  monkeypatch.setitem(config_lib.NEUTRAL, "optim.new_field", "off")
   assert "optim.new_field" not in identity.of(tiny_config, identity.DENSE)
   (d / "curves.npz").unlink()
   chunks = sorted((d / "metrics").glob("upto_*.npz"))

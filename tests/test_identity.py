@@ -7,29 +7,49 @@ import sys
 
 from gtickets import config as config_lib
 from gtickets import identity, models, tasks
-from gtickets import experiments
+import pytest
+
+from gtickets import experiments  # noqa: F401  (registers the experiments)
+from gtickets.tickets import variants
 from gtickets.experiments import edge_popup as edge_popup_exp
 from gtickets.experiments import imp as imp_exp
 
 ROOT = pathlib.Path(__file__).parents[1]
 
 
-def every_field():
-  """Every field a phase can declare: the shared sections, each task's and model's."""
+def test_every_module_declares_a_neutral_value_for_each_of_its_fields():
+  """Beside its defaults, each owner declares exactly its own fields' neutral values:
+  config.py its sections, each task and model module its fields, each variant its
+  settings, each experiment its section; no table lists another module's fields."""
   c = config_lib.default_config()
-  fields = set(identity.declared_fields(c, identity.TICKETS))
-  for name in tasks.MODULES:
-    fields |= set(identity.flatten({"task": tasks.default_config(name).to_dict()}))
-  for name, module in models.MODULES.items():
-    fields |= set(identity.flatten({"model": module.default_config().to_dict()}))
-  return fields
-
-
-def test_every_field_has_a_pinned_neutral_value():
-  unpinned = every_field() - set(identity.NEUTRAL)
-  assert not unpinned, f"pin these in identity.NEUTRAL: {sorted(unpinned)}"
+  shared = set(identity.declared_fields(c, ("seeds", "matmul_precision", "optim", "train",
+                                            "ticket")))
+  assert shared == set(config_lib.NEUTRAL)
+  for registry in (tasks, models):
+    for name, module in registry.MODULES.items():
+      fields = set(module.default_config().keys()) - {"name"}
+      assert fields == set(module.NEUTRAL), (name, sorted(fields ^ set(module.NEUTRAL)))
+  assert set(identity.flatten({"variants": c.variants.to_dict()})) == set(variants.neutral())
   for name, module in (("edge_popup", edge_popup_exp), ("imp", imp_exp)):
     assert set(identity.flatten({name: module.section().to_dict()})) == set(module.NEUTRAL)
+
+
+def test_a_field_without_a_neutral_value_or_declared_twice_is_one_line():
+  c = config_lib.default_config()
+  with c.unlocked():
+    c.optim.new_field = 1
+  with pytest.raises(ValueError, match="config.optim.new_field has no declared neutral value"):
+    identity.of(c, identity.DENSE)
+  with pytest.raises(ValueError, match="config.optim.lr is declared twice"):
+    identity.of(config_lib.default_config(), identity.DENSE, {"optim.lr": 1e-3})
+
+
+def test_file_locations_stay_out_of_an_identity_with_the_data_digest():
+  c = config_lib.default_config("mnist", "feature_mlp")
+  c.task.data_dir = "/somewhere/else"
+  assert identity.of(c, identity.DENSE)["task.data_dir"] == "/somewhere/else"
+  ided = identity.of(c, identity.DENSE, data_digest="0123456789abcdef")
+  assert "task.data_dir" not in ided and ided["task.data_digest"] == "0123456789abcdef"
 
 
 def test_identity_lists_exactly_the_fields_off_their_neutral_value():

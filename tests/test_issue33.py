@@ -2,7 +2,6 @@
 bounds, the base's score at the mask step, a deleted theta_0, an unknown layout, signals
 that wait for a write, the memory of a traced program, the report's manifest and merged
 launch records."""
-import importlib.util
 import json
 import os
 import pathlib
@@ -17,7 +16,7 @@ import pytest
 
 from helpers import file_digests
 from gtickets import signals, storage
-from gtickets.experiment import claims, phase
+from gtickets.experiment import claims
 from gtickets.experiment.phase import add_checkpoints
 from gtickets.experiment.setup import make_setup
 from gtickets.experiment.pipeline import run_dense, run_main
@@ -28,9 +27,7 @@ from conftest import quiet
 from gtickets.experiment.store import WorkdirMismatch
 
 ROOT = pathlib.Path(__file__).parents[1]
-_spec = importlib.util.spec_from_file_location("report", ROOT / "launch" / "report.py")
-report_cli = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(report_cli)
+from gtickets.commands import claims_report, committed, jobs as jobs_lib  # noqa: E402
 
 
 # ------------------------------------------------------------------ bounds (item 2)
@@ -195,7 +192,7 @@ def test_launch_records_are_merged_never_dropped(tmp_path):
   dst, src = tmp_path / "dst.jsonl", tmp_path / "src.jsonl"
   dst.write_text('{"a": 1}\n{"b": 2}\n')
   src.write_text('{"b": 2}\n{"c": 3}\n{"c": 3}\n')
-  report_cli.merge_launches(str(src), str(dst))
+  committed.merge_launches(str(src), str(dst))
   assert dst.read_text() == '{"a": 1}\n{"b": 2}\n{"c": 3}\n'
 
 
@@ -204,19 +201,19 @@ def test_the_manifest_names_an_edited_a_gone_and_an_added_file(tmp_path):
   (r / "w").mkdir(parents=True)
   (r / "w" / "summary.json").write_text("[1]")
   (r / "w" / "curves.npz").write_bytes(b"x")
-  storage.write_json(str(r / report_cli.MANIFEST), {"files": report_cli.manifest_digests(str(r))})
-  assert report_cli.check_manifest(str(r)) is True
+  storage.write_json(str(r / committed.MANIFEST), {"files": committed.manifest_digests(str(r))})
+  assert committed.check_manifest(str(r)) is True
   (r / "w" / "summary.json").write_text("[2]")
-  with pytest.raises(report_cli.ReportError, match="summary.json does not match the digest"):
-    report_cli.check_manifest(str(r))
+  with pytest.raises(jobs_lib.ReportError, match="summary.json does not match the digest"):
+    committed.check_manifest(str(r))
   (r / "w" / "summary.json").write_text("[1]")
   (r / "w" / "curves.npz").unlink()
-  with pytest.raises(report_cli.ReportError, match="curves.npz is gone"):
-    report_cli.check_manifest(str(r))
+  with pytest.raises(jobs_lib.ReportError, match="curves.npz is gone"):
+    committed.check_manifest(str(r))
   (r / "w" / "curves.npz").write_bytes(b"x")
   (r / "w" / "new.json").write_text("{}")
-  with pytest.raises(report_cli.ReportError, match="new.json was added"):
-    report_cli.check_manifest(str(r))
+  with pytest.raises(jobs_lib.ReportError, match="new.json was added"):
+    committed.check_manifest(str(r))
 
 
 def test_a_claim_that_loses_its_measurement_is_named():
@@ -224,7 +221,7 @@ def test_a_claim_that_loses_its_measurement_is_named():
   rows = [(by_id["C1"], None, "phase 'tickets' of docs/results/modadd is not finished", "", [],
            ""), (by_id["C2"], None, "x", "", [], "")]
   before = {"C1": ("0, 1", "agrees"), "C2": ("-", "-")}
-  assert report_cli.unmeasured_now(rows, before) == [
+  assert claims_report.unmeasured_now(rows, before) == [
       "C1 was measured (agrees) and is now not measured: phase 'tickets' of "
       "docs/results/modadd is not finished"]
 
@@ -259,20 +256,20 @@ TINY = ["--config=configs/modadd.py:quick", "--config.seeds=(0,1)", "--config.ta
         "--config.train.ckpt_every=20", "--noprogress"]
 
 
-def test_another_ticket_phase_keeps_the_first_launchs_files_and_resumes_aloud(tmp_path):
+def test_another_experiment_keeps_the_first_launchs_files_and_resumes_aloud(tmp_path):
   assert _launch(*TINY, f"--workdir={tmp_path}").returncode == 0
   top = {f: (tmp_path / f).read_bytes() for f in ("config.json", "summary.md", "summary.json",
                                                    "curves.png")}
-  r = _launch(*TINY, f"--workdir={tmp_path}", "--config.ticket.phase=tickets_b",
-              "--config.ticket.prune_ratios=(0.5,)")
+  other = ["--config=configs/modadd_prune_ratio.py:quick"] + TINY[1:] + [
+      "--config.ticket.prune_ratios=(0.5,)"]
+  r = _launch(*other, f"--workdir={tmp_path}")
   assert r.returncode == 0, r.stderr
   assert {f: (tmp_path / f).read_bytes() for f in top} == top
-  for f in ("tickets_b.md", "tickets_b.json", "tickets_b.png", "tickets_b_config.json"):
+  for f in ("prune_ratio.md", "prune_ratio.json", "prune_ratio.png", "prune_ratio_config.json"):
     assert (tmp_path / f).exists(), f
   # an interrupted phase says where it resumes, progress bars or not
-  d = tmp_path / "tickets_b"
+  d = tmp_path / "prune_ratio"
   (d / "curves.npz").unlink()
   (d / "metrics" / "upto_00000040.npz").unlink()
-  r = _launch(*TINY, f"--workdir={tmp_path}", "--config.ticket.phase=tickets_b",
-              "--config.ticket.prune_ratios=(0.5,)")
-  assert r.returncode == 0 and "resuming tickets_b from step 20\n" in r.stdout, r.stdout
+  r = _launch(*other, f"--workdir={tmp_path}")
+  assert r.returncode == 0 and "resuming prune_ratio from step 20\n" in r.stdout, r.stdout

@@ -7,7 +7,7 @@ import pytest
 
 from gtickets.experiment.phase import add_checkpoints
 from gtickets.experiment.setup import make_setup
-from gtickets.experiment.pipeline import (run_dense, run_main, run_tickets,
+from gtickets.experiment.pipeline import (Tickets, run_dense, run_main, run_tickets,
                                           ticket_runs)
 from gtickets.training import checkpoints
 from gtickets.tickets import masks as masks_lib
@@ -115,7 +115,7 @@ def test_workdir_of_another_config_is_refused(tiny_config, tmp_path):
 
 
 def test_norm_ratio_by_hand():
-  from gtickets.experiment.variants import norm_ratio
+  from gtickets.tickets.variants import norm_ratio
   theta = {"a": np.array([3.0, -4.0]), "b": np.array([[1.0, 2.0]])}
   mask = {"a": np.array([True, False]), "b": np.array([[False, True]])}
   # L1: (3 + 2) / (3 + 4 + 1 + 2); L2: sqrt(9 + 4) / sqrt(9 + 16 + 1 + 4)
@@ -127,16 +127,14 @@ def test_norm_ratio_by_hand():
 
 
 def test_every_variant_starts_as_defined(tiny_config, tmp_path):
-  from gtickets.experiment.variants import VARIANTS, norm_ratio
+  from gtickets.tickets.variants import VARIANTS, norm_ratio
   c = tiny_config
   c.seeds = (0,)
   c.ticket.variants = tuple(VARIANTS)
-  c.ticket.phase = "controls"
-  c.ticket.weight_decay = 0.0
-  c.ticket.synflow_rounds = 5
+  c.variants.synflow.rounds = 5
   s = make_setup(c)
   dense = run_dense(s.config, quiet(tmp_path))
-  res = run_tickets(s.config, quiet(tmp_path), dense)
+  res = run_tickets(s.config, quiet(tmp_path), dense, Tickets("controls", weight_decay=0.0))
   assert [r["variant"] for r in res.runs] == list(VARIANTS)
   masks = checkpoints.load_tree(str(tmp_path / "controls" / "masks"))
   start = checkpoints.restore_params(res.checkpoint_dir, 0)
@@ -182,7 +180,6 @@ def test_added_base_checkpoints_equal_those_of_a_finer_run(tiny_config, tmp_path
   with pytest.raises(ValueError, match="multiples of eval_every"):
     add_checkpoints(dense, [15])
   # a ticket phase without weight decay still extends the base with the base's own decay
-  tiny_config.ticket.weight_decay = 0.0
   tiny_config.ticket.mask_steps = (20,)
   tiny_config.ticket.rewind_step = 40
   tiny_config.ticket.variants = ("grokked",)
@@ -191,7 +188,7 @@ def test_added_base_checkpoints_equal_those_of_a_finer_run(tiny_config, tmp_path
   tiny_config.train.num_steps = 60
   s3 = make_setup(tiny_config)
   base3 = run_dense(s3.config, quiet(tmp_path / "third"))
-  run_tickets(s3.config, quiet(tmp_path / "third"), base3)
+  run_tickets(s3.config, quiet(tmp_path / "third"), base3, Tickets(weight_decay=0.0))
   for step in (20, 40):
     a = checkpoints.restore_params(base3.checkpoint_dir, step)
     b = checkpoints.restore_params(coarse.checkpoint_dir, step)
@@ -255,7 +252,7 @@ def test_seed_driven_split_gives_each_run_the_split_of_its_seed(tiny_config, tmp
 
 def test_pruning_at_init_scores_each_run_on_its_own_split(tiny_config):
   """SNIP with a split per seed: run s's mask is the one a lone run on split s gets."""
-  from gtickets.experiment import variants
+  from gtickets.tickets import variants
   def snip_masks(c):
     s = make_setup(c)
     theta = s.trainer.init_params(init_keys(c.seeds))

@@ -59,7 +59,8 @@ class Claim:
 CLAIMS = []
 
 
-KINDS = "CGPAI"  # the report's order: the paper's claims, its findings, this project's
+KINDS = "CGPAIMX"  # the report's order: the paper's claims, its findings, this project's,
+#                   then claims of experiments added outside the package (X)
 
 
 def claim(id, statement, workdirs, command, experiment):
@@ -67,6 +68,8 @@ def claim(id, statement, workdirs, command, experiment):
   ``root[name]`` is the :class:`Results` of the workdir ``name``. Claims are kept in
   the report's order: by kind (``KINDS``), then number."""
   def register(fn):
+    if id[:1] not in KINDS or not id[1:].isdigit():
+      raise ValueError(f"claim id {id!r}: a letter of {KINDS!r} and a number, e.g. X1")
     if any(c.id == id for c in CLAIMS):
       raise ValueError(f"claim {id} is registered twice")
     CLAIMS.append(Claim(id, statement, tuple(workdirs), command, experiment, fn))

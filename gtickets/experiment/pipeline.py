@@ -3,11 +3,11 @@
 ``dense_spec``: one run per seed (or the given run table), all weights kept, trained
 from theta_0. ``ticket_spec``: for each prune ratio k, variant, mask step and base run,
 one run whose mask and starting weights come from that base run
-(``experiment/variants.py``): by default ``grokked`` (magnitude mask of the final base
+(``tickets/variants.py``): by default ``grokked`` (magnitude mask of the final base
 weights, rewound to theta_0, read back from orbax) and ``random`` (random mask, same k).
-The ticket phase trains with the base's settings and the ticket overrides
-(``ticket.weight_decay`` >= 0, a non-empty ``ticket.cross_entropy`` or
-``ticket.grokfast``); its starting weights and masks are saved with orbax in
+A ticket phase trains with the base's settings, changed only by what its builder is
+given (``Tickets``: its name, its ticket fields, a weight decay, cross-entropy or
+Grokfast of its own); its starting weights and masks are saved with orbax in
 ``<phase>/masks`` and ``<phase>/start_params``. ``run_dense``, ``run_tickets`` and
 ``run_main`` build and run them.
 """
@@ -18,12 +18,14 @@ import numpy as np
 
 from gtickets import identity as identity_lib
 from gtickets.config import resolve_step
-from gtickets.experiment import variants
+from gtickets.tickets import variants
 from gtickets.experiment.phase import FromInit, PhaseResult, PhaseSpec, add_checkpoints, run_phase
 from gtickets.experiment.setup import PER_RUN_OPTIM, data_seed_of, make_setup
 from gtickets.experiment.store import Workdir
 from gtickets import models as models_lib
+from gtickets.tasks.cross_entropy import MODES as CROSS_ENTROPY_MODES
 from gtickets.training import checkpoints, memory
+from gtickets.training.accelerators import GROKFAST
 from gtickets.training.trainer import init_keys
 
 
@@ -34,12 +36,58 @@ def training_identity(config, task=None):
                          data_digest=task.data_digest if task is not None else "")
 
 
-def ticket_identity(config, task=None):
-  """The fields a ticket phase declares: the training settings, every ticket field
-  (masks, rewinding, PaI settings, overrides), the seeds of the base runs and the data
-  files' digest."""
-  return identity_lib.of(config, identity_lib.TICKETS,
-                         data_digest=task.data_digest if task is not None else "")
+@dataclasses.dataclass(frozen=True)
+class Tickets:
+  """What a ticket-phase builder is given beyond the base's config, each field at its
+  neutral value by default (a phase id names the others as ``ticket.<field>``):
+  the phase's folder, and the training settings its runs change from their base's
+  (weight decay >= 0, a cross-entropy mode, a Grokfast filter)."""
+  phase: str = "tickets"
+  weight_decay: float = -1.0
+  cross_entropy: str = ""
+  grokfast: str = ""
+
+  def __post_init__(self):
+    if not self.phase.isidentifier() or self.phase == "dense":
+      raise ValueError(f"ticket phase {self.phase!r}: a plain name other than 'dense'")
+    if self.weight_decay != -1 and not self.weight_decay >= 0:
+      raise ValueError(f"ticket weight decay {self.weight_decay!r}: -1 (the base's) or >= 0")
+    if self.cross_entropy not in ("",) + CROSS_ENTROPY_MODES:
+      raise ValueError(f"ticket cross-entropy {self.cross_entropy!r}: one of "
+                       f"{CROSS_ENTROPY_MODES}")
+    if self.grokfast not in GROKFAST:
+      raise ValueError(f"ticket grokfast {self.grokfast!r}: one of {GROKFAST}")
+
+  def identity(self):
+    """{"ticket.<field>": value} of the fields off their neutral value."""
+    return {f"ticket.{f.name}": getattr(self, f.name) for f in dataclasses.fields(self)
+            if getattr(self, f.name) != f.default}
+
+  def settings(self, config, **ticket):
+    """The resolved config the phase trains with: ``config`` with this builder's
+    training settings and the ticket fields ``ticket`` (e.g. variants, prune_ratios,
+    mask_steps, rewind_step) in place."""
+    c = config.copy_and_resolve_references()
+    if self.weight_decay >= 0:
+      c.optim.weight_decay = self.weight_decay
+    if self.cross_entropy:
+      c.train.cross_entropy = self.cross_entropy
+    if self.grokfast:
+      c.optim.grokfast = self.grokfast
+    for field, value in ticket.items():
+      if field not in c.ticket:
+        raise ValueError(f"ticket.{field} is not a ticket field; they are {sorted(c.ticket)}")
+      c.ticket[field] = value
+    return c
+
+
+def ticket_identity(config, task=None, tickets=Tickets()):
+  """The fields a ticket phase declares: the training settings, every ticket field and
+  variant setting, the builder's own fields (``tickets``), the seeds of the base runs
+  and the data files' digest."""
+  fields = identity_lib.of(config, identity_lib.TICKETS,
+                           data_digest=task.data_digest if task is not None else "")
+  return dict(sorted({**fields, **tickets.identity()}.items()))
 
 
 def dense_runs(config):
@@ -92,21 +140,6 @@ def ticket_runs(config, bases=None):
   return runs
 
 
-def ticket_config(config):
-  """The config a ticket phase trains with: the base's, with the ticket overrides
-  (``ticket.weight_decay`` >= 0, a non-empty ``ticket.cross_entropy`` or
-  ``ticket.grokfast``)."""
-  c = config.copy_and_resolve_references()
-  with c.unlocked():
-    if config.ticket.weight_decay >= 0:
-      c.optim.weight_decay = config.ticket.weight_decay
-    if config.ticket.cross_entropy:
-      c.train.cross_entropy = config.ticket.cross_entropy
-    if config.ticket.grokfast:
-      c.optim.grokfast = config.ticket.grokfast
-  return c
-
-
 @dataclasses.dataclass(frozen=True)
 class FromBase:
   """Ticket runs start from their base runs (``base``, a finished phase): masks and
@@ -127,40 +160,44 @@ class FromBase:
         cache[step] = checkpoints.restore_params(self.base.checkpoint_dir, step)
       return cache[step]
     params, masks = variants.build_starts(spec.runs, base_at, spec.setup,
-                                          spec.settings.ticket)
+                                          spec.settings.variants)
     store.save_tree("start_params", params)
     store.save_tree("masks", masks)
     return params, masks
 
 
-def ticket_spec(config, base: PhaseResult, runs=None, identity=None) -> PhaseSpec:
-  """The ticket phase ``config.ticket.phase`` cut from the runs of ``base``: ``runs``
-  (default ``ticket_runs``: every k, variant and mask step from each base run), trained
-  with ``ticket_config(config)``; ``identity`` (default ``ticket_identity``) is what a
-  rerun checks. Each run's summary also holds its base's test score at its mask step."""
-  c = ticket_config(config)
+def ticket_spec(config, base: PhaseResult, tickets=Tickets(), runs=None, identity=None,
+                **ticket) -> PhaseSpec:
+  """The ticket phase ``tickets.phase`` cut from the runs of ``base``: ``runs`` (default
+  ``ticket_runs``: every k, variant and mask step from each base run), trained with
+  ``tickets.settings(config, **ticket)``; ``identity`` (default ``ticket_identity``) is
+  what a rerun checks. Each run's summary also holds its base's test score at its mask
+  step."""
+  c = tickets.settings(config, **ticket)
   per_run_optim = bool(base.spec and base.spec.per_run_optim)
   runs = ticket_phase_runs(c, base, runs)
   if identity is None:
-    identity = ticket_identity(c, make_setup(c, per_run_optim).task)
-  return PhaseSpec(c.ticket.phase, runs, c, identity, FromBase(base), per_run_optim,
+    identity = ticket_identity(c, make_setup(c, per_run_optim).task, tickets)
+  return PhaseSpec(tickets.phase, runs, c, identity, FromBase(base), per_run_optim,
                    extras=base_at_mask(base, runs, c.threshold, c.threshold_on))
 
 
-def run_tickets(config, workdir, base: PhaseResult, runs=None, identity=None) -> PhaseResult:
+def run_tickets(config, workdir, base: PhaseResult, tickets=Tickets(), runs=None,
+                identity=None, **ticket) -> PhaseResult:
   """Builds and runs ``ticket_spec`` in ``workdir``; warns (once per launch) when masks
   are cut from bases that had not generalized at their mask step."""
   workdir = Workdir.of(workdir)
-  spec = ticket_spec(config, base, runs, identity)
+  spec = ticket_spec(config, base, tickets, runs, identity, **ticket)
   _warn_below_threshold(workdir, spec.name, spec.runs, spec.extras, spec.settings.threshold)
   return run_phase(spec, workdir.store(spec.name))
 
 
-def run_main(config, workdir):
-  """Dense base runs, then tickets: returns (dense, tickets) PhaseResults."""
+def run_main(config, workdir, tickets=Tickets()):
+  """Dense base runs, then tickets (``tickets``: its builder's fields): returns (dense,
+  tickets) PhaseResults."""
   workdir = Workdir.of(workdir)
   dense = run_dense(config, workdir)
-  return dense, run_tickets(config, workdir, dense)
+  return dense, run_tickets(config, workdir, dense, tickets)
 
 
 def base_at_mask(base, runs, threshold, threshold_on="accuracy"):
@@ -198,7 +235,7 @@ def _warn_below_threshold(workdir, phase, runs, extras, threshold):
 
 
 def ticket_phase_runs(config, dense, runs=None):
-  """The ticket runs (``runs``, default those of ``config`` resolved by ticket_config),
+  """The ticket runs (``runs``, default those of the phase's settings ``config``),
   each marked with whether its base run had diverged (``base_diverged``)."""
   runs = ticket_runs(config, dense.runs) if runs is None else runs
   return [{**r, "base_diverged": _base_diverged(dense, r)} for r in runs]

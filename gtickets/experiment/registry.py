@@ -45,16 +45,10 @@ def experiment(name, section=None, check=None, largest_phase=None, resolve=None,
 
 
 def config_file(config):
-  """The workdir file of a launch's resolved config: one per experiment, or per ticket
-  phase where the experiment names its outputs by it (a launch never overwrites
-  another's)."""
+  """The workdir file of a launch's resolved config: one per experiment (a launch never
+  overwrites another experiment's)."""
   e = EXPERIMENTS[config.experiment]
   return e.config_file(config) if e.config_file else f"{e.name}_config.json"
-
-
-def by_phase(config):
-  """``config_file`` of the experiments whose outputs are named by the ticket phase."""
-  return f"{config.ticket.phase}_config.json"
 
 
 def use(config, name):

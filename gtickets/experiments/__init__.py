@@ -27,7 +27,7 @@ import os
 import pkgutil
 
 from gtickets import config as config_lib
-from gtickets.experiment import variants
+from gtickets.tickets import variants
 from gtickets.experiment.registry import EXPERIMENTS, check_sections, config_file, use
 
 for _module in pkgutil.iter_modules(__path__):

@@ -27,7 +27,7 @@ from gtickets import storage
 from gtickets.experiment import report
 from gtickets.experiment.claims import (Finding, claim, median_bound, median_steps, speedup,
                                         summarize)
-from gtickets.experiment.pipeline import run_dense, run_tickets
+from gtickets.experiment.pipeline import Tickets, run_dense, run_tickets
 from gtickets.experiment.registry import experiment
 
 ACCELERATORS = {
@@ -75,10 +75,9 @@ def run(config, workdir):
                  run_dense(c, workdir.sub(f"accel_{name}")),
                  "dense"))
   if config.accelerators.ticket_grokfast:
-    c = config.copy_and_resolve_references()
-    c.ticket.phase, c.ticket.variants = "tickets_grokfast", ("grokked",)
-    c.ticket.grokfast = config.accelerators.ticket_grokfast
-    res = run_tickets(c, workdir, dense)
+    res = run_tickets(config, workdir, dense,
+                      Tickets("tickets_grokfast", grokfast=config.accelerators.ticket_grokfast),
+                      variants=("grokked",))
     rows.append((f"grokked ticket + grokfast_{config.accelerators.ticket_grokfast}", res,
                  "grokked"))
   payload = table_payload(config, rows)

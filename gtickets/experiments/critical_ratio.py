@@ -2,9 +2,9 @@
 Sec. 4; claim C9).
 
 Grokked tickets (masks from the weight-decay base runs) retrained with
-``ticket.weight_decay``; a coarse-to-fine search over k with the grid steps of
-``critical_ratio.levels``, each level one batched ticket phase
-``<ticket.phase>_<level>``; writes ``<phase>.md`` / ``.json`` / ``.png``.
+``critical_ratio.weight_decay``; a coarse-to-fine search over k with the grid steps of
+``critical_ratio.levels``, each level one batched ticket phase ``critical_ratio_<level>``;
+writes ``critical_ratio.md`` / ``.json`` / ``.png``.
 
   python launch/main.py --config=configs/modadd_critical_ratio.py
 """
@@ -17,13 +17,14 @@ from gtickets import config as config_lib
 from gtickets import storage
 from gtickets.experiment import report
 from gtickets.experiment.claims import ABLATIONS, Finding, budget_of, by_seed, claim, steps
-from gtickets.experiment.pipeline import run_dense, run_tickets
-from gtickets.experiment.registry import by_phase, experiment
+from gtickets.experiment.pipeline import Tickets, run_dense, run_tickets
+from gtickets.experiment.registry import experiment
 
 
 def section():
   c = ml_collections.ConfigDict()
   c.levels = (0.1, 0.01)  # grid steps of the coarse-to-fine search
+  c.weight_decay = 0.0    # the tickets' (the dense base keeps optim.weight_decay)
   return c
 
 
@@ -32,6 +33,9 @@ def check(config):
   if not lv or any(not 0 < x < 1 for x in lv) or list(lv) != sorted(lv, reverse=True):
     config_lib.fail("critical_ratio.levels", lv,
                     "decreasing grid steps in (0, 1), e.g. (0.1, 0.01)")
+  if not config.critical_ratio.weight_decay >= 0:
+    config_lib.fail("critical_ratio.weight_decay", config.critical_ratio.weight_decay,
+                    "must be >= 0")
 
 
 def critical_ratio_search(passes, levels=(0.1, 0.01), hi=1.0, zero_passes=lambda: True):
@@ -63,7 +67,7 @@ def critical_ratio_search(passes, levels=(0.1, 0.01), hi=1.0, zero_passes=lambda
   return best, history
 
 
-@experiment("critical_ratio", section, check, config_file=by_phase)
+@experiment("critical_ratio", section, check)
 def run(config, workdir):
   """Grokked tickets (and dense) without weight decay; the largest k that generalizes.
 
@@ -71,15 +75,13 @@ def run(config, workdir):
   ``train.num_steps``. Each level of the search is one batched ticket phase.
   """
   dense = run_dense(config, workdir)
-  base_phase = config.ticket.phase
+  base_phase, wd = "critical_ratio", config.critical_ratio.weight_decay
   results = []
 
   def passes(ks):
-    c = config.copy_and_resolve_references()
-    c.ticket.prune_ratios = tuple(ks)
-    c.ticket.phase = f"{base_phase}_{len(results)}"
-    c.ticket.variants = ("grokked",) + (("dense",) if not results else ())
-    res = run_tickets(c, workdir, dense)
+    res = run_tickets(config, workdir, dense, Tickets(f"{base_phase}_{len(results)}", wd),
+                      prune_ratios=tuple(ks),
+                      variants=("grokked",) + (("dense",) if not results else ()))
     results.append(res)
     rows = [r for r in res.rows() if r["variant"] == "grokked"]
     return [all(r["t_gen"] is not None for r in rows if r["prune_ratio"] == k) for k in ks]
@@ -90,7 +92,7 @@ def run(config, workdir):
   k_crit, history = critical_ratio_search(passes, tuple(config.critical_ratio.levels),
                                           zero_passes=dense_passes)
   table = report.summary_table(results)
-  report.write_payload(workdir.path, base_phase, {"critical_ratio": k_crit, "weight_decay": config.ticket.weight_decay,
+  report.write_payload(workdir.path, base_phase, {"critical_ratio": k_crit, "weight_decay": wd,
                                "history": history, "table": table})
   ks = sorted({e["prune_ratio"] for e in table if e["variant"] == "grokked"})
   grok = [e for e in table if e["variant"] == "grokked"]

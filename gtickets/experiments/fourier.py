@@ -14,7 +14,7 @@ from gtickets.analysis import fourier as fourier_lib
 from gtickets.experiment import report
 from gtickets.experiment.claims import Finding, claim, seed_table
 from gtickets.experiment.phase import add_checkpoints
-from gtickets.experiment.pipeline import run_main, run_tickets
+from gtickets.experiment.pipeline import Tickets, run_main, run_tickets
 from gtickets.experiment.registry import experiment
 from gtickets.training import checkpoints
 from gtickets.tickets import masks as masks_lib
@@ -51,10 +51,8 @@ def run(config, workdir):
   its own phase ``nongrokked``), at ``fourier.steps``; W and its
   spectrum at ``fourier.heatmap_steps`` for the first seed."""
   dense, tickets = run_main(config, workdir)
-  c = config.copy_and_resolve_references()
-  c.ticket.phase, c.ticket.variants = "nongrokked", ("grokked",)
-  c.ticket.mask_steps = (config.fourier.nongrokked_mask_step,)
-  nongrokked = run_tickets(c, workdir, dense)
+  nongrokked = run_tickets(config, workdir, dense, Tickets("nongrokked"), variants=("grokked",),
+                           mask_steps=(config.fourier.nongrokked_mask_step,))
   steps = _on_grid(config, config.fourier.steps)
   kinds = [("dense", dense, None), ("grokked ticket", tickets, "grokked"),
            ("random ticket", tickets, "random"), ("non-grokked ticket", nongrokked, "grokked")]

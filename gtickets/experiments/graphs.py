@@ -12,10 +12,11 @@ from tqdm.auto import tqdm
 from gtickets import config as config_lib
 from gtickets import storage
 from gtickets.analysis import graphs as graphs_lib
-from gtickets.experiment import report, variants
+from gtickets.experiment import report
+from gtickets.tickets import variants
 from gtickets.experiment.claims import Finding, claim
 from gtickets.experiment.phase import add_checkpoints
-from gtickets.experiment.pipeline import run_dense, ticket_config
+from gtickets.experiment.pipeline import run_dense
 from gtickets.experiment.setup import make_setup
 from gtickets.experiment.registry import experiment
 from gtickets.training import checkpoints
@@ -44,7 +45,6 @@ def run(config, workdir):
   random and the pruning-at-initialization masks of ``graphs.variants``,
   and the dense network; every graph weighted by theta_0 * mask (analysis/graphs.py)."""
   dense = run_dense(config, workdir)
-  c = ticket_config(config)
   final, early = config.train.num_steps, config.graphs.nongrokked_mask_step
   kinds = [("dense", "dense", None)] + [
       ("grokked" if v == "grokked" else v, v, final if v == "grokked" else None)
@@ -59,7 +59,7 @@ def run(config, workdir):
   add_checkpoints(dense, {final, early, 0})
   params, masks = variants.build_starts(
       runs, lambda step: checkpoints.restore_params(dense.checkpoint_dir, step),
-      make_setup(c), c.ticket)
+      make_setup(config), config.variants)
   theta = checkpoints.restore_params(dense.checkpoint_dir, 0)
   rows = []
   for i, r in enumerate(tqdm(runs, desc="graphs", disable=not workdir.progress)):

@@ -9,7 +9,7 @@ weights (``ticket.scope``: over all matrices or per matrix), so its total ratio 
 k_L = 1 - (1 - r)^L and its mask nests in L-1's; the kept weights start from the dense
 base's weights at its rewind step j (level 1 rewinds to dense step j; level L >= 2 takes
 L-1's step-0 weights, which are those on every weight still kept) and train
-``train.num_steps`` steps with ``ticket.weight_decay``. Every level is a resumable phase.
+``train.num_steps`` steps with ``imp.weight_decay``. Every level is a resumable phase.
 Beside it, one-shot grokked tickets at every k_L, cut from the dense base's final weights
 and rewound to j (phase ``oneshot_wd<wd>_rewind<j>``).
 
@@ -29,8 +29,8 @@ from gtickets import config as config_lib
 from gtickets import identity, storage
 from gtickets.experiment import report
 from gtickets.experiment.claims import SOME, Finding, claim, median_bound, speedup, summarize
-from gtickets.experiment.pipeline import (PER_RUN_OPTIM, make_setup, run_dense, run_tickets,
-                                          ticket_identity, weight_count)
+from gtickets.experiment.pipeline import (PER_RUN_OPTIM, Tickets, make_setup, run_dense,
+                                          run_tickets, weight_count)
 from gtickets.experiment.registry import experiment
 
 
@@ -39,10 +39,12 @@ def section():
   c.rates = (0.2,)           # fractions of the still-kept weights a level removes (one chain each)
   c.levels = 14              # 1 - 0.8^14 = 95.6% removed
   c.rewind_steps = (0, 200)  # dense steps the kept weights rewind to (one chain each)
+  c.weight_decay = -1.0      # the tickets' (every level and one-shot); -1: optim.weight_decay
   return c
 
 
-NEUTRAL = {"imp.rates": [0.2], "imp.levels": 14, "imp.rewind_steps": [0, 200]}  # identity.py
+NEUTRAL = {"imp.rates": [0.2], "imp.levels": 14, "imp.rewind_steps": [0, 200],
+           "imp.weight_decay": -1.0}  # identity.py
 
 
 def ratio(rate, level):
@@ -67,6 +69,8 @@ def check(config):
     config_lib.fail("imp.levels", r.levels, "must be a positive integer")
   config_lib.check_steps(config, "imp.rewind_steps", tuple(r.rewind_steps))
   config_lib.distinct("imp.rewind_steps", tuple(r.rewind_steps))
+  if r.weight_decay != -1 and not r.weight_decay >= 0:
+    config_lib.fail("imp.weight_decay", r.weight_decay, "must be -1 (optim.weight_decay) or >= 0")
   n, top = weight_count(make_setup(config), prunable_only=True), max(rates)
   if round(n * (1 - ratio(top, r.levels))) < 1:
     config_lib.fail("imp.levels", r.levels, f"would prune every one of the {n:,} prunable "
@@ -83,15 +87,13 @@ def largest_phase(config):
 
 def tag(config):
   """The weight decay the tickets train with, for phase and file names."""
-  wd = config.ticket.weight_decay if config.ticket.weight_decay >= 0 else config.optim.weight_decay
+  wd = config.imp.weight_decay if config.imp.weight_decay >= 0 else config.optim.weight_decay
   return f"wd{wd:g}"
 
 
-def _phase_config(config, name, variant, ks, rewind_step):
-  c = config.copy_and_resolve_references()
-  c.ticket.phase, c.ticket.variants = name, (variant,)
-  c.ticket.prune_ratios, c.ticket.mask_steps, c.ticket.rewind_step = tuple(ks), (-1,), rewind_step
-  return c
+def _ticket_fields(variant, ks, rewind_step):
+  return {"variants": (variant,), "prune_ratios": tuple(ks), "mask_steps": (-1,),
+          "rewind_step": rewind_step}
 
 
 def level_runs(config, base, level):
@@ -111,9 +113,15 @@ def level_runs(config, base, level):
           for i, (rate, j, b) in enumerate(sources)]
 
 
-def _level_identity(c):
-  """The ticket fields and the IMP section."""
-  return identity.of(c, identity.TICKETS + ("imp",), NEUTRAL, make_setup(c).task.data_digest)
+def _identity(config, tickets, fields, level):
+  """An IMP phase's identity: the ticket fields it cuts with (``fields``), the builder's
+  own (``tickets``: its name and weight decay, as ``ticket.*``), and for a level the IMP
+  section; the weight decay is named once, as the tickets train it is not (as trained)."""
+  c = Tickets().settings(config, **fields)
+  declared = identity.TICKETS + (("imp",) if level else ())
+  fields = identity.of(c, declared, NEUTRAL, make_setup(c).task.data_digest)
+  fields.pop("imp.weight_decay", None)  # named by the builder: ticket.weight_decay
+  return dict(sorted({**fields, **tickets.identity()}.items()))
 
 
 @experiment("imp", section, check, largest_phase)
@@ -122,16 +130,17 @@ def run(config, workdir):
   wd = tag(config)
   oneshot = {}
   for j in config.imp.rewind_steps:
-    c = _phase_config(config, f"oneshot_{wd}_rewind{j}", "grokked", ratios(config), j)
-    # IMP's phases declare the weight decay as ticket.weight_decay alone (as trained)
-    oneshot[j] = run_tickets(c, workdir, dense,
-                             identity=ticket_identity(c, make_setup(c).task))
+    tickets = Tickets(f"oneshot_{wd}_rewind{j}", config.imp.weight_decay)
+    fields = _ticket_fields("grokked", ratios(config), j)
+    oneshot[j] = run_tickets(config, workdir, dense, tickets,
+                             identity=_identity(config, tickets, fields, level=False), **fields)
   levels, base = [], dense
   for level in range(1, config.imp.levels + 1):
     runs = level_runs(config, base, level)
-    c = _phase_config(config, f"imp_{wd}_level{level:02d}", "imp",
-                      sorted({r["prune_ratio"] for r in runs}), 0)
-    base = run_tickets(c, workdir, base, runs=runs, identity=_level_identity(c))
+    tickets = Tickets(f"imp_{wd}_level{level:02d}", config.imp.weight_decay)
+    fields = _ticket_fields("imp", sorted({r["prune_ratio"] for r in runs}), 0)
+    base = run_tickets(config, workdir, base, tickets, runs=runs,
+                       identity=_identity(config, tickets, fields, level=True), **fields)
     levels.append(base)
   payload = table_payload(config, dense, levels, oneshot)
   report.write_payload(workdir.path, f"imp_{wd}", payload)

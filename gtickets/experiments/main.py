@@ -2,10 +2,9 @@
 
 Phase ``dense`` (one base run per seed), then phase ``tickets`` (every variant of
 ``ticket.variants`` at every k, cut from each base run); writes ``summary.md`` /
-``.json`` and ``curves.png`` (with another ``ticket.phase``: ``<phase>.md`` / ``.json`` /
-``.png`` and ``<phase>_config.json``, so launches of two ticket phases in one workdir
-keep their own files). The other per-task workdirs run this experiment too
-(claims C10 and P2: experiments/other_tasks.py).
+``.json`` and ``curves.png``. The other per-task workdirs run this experiment too
+(claims C10 and P2: experiments/other_tasks.py); pai, norm_controls, prune_ratio and
+pruning_time run its pipeline with a ticket phase named after them.
 
   python launch/main.py --config=configs/modadd.py
 """
@@ -15,25 +14,14 @@ from gtickets import tasks
 from gtickets.experiment import report
 from gtickets.experiment.claims import (MUCH, SOME, Finding, NotMeasured, base_cells, budget_of,
                                         by_seed, claim, seed_table, speedup, steps, summarize)
-from gtickets.experiment.pipeline import run_main
-from gtickets.experiment.registry import by_phase, experiment
+from gtickets.experiment.pipeline import Tickets, run_main
+from gtickets.experiment.registry import experiment
 
 
-DEFAULT_PHASE = "tickets"  # its outputs keep the plain names summary.* and curves.png
-
-
-def _outputs(config):
-  """(summary name, figure file) of a main launch: plain for the default ticket phase,
-  else named by the phase."""
-  phase = config.ticket.phase
-  return ("summary", "curves.png") if phase == DEFAULT_PHASE else (phase, f"{phase}.png")
-
-
-@experiment("main", config_file=lambda c: "config.json" if c.ticket.phase == DEFAULT_PHASE
-            else by_phase(c))
+@experiment("main", config_file=lambda c: "config.json")
 def run(config, workdir):
   dense, tickets = run_main(config, workdir)
-  name, figure = _outputs(config)
+  name, figure = "summary", "curves.png"
   text = report.write_summary(workdir.path, [dense, tickets], config, name=name)
   score = tasks.MODULES[config.task.name].SCORE
   loss = "loss" + (f" (threshold {config.threshold:g})" if config.threshold_on == "loss" else "")
@@ -45,10 +33,10 @@ def run(config, workdir):
 
 
 def run_with_curves(config, workdir, norms=False):
-  """The main pipeline with the ticket phase ``ticket.phase``: its summary table and
-  curves (and L1 / L2 norms with ``norms``) in ``<phase>.md`` / ``.json`` / ``.png``."""
-  dense, res = run_main(config, workdir)
-  name = config.ticket.phase
+  """The main pipeline with a ticket phase named after the experiment: its summary table
+  and curves (and L1 / L2 norms with ``norms``) in ``<phase>.md`` / ``.json`` / ``.png``."""
+  name = config.experiment
+  dense, res = run_main(config, workdir, Tickets(name))
   metrics = [("test_acc", "train_acc")] + ([("l1", None), ("l2", None)] if norms else [])
   report.plot_curves(workdir.file(f"{name}.png"), [dense, res], title=name,
                      metrics=metrics, ylabels=["accuracy"] + (["L1 norm", "L2 norm"] if norms else []))

@@ -6,11 +6,11 @@ scaled to the grokked ticket's L1 or L2 norm.
   python launch/main.py --config=configs/modadd_norm_controls.py
 """
 from gtickets.experiment.claims import ABLATIONS, claim, no_faster_than_dense
-from gtickets.experiment.registry import by_phase, experiment
+from gtickets.experiment.registry import experiment
 from gtickets.experiments.main import run_with_curves
 
 
-@experiment("norm_controls", config_file=by_phase)
+@experiment("norm_controls", )
 def run(config, workdir):
   return run_with_curves(config, workdir, norms=True)
 

@@ -3,11 +3,11 @@
   python launch/main.py --config=configs/modadd_pai.py
 """
 from gtickets.experiment.claims import ABLATIONS, claim, no_faster_than_dense
-from gtickets.experiment.registry import by_phase, experiment
+from gtickets.experiment.registry import experiment
 from gtickets.experiments.main import run_with_curves
 
 
-@experiment("pai", config_file=by_phase)
+@experiment("pai", )
 def run(config, workdir):
   return run_with_curves(config, workdir)
 

@@ -10,7 +10,7 @@ from gtickets import config as config_lib
 from gtickets import storage
 from gtickets.experiment import report
 from gtickets.experiment.claims import Finding, claim, speedup, steps, summarize
-from gtickets.experiment.pipeline import run_dense, run_tickets
+from gtickets.experiment.pipeline import Tickets, run_dense, run_tickets
 from gtickets.experiment.registry import experiment
 from gtickets.tasks.cross_entropy import MODES as CROSS_ENTROPY_MODES
 
@@ -46,10 +46,8 @@ def run(config, workdir):
     sub = workdir.sub(f"base_{base_mode}")
     bases[base_mode] = dense = run_dense(c, sub)
     for ticket_mode in modes:
-      ct = c.copy_and_resolve_references()
-      ct.ticket.cross_entropy = ticket_mode
-      ct.ticket.phase = f"ticket_{ticket_mode}"
-      res = run_tickets(ct, sub, dense)
+      res = run_tickets(c, sub, dense, Tickets(f"ticket_{ticket_mode}",
+                                               cross_entropy=ticket_mode))
       cells.append((base_mode, ticket_mode, res))
   rows = [{"base": m, "ticket": "(dense)", "runs": bases[m].rows()} for m in modes]
   rows += [{"base": b, "ticket": t, "runs": res.rows()} for b, t, res in cells]

@@ -9,18 +9,18 @@ import numpy as np
 from gtickets import storage
 from gtickets.experiment import report
 from gtickets.experiment.claims import Finding, claim, steps
-from gtickets.experiment.pipeline import run_main
-from gtickets.experiment.registry import by_phase, experiment
+from gtickets.experiment.pipeline import Tickets, run_main
+from gtickets.experiment.registry import experiment
 
 
-@experiment("prune_ratio", config_file=by_phase)
+@experiment("prune_ratio")
 def run(config, workdir):
-  _, res = run_main(config, workdir)
+  name = "prune_ratio"
+  _, res = run_main(config, workdir, Tickets(name))
   table = report.summary_table([res])
   ks = [e["prune_ratio"] for e in table]
   series = report.measure_series(table, ks, lambda e: e["prune_ratio"],
                            ["t_mem", "t_gen", "tau_grok"])
-  name = config.ticket.phase
   report.plot_measures_against(workdir.file(f"{name}.png"), ks, series,
                                "prune ratio k (fraction removed)", "grokked tickets by k")
   return report.write_summary(workdir.path, [res], config, name=name), [

@@ -13,13 +13,14 @@ from gtickets import storage
 from gtickets.experiment import report
 from gtickets.experiment.claims import (ABLATIONS, MUCH, SOME, Finding, budget_of, by_seed,
                                         claim, speedup, steps, summarize)
-from gtickets.experiment.pipeline import run_main
-from gtickets.experiment.registry import by_phase, experiment
+from gtickets.experiment.pipeline import Tickets, run_main
+from gtickets.experiment.registry import experiment
 
 
-@experiment("pruning_time", config_file=by_phase)
+@experiment("pruning_time")
 def run(config, workdir):
-  dense, res = run_main(config, workdir)
+  name = "pruning_time"
+  dense, res = run_main(config, workdir, Tickets(name))
   table = report.summary_table([res])
   steps = sorted({e["mask_step"] for e in table})
   base_acc = {s: dense.curves["test_acc"][:, list(dense.steps).index(s)] for s in steps}
@@ -27,7 +28,6 @@ def run(config, workdir):
                            ["t_gen", "final_test_acc"])
   series["base test acc at pruning step"] = (
       [float(base_acc[s].mean()) for s in steps], [float(base_acc[s].std()) for s in steps])
-  name = config.ticket.phase
   report.plot_measures_against(workdir.file(f"{name}.png"), steps, series,
                                "pruning step (base checkpoint)", "tickets by pruning time")
   text = report.write_summary(workdir.path, [res], config, name=name)

@@ -30,6 +30,9 @@ def default_config():
   return c
 
 
+NEUTRAL = {"hidden": [200, 200], "kappa": 1.0, "use_bias": False}  # identity.py
+
+
 def describe(c):
   """A short label: 'MLP, hidden 200-200'."""
   return "MLP, hidden " + "-".join(map(str, c.hidden)) + (", biases" if c.use_bias else "")

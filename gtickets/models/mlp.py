@@ -39,6 +39,10 @@ def default_config():
   return c
 
 
+NEUTRAL = {"d_embed": 500, "d_hidden": 48, "kappa": 1.0, "embed_gain": 1.0,
+           "contraction": "batch_first"}  # identity.py; results trained before "cheapest"
+
+
 def describe(c):
   """A short label: 'MLP', with its widths where they are not the paper's."""
   widths = (c.d_embed, c.d_hidden) != (500, 48)

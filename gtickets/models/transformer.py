@@ -50,6 +50,10 @@ def default_config():
   return c
 
 
+NEUTRAL = {"d_model": 128, "d_mlp": 128, "kappa": 1.0, "pos_embed": False, "causal": True,
+           "contraction": "batch_first"}  # identity.py; results trained before "cheapest"
+
+
 def describe(c):
   """A short label: 'Transformer', with what differs from the authors' code."""
   extra = ([f"width {c.d_model}"] if c.d_model != 128 else []) + (

@@ -3,25 +3,57 @@
 A task is a :class:`Task`: train/test arrays and the functions that score a
 model's outputs on them. Each task module has ``default_config()`` (its
 ``config.task`` fields), ``check(config)`` (the invalid fields), ``describe(config)``
-(a short title) and ``make_task(config)`` (with ``LOSS = "cross_entropy"``:
+(a short title), ``NEUTRAL`` (each field's neutral value, for phase ids: identity.py)
+and ``make_task(config)`` (with ``LOSS = "cross_entropy"``:
 ``make_task(config, cross_entropy_mode)``); a task read from files also has
-``source_files(config)``. Add a task by adding its module to ``MODULES``.
+``source_files(config)`` and ``LOCATIONS`` (fields naming files: out of phase ids, the
+data digest covers them). A task is its module in this folder (found by name).
 
   modular     (a op b) mod p for ten operations (tokens)
   polynomial  y = (x . beta)^2 / 2, MSE (features)
   parity      sparse parity of k of n bits (features)
   mnist       MNIST digits from IDX files, MSE on one-hot targets (features)
 """
+import importlib
 import os
+import pkgutil
 
-from gtickets.tasks import mnist, modular, parity, polynomial
 from gtickets.tasks.base import Task
 
-MODULES = {"modular": modular, "polynomial": polynomial, "parity": parity, "mnist": mnist}
+DEFAULT = "modular"  # task.name's neutral value (identity.py)
+# every module of this folder with a make_task is a task, named by its module
+MODULES = {m.name: importlib.import_module(f"{__name__}.{m.name}")
+           for m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name)}
+MODULES = {name: m for name, m in MODULES.items() if hasattr(m, "make_task")}
 
 
 def default_config(name="modular"):
   return MODULES[name].default_config()
+
+
+PARTS = ("default_config", "NEUTRAL", "check", "describe", "make_task", "INPUT_KIND", "SCORE",
+         "LOSS")  # what a task module has
+
+
+def register(module):
+  """Adds a task module kept outside this folder (those here are found by name); its
+  name is its ``default_config().name``. Returns the module."""
+  missing = [part for part in PARTS if not hasattr(module, part)]
+  if missing:
+    raise ValueError(f"task module {module.__name__} has no {', '.join(missing)} "
+                     "(gtickets/tasks/__init__.py says what a task module has)")
+  MODULES[module.default_config().name] = module
+  return module
+
+
+def neutral(name):
+  """{"task.<field>": neutral value} of task ``name`` (its module's NEUTRAL)."""
+  return {"task.name": DEFAULT, **{f"task.{k}": v for k, v in MODULES[name].NEUTRAL.items()}}
+
+
+def locations(name):
+  """The task's fields that name files (left out of phase ids: the data digest covers them)."""
+  return tuple(f"task.{k}" for k in getattr(MODULES[name], "LOCATIONS", ()))
 
 
 def describe(task_config):

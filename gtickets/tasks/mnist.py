@@ -132,6 +132,12 @@ def default_config():
   return c
 
 
+NEUTRAL = {"data_dir": "auto", "images_file": "train-images-idx3-ubyte.gz",
+           "labels_file": "train-labels-idx1-ubyte.gz", "num_train": 1000,
+           "data_seed": 0}  # identity.py: never change these
+LOCATIONS = ("data_dir", "images_file", "labels_file")  # out of ids: data_digest covers them
+
+
 def describe(c):
   """A short title: 'MNIST, 1000 train'."""
   return f"MNIST, {c.num_train} train"

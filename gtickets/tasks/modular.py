@@ -39,6 +39,10 @@ def default_config():
   return c
 
 
+NEUTRAL = {"p": 67, "operation": "add", "pairs": "unordered", "train_fraction": 0.4,
+           "data_seed": 0, "table_seed": 0}  # identity.py: never change these
+
+
 def is_prime(n):
   return n >= 2 and all(n % d for d in range(2, int(n ** 0.5) + 1))
 

@@ -29,6 +29,10 @@ def default_config():
   return c
 
 
+NEUTRAL = {"num_bits": 40, "k": 3, "num_train": 1000, "num_test": 2000,
+           "data_seed": 0}  # identity.py: never change these
+
+
 def describe(c):
   """A short title: 'sparse parity (3 of 40)'."""
   return f"sparse parity ({c.k} of {c.num_bits})"

@@ -28,6 +28,9 @@ def default_config():
   return c
 
 
+NEUTRAL = {"dim": 40, "num_train": 1000, "num_test": 2000, "data_seed": 0}  # identity.py
+
+
 def describe(c):
   """A short title: 'polynomial regression (d = 40)'."""
   return f"polynomial regression (d = {c.dim})"

@@ -20,13 +20,17 @@ runs: ``group.theta`` holds their base runs' params at the rewind step and
               dense, from r_p * theta_0 with r_p = ||theta_0 * m||_p / ||theta_0||_p
               and m the grokked mask (the paper's norm controls)
 
-Add a variant with ``@variant(name)`` on its start function.
+Add a variant with ``@variant(name)`` on its start function. A variant with settings
+declares them there with their neutral values (``settings={"temperature": 1.0}``, and
+``check``: settings -> a complaint or None); a config sets them as
+``config.variants.<name>.<setting>`` and the start function reads ``group.settings``.
 """
 import dataclasses
-from typing import Callable
+from typing import Callable, Optional
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 
 from gtickets import models
@@ -38,16 +42,60 @@ from gtickets.tickets import pai
 class Variant:
   start: Callable          # Group -> (params, masks), stacked over the group's runs
   uses_mask_step: bool     # its runs take a mask from the base at ``mask_step``
+  settings: dict = dataclasses.field(default_factory=dict)  # name -> neutral value
+  check: Optional[Callable] = None  # settings -> None, or what is wrong (one line)
 
 
 VARIANTS = {}
 
 
-def variant(name, uses_mask_step=False):
+def variant(name, uses_mask_step=False, settings=None, check=None):
+  """Registers the decorated start function as variant ``name``, with its own
+  ``settings`` (name -> neutral value, which is also its default) and their ``check``."""
   def register(fn):
-    VARIANTS[name] = Variant(fn, uses_mask_step)
+    if name in VARIANTS:
+      raise ValueError(f"variant {name!r} is registered twice")
+    VARIANTS[name] = Variant(fn, uses_mask_step, dict(settings or {}), check)
     return fn
   return register
+
+
+def default_config():
+  """``config.variants``: one section per variant with settings, at their neutral values."""
+  c = ml_collections.ConfigDict()
+  for name, v in VARIANTS.items():
+    if v.settings:
+      c[name] = ml_collections.ConfigDict(v.settings)
+  return c
+
+
+def neutral():
+  """{"variants.<name>.<setting>": neutral value} of every declared setting (identity)."""
+  return {f"variants.{name}.{k}": value for name, v in VARIANTS.items()
+          for k, value in v.settings.items()}
+
+
+def check_settings(section):
+  """(field, value, what is allowed) of the first wrong variant setting of ``section``
+  (``config.variants``), or None: a section per variant with settings, exactly its
+  declared settings, each passing its variant's check."""
+  have, want = set(section.keys()), {n for n, v in VARIANTS.items() if v.settings}
+  for name in sorted(have - want):
+    has = "is not a variant" if name not in VARIANTS else "has no settings"
+    return (f"variants.{name}", "...", f"{name!r} {has}; variants with settings: "
+            f"{sorted(want)}")
+  for name in sorted(want):
+    if name not in have:
+      return (f"variants.{name}", None, "missing: start from gtickets.config.default_config()")
+    got, declared = dict(section[name]), VARIANTS[name].settings
+    for key in sorted(set(got) ^ set(declared)):
+      return (f"variants.{name}.{key}", got.get(key), f"variant {name!r} has the settings "
+              f"{sorted(declared)}")
+    complaint = VARIANTS[name].check(got) if VARIANTS[name].check else None
+    if complaint:
+      field, allowed = complaint
+      return (f"variants.{name}.{field}", got[field], allowed)
+  return None
 
 
 @dataclasses.dataclass
@@ -57,7 +105,7 @@ class Group:
   theta: dict               # params at the rewind step, [n, ...]
   base: Callable            # step -> params of the group's base runs at step, [n, ...]
   setup: object
-  ticket_config: object
+  settings: dict            # the variant's own settings (``Variant.settings``), resolved
 
   @property
   def ks(self):
@@ -152,25 +200,33 @@ def _gradient_rule(rule, temperature):
 
 
 variant("snip")(_gradient_rule(pai.snip_mask, lambda g: 1.0))
-variant("grasp")(_gradient_rule(pai.grasp_mask, lambda g: g.ticket_config.grasp_temperature))
+variant("grasp", settings={"temperature": 1.0},  # the logits' temperature in its score
+        check=lambda s: None if s["temperature"] > 0 else ("temperature", "must be > 0"))(
+    _gradient_rule(pai.grasp_mask, lambda g: g.settings["temperature"]))
 
 
-@variant("synflow")
+def _positive_rounds(s):
+  ok = isinstance(s["rounds"], int) and not isinstance(s["rounds"], bool) and s["rounds"] > 0
+  return None if ok else ("rounds", "must be a positive integer")
+
+
+@variant("synflow", settings={"rounds": 100}, check=_positive_rounds)  # pruning rounds
 def _synflow(g):
   model, scope, prunable = g.setup.model, g.scope, g.prunable
-  rounds = g.ticket_config.synflow_rounds
+  rounds = g.settings["rounds"]
   ones = model.synflow_inputs()
   forward = lambda p: model.apply({"params": p}, ones, method=model.from_inputs)
   return g.theta, _batched(lambda w, k: pai.synflow_mask(forward, w, k, rounds, scope,
                                                          prunable))(g.theta, g.ks)
 
 
-def build_starts(runs, base_at, setup, ticket_config):
+def build_starts(runs, base_at, setup, settings=None):
   """(params, masks) at step 0 of every run, stacked in run order.
 
   ``base_at(step)`` gives all base runs' params at a checkpointed step (leading
-  axis = base run). Runs are built in groups (one vmapped call per variant, mask
-  step, rewind step and scope).
+  axis = base run); ``settings``: {variant: its settings} (``config.variants``; the
+  declared neutral values where absent). Runs are built in groups (one vmapped call
+  per variant, mask step, rewind step and scope).
   """
   groups = {}
   for i, r in enumerate(runs):
@@ -181,8 +237,9 @@ def build_starts(runs, base_at, setup, ticket_config):
       raise ValueError(f"unknown variant {name!r}; known: {tuple(VARIANTS)}")
     base_idx = np.asarray([runs[i]["base_run"] for i in idx])
     take = lambda tree: jax.tree.map(lambda x: x[base_idx], tree)
+    own = {**VARIANTS[name].settings, **dict((settings or {}).get(name, {}))}
     group = Group([runs[i] for i in idx], take(base_at(rewind_step)),
-                  lambda step: take(base_at(step)), setup, ticket_config)
+                  lambda step: take(base_at(step)), setup, own)
     parts.append(VARIANTS[name].start(group))
     order += idx
   inverse = np.argsort(np.asarray(order))
