@@ -13,7 +13,7 @@ print("ran", args["workdir"])
 """
 
 
-def run_jobs(tmp_path, jobs, *args):
+def run_jobs(tmp_path, jobs, *args, env=None):
   """Runs a copy of run_jobs.sh in tmp_path, with a launch/main.py that only sleeps."""
   (tmp_path / "launch").mkdir()
   shutil.copy(ROOT / "launch" / "run_jobs.sh", tmp_path / "launch")
@@ -21,7 +21,7 @@ def run_jobs(tmp_path, jobs, *args):
   (tmp_path / "jobs.txt").write_text("# a comment\n\n" + "\n".join(jobs) + "\n")
   out = subprocess.run(["bash", "launch/run_jobs.sh", "jobs.txt", *map(str, args)],
                        cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                       env={**os.environ,  # the python running the tests
+                       env={**os.environ, **(env or {}),  # the python running the tests
                             "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"})
   return sorted(out.stdout.splitlines())
 
@@ -33,12 +33,12 @@ def test_every_job_runs_with_its_workdir_and_log(tmp_path):
 
 
 def test_time_limit_counts_from_the_start_not_from_each_job(tmp_path):
-  # P = 1, limit 12 s (a job with 10 s or less left is not started): job a is stopped
-  # at 12 s (timeout's rc 124); job b would start after the limit, so it is skipped
-  # rather than given 12 s of its own.
-  lines = run_jobs(tmp_path, ["a --sleep=60", "b --sleep=0"], 1, 12)
+  # P = 1, limit 4 s (a job with MIN_LEFT = 2 s or less left is not started): job a is
+  # stopped at 4 s (timeout's rc 124); job b would start after the limit, so it is
+  # skipped rather than given 4 s of its own.
+  lines = run_jobs(tmp_path, ["a --sleep=60", "b --sleep=0"], 1, 4, env={"MIN_LEFT": "2"})
   assert lines[1] == "b skipped (time limit)"
   # the stop comes at the limit, not after a's own 60 s (a busy CI machine adds a second or two)
   name, rc, took = lines[0].split()[:3]
   assert (name, rc) == ("a", "rc=124")
-  assert 12 <= int(took.removeprefix("t=").removesuffix("s")) <= 20, lines[0]
+  assert 4 <= int(took.removeprefix("t=").removesuffix("s")) <= 12, lines[0]
