@@ -21,6 +21,7 @@ setup(
         "tqdm>=4.66",
         "pandas>=2.0",
         "tabulate>=0.9",   # pandas' to_markdown
+        "tensorboard>=2.15",  # the viewer of the logs every phase writes (no TensorFlow)
     ],
     extras_require={"test": ["pytest>=8", "pytest-xdist>=3"]},
 )

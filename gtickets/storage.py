@@ -67,6 +67,20 @@ def write_text(path, text, mode="w"):
   os.replace(tmp, path)
 
 
+def write_bytes(path, data, mode="w"):
+  """Writes bytes atomically (or with ``mode="a"`` appends them); process 0 only."""
+  if not distributed.is_writer():
+    return
+  if mode == "a":
+    with open(path, "ab") as f:
+      f.write(data)
+    return
+  tmp = path + ".tmp"
+  with open(tmp, "wb") as f:
+    f.write(data)
+  os.replace(tmp, path)
+
+
 def write_csv(path, rows):
   """Rows (dicts with the same keys) as CSV, None and non-finite as empty; process 0 only."""
   if not distributed.is_writer():

@@ -10,7 +10,6 @@ reusing the workdir's dense base runs. Rerunning the same command on the same
 workdir skips finished phases and resumes an interrupted one from its last
 checkpoint.
 """
-import json
 import os
 import sys
 
@@ -41,6 +40,8 @@ except KeyboardInterrupt:
 _WORKDIR = flags.DEFINE_string(
     "workdir", None, "Where results go (default: workdirs/<config.name>).")
 _PROGRESS = flags.DEFINE_bool("progress", True, "Show progress bars.")
+_TENSORBOARD = flags.DEFINE_bool("tensorboard", True, "Write TensorBoard logs in every phase "
+                                 "folder (tensorboard --logdir WORKDIR).")
 flags.DEFINE_string(
     "coordinator", "127.0.0.1:12355", "Multi-process jobs: host:port of process 0.")
 flags.DEFINE_integer(
@@ -69,17 +70,8 @@ def print_help(argv):
   if "--helpfull" not in argv:
     print("\n--helpfull also lists every field of the --config file given, with its value.")
     return
-  if not any(a.startswith("--config=") for a in argv):
-    print("\n(give --config=FILE[:VARIANT] to list its fields)")
-    return
-  from gtickets import experiments
-  from gtickets.identity import flatten
-  config = experiments.config_from_args(argv[1:])
-  fields = flatten(json.loads(json.dumps(config.to_dict())))
-  name = next(a for a in argv if a.startswith("--config=")).split("=", 1)[1]
-  print(f"\nfields of {name} (override: --config.FIELD=VALUE):")
-  for field, value in fields.items():
-    print(f"  --config.{field}={value!r}")
+  from gtickets.commands import launcher
+  launcher.print_config_fields(argv[1:])
 
 
 def load_config(argv):
@@ -123,7 +115,8 @@ def main(argv):
     print(f"workdir: {workdir}  experiment: {config.experiment}", flush=True)
   except KeyboardInterrupt:
     _interrupted_early()
-  text, files = launcher.run(config, workdir, argv, created, held, _PROGRESS.value)
+  text, files = launcher.run(config, workdir, argv, created, held, _PROGRESS.value,
+                             _TENSORBOARD.value)
   from gtickets import distributed
   if distributed.is_writer():
     print(f"threshold {config.threshold}; steps are evaluated every "

@@ -53,3 +53,14 @@ def quiet(path):
   """A Workdir over ``path`` without progress bars (the tests' phases)."""
   from gtickets.experiment.store import Workdir  # pylint: disable=import-outside-toplevel
   return Workdir(str(path), progress=False)
+
+
+# The slowest tests (20-30 s each on 2 busy cores) start first: with one xdist worker
+# per core, none of them is left running alone at the end of the suite.
+SLOW_FIRST = ("test_multihost.py::", "test_layouts.py::", "test_claims.py::test_report_end_to_end",
+              "test_committed_ids.py::", "test_recipes.py::", "test_tensorboard.py::",
+              "test_config_and_launch.py::test_tiny_end_to_end", "test_analysis.py::test_analysis_experiments")
+
+
+def pytest_collection_modifyitems(config, items):
+  items.sort(key=lambda item: not any(s in item.nodeid for s in SLOW_FIRST))

@@ -11,6 +11,7 @@ from gtickets import experiments
 from gtickets.experiments import edge_popup as edge_popup_exp
 from gtickets.experiment.setup import make_setup
 from gtickets.tickets import edge_popup
+from helpers import assert_every_phase_logged
 from gtickets.tickets.edge_popup import make_edge_popup_trainer
 from gtickets.training.trainer import init_keys
 from conftest import quiet
@@ -117,6 +118,7 @@ def test_edge_popup_experiment_end_to_end(tiny_config, tmp_path):
   assert flags == [edge_popup_exp.memorizing(r) for r in out["base"]]
   rows = edge_popup_exp.table_rows(out)
   assert [r["n"] for r in rows] == [sum(flags)] * 3  # seeds whose base memorizes
+  assert len(assert_every_phase_logged(tmp_path)) == 2  # the base and edge-popup
   c.edge_popup.report_steps = (25,)
   with pytest.raises(Exception, match="config.edge_popup.report_steps"):
     experiments.validate(c)

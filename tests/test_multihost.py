@@ -13,10 +13,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = textwrap.dedent("""
     import os, sys
     root, workdir, n_proc, pid, port = sys.argv[1:6]
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")  # compiles faster
-                               + " --xla_backend_optimization_level=0")
     if n_proc == "1":
-      os.environ["XLA_FLAGS"] += " --xla_force_host_platform_device_count=2"
+      os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                                 + " --xla_force_host_platform_device_count=2")
     sys.path.insert(0, os.path.join(root, "tests"))
     from gtickets import distributed
     distributed.initialize(f"127.0.0.1:{port}", int(n_proc), int(pid))

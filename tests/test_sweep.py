@@ -11,6 +11,7 @@ from gtickets.experiments import sweep
 from gtickets.experiment.pipeline import run_main
 from gtickets.experiment.store import Workdir
 from conftest import quiet
+from helpers import assert_every_phase_logged
 
 
 def _sweep_config(c, axes):
@@ -86,5 +87,6 @@ def test_sweep_experiment_writes_table(tiny_config, tmp_path):
   assert sorted(files) == sorted(["sweep.md", "sweep.csv", "sweep.json", "sweep.png"])
   assert (tmp_path / "sweep.png").stat().st_size > 1000
   assert len(__import__("re").findall(r"\| dense +\|", text)) == 2
-  # read back, not retrained: the same table
+  # read back, not retrained: the same table; every group's phase wrote its logs
   assert sweep.run(c, quiet(tmp_path))[0] == text
+  assert len(assert_every_phase_logged(tmp_path)) == 2

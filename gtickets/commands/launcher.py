@@ -12,6 +12,19 @@ import threading
 from gtickets.commands.launches import available_memory, record_launch
 
 
+def print_config_fields(args):
+  """--helpfull: every field of the config the launcher arguments name, with its value."""
+  if not any(a.startswith("--config=") for a in args):
+    print("\n(give --config=FILE[:VARIANT] to list its fields)")
+    return
+  from gtickets import experiments, identity  # pylint: disable=import-outside-toplevel
+  config = experiments.config_from_args(args)
+  name = next(a for a in args if a.startswith("--config=")).split("=", 1)[1]
+  print(f"\nfields of {name} (override: --config.FIELD=VALUE):")
+  for field, value in identity.flatten(identity.plain(config.to_dict())).items():
+    print(f"  --config.{field}={value!r}")
+
+
 def use_host_devices(n):
   """Splits the CPU into ``n`` host devices (0: one per core this process may use),
   before anything starts JAX's backend. On 2 cores the main experiment took 181 s
@@ -176,7 +189,7 @@ class HeldLogs(logging.Handler):
     self.records = []
 
 
-def run(config, path, argv, created, held, progress=True):
+def run(config, path, argv, created, held, progress=True, logs=True):
   """Runs the experiment in a launch's Workdir; records the launch (finished or
   interrupted); returns (text, files). A launch that fails with one line first removes
   the phase folders it made that hold nothing trained (and the workdir, if it made it
@@ -187,7 +200,7 @@ def run(config, path, argv, created, held, progress=True):
   from gtickets.tasks.mnist import DataError
   from gtickets.training.checkpoints import RestoreError
   started = datetime.datetime.now()
-  workdir = Workdir(path, progress=progress, launch=True)
+  workdir = Workdir(path, progress=progress, launch=True, logs=logs)
   recorded = False
 
   def fail(message):

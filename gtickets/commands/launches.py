@@ -56,7 +56,7 @@ def record_launch(workdir, config, argv, started, status, done=None, files=()):
   equal to the recorded one)."""
   args = [a for a in argv[1:] if not a.startswith((
       "--workdir", "--progress", "--noprogress", "--host_devices", "--process_id",
-      "--coordinator"))]
+      "--coordinator", "--tensorboard", "--notensorboard"))]
   entry = {"experiment": config.experiment,
            "command": "python launch/main.py " + " ".join(map(shell_word, args)),
            "status": status,

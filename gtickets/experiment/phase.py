@@ -23,7 +23,7 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from gtickets import distributed, signals
+from gtickets import distributed, models, signals, tasks
 from gtickets.experiment.setup import make_setup
 from gtickets.experiment.store import note
 from gtickets.tickets import masks as masks_lib
@@ -53,6 +53,13 @@ class PhaseSpec:
   @property
   def trainer(self):
     return self.make_trainer(self.setup) if self.make_trainer else self.setup.trainer
+
+  def hparams_of_phase(self):
+    """What its runs share, for the HParams dashboard: phase, task, model, optimizer."""
+    s = self.settings
+    return {"phase": self.name, "task": tasks.describe(s.task), "model": models.describe(s.model),
+            "lr": s.optim.lr, "weight_decay": s.optim.weight_decay,
+            "steps": s.train.num_steps, "cross_entropy": s.train.cross_entropy}
 
   def trainer_inputs(self):
     """(data, hparams) the phase's trainer reads: its split(s) and per-run values."""
@@ -98,10 +105,12 @@ def run_phase(spec: PhaseSpec, store) -> PhaseResult:
   its workdir); returns its result."""
   store.claim(spec.runs, spec.identity)
   runs = json.loads(json.dumps(spec.runs))
+  train = spec.settings.train
+  logs = store.logs(runs, spec.hparams_of_phase(), train.num_steps)
   finished = store.read_curves()
   if finished is not None:
+    store.repair_logs(logs, *finished)
     return _finish(spec, store, runs, *finished, read_back=True)
-  train = spec.settings.train
   ends = chunk_ends(train.num_steps, train.ckpt_every)
   start, need_state = _resume_point(store, ends)
   if distributed.is_multiprocess():  # process 0's files decide, for every process
@@ -121,19 +130,25 @@ def run_phase(spec: PhaseSpec, store) -> PhaseResult:
     if start is None:
       start = 0
       metrics = trainer.evaluate(state, masks, data, hparams)
-      store.write_chunk(0, np.array([0]), {k: v[:, None]
-                                           for k, v in layout.to_host(metrics).items()})
+      metrics = {k: v[:, None] for k, v in layout.to_host(metrics).items()}
+      store.write_chunk(0, np.array([0]), metrics)
       store.checkpoints.save(0, layout.real(state), store.phase_id)
+      if logs is not None:
+        logs.rewrite(np.array([0]), metrics)
     else:
       state = layout.place(store.checkpoints.restore(start, like=layout.real(state)))
       tqdm.write(f"resuming {spec.name} from step {start:,}")
+      if logs is not None:  # as an uninterrupted run logged them: up to the resume step
+        logs.rewrite(*store.gather([e for e in ends if e <= start]))
     if write_layout:
       store.write_layout()
-    _train(spec, store, trainer, (state, masks, data, hparams), start, ends, layout)
+    _train(spec, store, trainer, (state, masks, data, hparams), start, ends, layout, logs)
   store.close()
   distributed.barrier(f"{store.directory} trained")
   steps, curves = store.gather(ends)
   store.write_curves(steps, curves)
+  if logs is not None and not logs.intact():  # every chunk was there: logs from them
+    logs.rewrite(steps, curves)
   return _finish(spec, store, runs, steps, curves)
 
 
@@ -164,8 +179,9 @@ def _resume_point(store, ends):
   return None, False
 
 
-def _train(spec, store, trainer, inputs, start, ends, layout):
-  """Trains chunk by chunk from ``start``: metrics, then the checkpoint, per chunk."""
+def _train(spec, store, trainer, inputs, start, ends, layout, logs=None):
+  """Trains chunk by chunk from ``start``: metrics (and their logs), then the checkpoint,
+  per chunk."""
   state, masks, data, hparams = inputs
   train = spec.settings.train
   bar = tqdm(total=train.num_steps, initial=start, desc=spec.name, unit="step",
@@ -175,7 +191,10 @@ def _train(spec, store, trainer, inputs, start, ends, layout):
     n_evals = (end - start) // train.eval_every
     state, metrics = trainer.train_chunk(state, masks, data, n_evals, hparams)
     metrics = layout.to_host(metrics)
-    store.write_chunk(end, start + train.eval_every * np.arange(1, n_evals + 1), metrics)
+    steps = start + train.eval_every * np.arange(1, n_evals + 1)
+    store.write_chunk(end, steps, metrics)
+    if logs is not None:
+      logs.append(steps, metrics)
     store.checkpoints.save(end, layout.real(state), store.phase_id)
     store.log_progress(end, metrics)
     bad = set(np.flatnonzero(~np.isfinite(metrics["train_loss"]).all(axis=1)).tolist())

@@ -12,6 +12,7 @@ A phase folder ``<workdir>/<phase>/`` holds:
   curves.npz         the full curves: ``steps`` and one [run, eval] array per metric
   summary.json/.csv  per-run measures (t_mem, t_gen, tau_grok, finals) and settings
   layout.json        the devices it trains on (per-seed numbers depend on them)
+  tb/                TensorBoard logs, one run per training run (experiment/tb_logs.py)
   progress.jsonl     a log line per checkpoint: the step and each run's last metrics
   <tree>/, .digest   saved trees (a ticket phase's masks and start weights), with the
                      phase id they belong to
@@ -31,6 +32,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from gtickets import distributed, identity, storage
+from gtickets.experiment.tb_logs import PhaseLogs
 from gtickets.training import checkpoints
 from gtickets.training.trainer import METRICS
 
@@ -49,9 +51,9 @@ class Workdir:
   Outside a launch (a notebook, a test) read-back summaries are written at once and
   every warning is said each time."""
 
-  def __init__(self, path, progress=True, launch=False):
+  def __init__(self, path, progress=True, launch=False, logs=True):
     self.path = os.path.abspath(path)
-    self.progress, self.launch = progress, launch
+    self.progress, self.launch, self.logs = progress, launch, logs
     self.phases, self.pending, self.created, self.warned = {}, [], [], set()
 
   @staticmethod
@@ -64,7 +66,7 @@ class Workdir:
 
   def sub(self, name):
     """A folder of phases inside this one, part of the same launch (one record)."""
-    sub = Workdir(self.file(name), self.progress, self.launch)
+    sub = Workdir(self.file(name), self.progress, self.launch, self.logs)
     sub.phases, sub.pending, sub.created, sub.warned = (
         self.phases, self.pending, self.created, self.warned)
     return sub
@@ -81,10 +83,19 @@ class Workdir:
     tqdm.write(f"warning: {text}")
 
   def commit(self):
-    """Writes the summaries of the phases only read back (the launch ended well)."""
-    for store, rows in self.pending:
-      store.write_summaries(rows)
-    self.pending = []
+    """Writes the summaries (and logs) of the phases only read back (the launch ended
+    well)."""
+    for write in self.pending:
+      write()
+    self.pending.clear()
+
+  def later(self, write):
+    """Runs ``write`` now, or in a launch once it ends well (``commit``): reading a
+    phase back changes no byte of a launch that is refused later."""
+    if self.launch:
+      self.pending.append(write)
+    else:
+      write()
 
   def discard_unstarted(self):
     """Removes the phase folders this launch made that hold nothing trained."""
@@ -115,6 +126,7 @@ class PhaseStore:
     self.directory = workdir.file(name)
     self.phase_id = None
     self._ckpts = None
+    self.tb = None  # (PhaseLogs, settings, last step) while its logs are written
 
   def path(self, *parts):
     return os.path.join(self.directory, *parts)
@@ -334,14 +346,39 @@ class PhaseStore:
     """The phase's per-run summary rows: written now, or (read back in a launch) when the
     launch ends well; the launch records the phase either way."""
     self.workdir.phases[self.directory] = self.phase_id
-    if read_back and self.workdir.launch:
-      self.workdir.pending.append((self, rows))
+    if read_back:
+      self.workdir.later(lambda: self.write_summaries(rows))
     else:
       self.write_summaries(rows)
 
   def write_summaries(self, rows):
     storage.write_json(self.path("summary.json"), rows)
     storage.write_csv(self.path("summary.csv"), rows)
+    if self.tb is not None:
+      logs, settings, last_step = self.tb
+      logs.write_measures(rows, settings, last_step)
+
+  # ------------------------------------------------------------ TensorBoard logs
+
+  def logs(self, runs, settings, last_step):
+    """The phase's TensorBoard logs (None where this launch writes none: ``Workdir.logs``
+    off, or not process 0); their measures follow the summaries."""
+    if not (self.workdir.logs and distributed.is_writer()):
+      return None
+    self.tb = (PhaseLogs(self.directory, runs), settings, last_step)
+    return self.tb[0]
+
+  def repair_logs(self, logs, steps, curves):
+    """Rewrites missing or damaged logs of a finished phase from its stored curves
+    (a damaged one with a note; later in a launch, as the summaries)."""
+    if logs is None or logs.intact():
+      return
+    def write():
+      if logs.exists():
+        note(f"{logs.root}: TensorBoard logs damaged or incomplete; rewritten from the "
+             "stored curves")
+      logs.rewrite(steps, curves)
+    self.workdir.later(write)
 
 
 def device_layout():
