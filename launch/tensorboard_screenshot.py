@@ -4,7 +4,7 @@
       --out=docs/figures/tensorboard.png [--filter=accuracy/test]
 
 Starts a TensorBoard server on a free 127.0.0.1 port, waits until it lists every run
-of the workdir's logs, opens its scalars dashboard (tags matching ``--filter``) in
+of the workdir's logs, opens its Scalars dashboard (tags matching ``--filter``) in
 Debian's ``chromium --headless --screenshot``, then stops the server.
 """
 import argparse
@@ -62,12 +62,13 @@ def main():
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   try:
     wait_for_runs(port, count_runs(args.logdir), 300)
-    url = (f"http://127.0.0.1:{port}/?smoothing=0#timeseries&tagFilter="
-           + urllib.parse.quote(args.filter))
+    # the Scalars dashboard (the Time Series one draws no lines in headless Chromium)
+    url = (f"http://127.0.0.1:{port}/#scalars&_smoothingWeight=0&tagFilter="
+           + urllib.parse.quote(args.filter, safe=""))
     with tempfile.TemporaryDirectory() as profile:
       subprocess.run([args.chromium, "--headless", "--no-sandbox", "--disable-gpu",
                       f"--user-data-dir={profile}", "--hide-scrollbars",
-                      f"--window-size={args.size}", "--virtual-time-budget=20000",
+                      f"--window-size={args.size}", "--virtual-time-budget=30000",
                       f"--screenshot={os.path.abspath(args.out)}", url],
                      check=True, capture_output=True, timeout=300)
   finally:
