@@ -54,17 +54,8 @@ def read_json(path, what_to_do="delete it and rerun"):
 
 
 def write_text(path, text, mode="w"):
-  """Writes text atomically (or with ``mode="a"`` appends it); process 0 only."""
-  if not distributed.is_writer():
-    return
-  if mode == "a":
-    with open(path, "a") as f:
-      f.write(text)
-    return
-  tmp = path + ".tmp"
-  with open(tmp, "w") as f:
-    f.write(text)
-  os.replace(tmp, path)
+  """Writes text (UTF-8) atomically (or with ``mode="a"`` appends it); process 0 only."""
+  write_bytes(path, text.encode("utf-8"), mode)
 
 
 def write_bytes(path, data, mode="w"):
