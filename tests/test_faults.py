@@ -65,9 +65,9 @@ def finished_tiny(tmp_path_factory):
     # the dense summaries stay as they were (they were rewritten before the refusal)
     ((), ("--config.threshold=0.9", "--config.ticket.prune_ratios=(0.5,)"),
      "(config.ticket.prune_ratios: stored neutral, now [0.5])"),
-    # a workdir trained in the old contraction order is not mixed with new runs
-    (("--config.model.contraction=batch_first",), (),
-     "(config.model.contraction: stored neutral, now 'cheapest')")])
+    # runs of another contraction order are not mixed with a workdir's (its ids differ)
+    ((), ("--config.model.contraction=batch_first",),
+     "(config.model.contraction: stored 'cheapest', now neutral)")])
 def test_refused_launch_writes_nothing(tmp_path, first, second, named, finished_tiny):
   if first:
     assert launch(*TINY, *first, workdir=tmp_path).returncode == 0

@@ -239,7 +239,7 @@ def test_seed_driven_split_gives_each_run_the_split_of_its_seed(tiny_config, tmp
   assert [r["data_seed"] for r in tickets.runs] == [0, 1, 0, 1]
   recorded = json.loads((tmp_path / "both" / "dense" / "runs.json").read_text())
   assert [r["data_seed"] for r in recorded["runs"]] == [0, 1]
-  for seed in (0, 1):
+  for seed in (1,):  # the run whose split differs from the default data seed 0
     lone = c.copy_and_resolve_references()
     lone.seeds, lone.task.data_seed = (seed,), seed
     d1, t1 = run_main(lone, quiet(tmp_path / f"lone{seed}"))
@@ -256,7 +256,7 @@ def test_pruning_at_init_scores_each_run_on_its_own_split(tiny_config):
   def snip_masks(c):
     s = make_setup(c)
     theta = s.trainer.init_params(init_keys(c.seeds))
-    return variants.build_starts(ticket_runs(c), lambda step: theta, s, c.ticket)[1]
+    return variants.build_starts(ticket_runs(c), lambda step: theta, s, c.variants)[1]
   c = tiny_config
   c.ticket.variants = ("snip",)
   c.task.data_seed = -1
