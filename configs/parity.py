@@ -23,8 +23,9 @@ def get_config(arg=None):
   c.model.use_bias = True
   c.optim.lr, c.optim.weight_decay = 1e-2, 0.1
   c.train.num_steps, c.train.eval_every, c.train.ckpt_every = 20_000, 100, 2_000
+  c.seeds = (0, 1, 2, 3, 4)
   if arg == "quick":
-    c.name = "parity_quick"
+    c.name, c.seeds = "parity_quick", (0, 1, 2)
     c.task.num_bits, c.task.k, c.task.num_train, c.task.num_test = 8, 2, 64, 128
     c.model.hidden = (32,)
     c.optim.lr = 3e-3
