@@ -79,6 +79,15 @@ def stored_neutral(identity):
           **models.neutral(identity.get("model.name", models.DEFAULT)), **variants.neutral()}
 
 
+def stored_section(identity, name):
+  """The ``task`` or ``model`` section of a stored identity as a ConfigDict (every field
+  of its module, neutral values filled in), e.g. for its module's ``describe``."""
+  import ml_collections  # pylint: disable=import-outside-toplevel
+  registry = {"task": tasks, "model": models}[name]
+  fields = registry.default_config(value(identity, f"{name}.name")).keys()
+  return ml_collections.ConfigDict({f: value(identity, f"{name}.{f}") for f in fields})
+
+
 def value(identity, path, neutral=None):
   """A field's value in a stored identity (its neutral value where left out)."""
   return identity[path] if path in identity else {**stored_neutral(identity),

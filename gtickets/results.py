@@ -45,12 +45,8 @@ def _phase_settings(stored):
   """What every run of a phase shares, from its stored identity (neutral values filled
   in): task and model in words, lr, weight decay, steps."""
   from gtickets import models, tasks  # pylint: disable=import-outside-toplevel
-  import ml_collections  # pylint: disable=import-outside-toplevel
-  def section(name, registry):
-    fields = registry.default_config(identity.value(stored, f"{name}.name")).keys()
-    return ml_collections.ConfigDict({f: identity.value(stored, f"{name}.{f}") for f in fields})
-  return {"task": tasks.describe(section("task", tasks)),
-          "model": models.describe(section("model", models)),
+  return {"task": tasks.describe(identity.stored_section(stored, "task")),
+          "model": models.describe(identity.stored_section(stored, "model")),
           "lr": identity.value(stored, "optim.lr"),
           "weight_decay": identity.value(stored, "optim.weight_decay"),
           "steps": identity.value(stored, "train.num_steps")}

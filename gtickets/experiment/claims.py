@@ -116,15 +116,10 @@ class Results:
     matrix)."""
     stored = self.json(os.path.join(phase, "runs.json"))["identity"]
     from gtickets import models, tasks
-    import ml_collections
-    def section(name, modules):
-      fields = modules.default_config(identity.value(stored, f"{name}.name")).keys()
-      return ml_collections.ConfigDict({f: identity.value(stored, f"{name}.{f}")
-                                        for f in fields})
-    model = models.describe(section("model", models))
+    model = models.describe(identity.stored_section(stored, "model"))
     if identity.value(stored, "ticket.scope") == "layer":
       model += ", layer-wise masks"
-    return tasks.describe(section("task", tasks)), model
+    return tasks.describe(identity.stored_section(stored, "task")), model
 
   def contraction(self, phase):
     """The model's contraction order a phase trained with (models/contraction.py);

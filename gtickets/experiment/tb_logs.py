@@ -19,8 +19,6 @@ import os
 import shutil
 import time
 
-import numpy as np
-
 from gtickets import storage
 
 CURVES, MEASURES = "events.out.tfevents.curves", "events.out.tfevents.measures"
@@ -183,9 +181,9 @@ def read_events(path):
   from tensorboard.backend.event_processing.event_file_loader import EventFileLoader  # pylint: disable=import-outside-toplevel
   out = []
   for e in EventFileLoader(path).Load():
-    for v in e.summary.value:
+    for v in e.summary.value:  # the loader turns simple_value scalars into tensors
       value = v.simple_value if v.HasField("simple_value") else (
-          float(np.asarray(v.tensor.float_val)[0]) if v.tensor.float_val else None)
+          float(v.tensor.float_val[0]) if v.tensor.float_val else None)
       if value is not None:
         out.append((int(e.step), v.tag, float(value)))
   return out
