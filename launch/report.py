@@ -31,7 +31,6 @@ report leaves docs/ and the README as they were. A claim that was measured and w
 now be "not measured" is named on the terminal with its reason, and nothing is
 published unless ``--allow_unmeasured``.
 """
-import argparse
 import os
 import sys
 
@@ -59,23 +58,7 @@ except KeyboardInterrupt:
 
 
 def main():
-  ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  ap.add_argument("--workdirs", default="workdirs")
-  ap.add_argument("--results", default="docs/results")
-  ap.add_argument("--docs", default="docs")
-  ap.add_argument("--readme", default="README.md")
-  ap.add_argument("--jobs", default="launch/tasks_jobs.txt",
-                  help="the per-task rows (C10), one workdir and its launch arguments a line")
-  ap.add_argument("--claims_jobs", default="launch/claims_jobs.txt",
-                  help="the other claims' workdirs and launch arguments")
-  ap.add_argument("--compare", default="docs/archive/claims_before_issue24.md",
-                  help="an earlier claims report whose verdicts to compare ('' for none)")
-  ap.add_argument("--accept_edits", action="store_true",
-                  help="take RESULTS as it is now (its manifest.json is rewritten)")
-  ap.add_argument("--allow_unmeasured", action="store_true",
-                  help="publish even if a claim measured before is now not measured")
-  args = ap.parse_args()
-  report.write(args, ROOT)
+  report.write(report.parser(__doc__.splitlines()[0]).parse_args(), ROOT)
 
 
 if __name__ == "__main__":

@@ -153,3 +153,32 @@ def test_analysis_fields_are_checked(tiny_config):
   c.graphs.variants = ("grokked", "l1_matched")
   with pytest.raises(ConfigError, match="config.graphs.variants"):
     experiments.validate(c)
+
+
+def _graph_rows(values):
+  """graphs.json rows: per kind, (path lengths, clusterings) over seeds."""
+  return [{"kind": kind, "seed": s, "avg_path_length": p, "clustering": c, "spectral_gap": 1.0,
+           "ramanujan_gap": 0.0, "connected_fraction": 1.0}
+          for kind, (paths, clus) in values.items() for s, (p, c) in enumerate(zip(paths, clus))]
+
+
+@pytest.mark.parametrize("grokked_paths,verdict,path_words", [
+    ((2.30, 2.31, 2.32), "agrees", "increased average path length: yes against the other "
+     "masks of the same sparsity, yes against the dense network"),
+    # higher than dense, not than the other masks: the property fails its comparison
+    ((2.13, 2.14, 2.13), "partly", "increased average path length: no against the other "
+     "masks of the same sparsity, yes against the dense network")])
+def test_g1_judges_each_property_of_the_abstract(tmp_path, grokked_paths, verdict, path_words):
+  import json  # pylint: disable=import-outside-toplevel
+  from gtickets.experiment import claims  # pylint: disable=import-outside-toplevel
+  from gtickets.experiments import graphs as graphs_experiment  # pylint: disable=import-outside-toplevel
+  rows = _graph_rows({"dense": ((1.94,) * 3, (0.86, 0.87, 0.88)),
+                      "grokked": (grokked_paths, (0.26, 0.28, 0.30)),
+                      "random": ((2.142,) * 3, (0.55, 0.60, 0.65)),
+                      "snip": ((2.142,) * 3, (0.63, 0.66, 0.69))})
+  (tmp_path / "graphs.json").write_text(json.dumps({"k": 0.6, "seeds": [0, 1, 2], "rows": rows}))
+  root = type("R", (dict,), {"task_rows": []})(modadd=claims.Results(str(tmp_path)))
+  f = graphs_experiment.graph_measures(root, str(tmp_path))
+  assert f.verdict == verdict and path_words in f.measured, f.measured
+  assert ("reduced clustering coefficient: yes against the other masks of the same sparsity, "
+          "yes against the dense network") in f.measured

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from gtickets import signals
 from gtickets.experiment import claims
 from helpers import file_digests
 from gtickets.experiments import (accelerators, critical_ratio, main, other_tasks, pai,
@@ -120,16 +121,39 @@ def test_every_claim_is_registered_once():
   assert {"C1", "C2", "C3", "C4", "C5", "C9", "C10", "P1"} <= set(ids)
 
 
+def _report_args(tmp_path, *extra):
+  return [f"--workdirs={tmp_path / 'workdirs'}", f"--results={tmp_path / 'results'}",
+          f"--docs={tmp_path / 'docs'}", f"--readme={tmp_path / 'README.md'}",
+          f"--jobs={tmp_path / 'jobs.txt'}", f"--claims_jobs={tmp_path / 'claims_jobs.txt'}",
+          *extra]
+
+
 def _report(tmp_path, *extra):
-  return subprocess.run(
-      [sys.executable, str(ROOT / "launch" / "report.py"), f"--workdirs={tmp_path / 'workdirs'}",
-       f"--results={tmp_path / 'results'}", f"--docs={tmp_path / 'docs'}",
-       f"--readme={tmp_path / 'README.md'}", f"--jobs={tmp_path / 'jobs.txt'}",
-       f"--claims_jobs={tmp_path / 'claims_jobs.txt'}", *extra],
-      cwd=ROOT, capture_output=True, text=True)
+  """launch/report.py as a command."""
+  return subprocess.run([sys.executable, str(ROOT / "launch" / "report.py"),
+                         *_report_args(tmp_path, *extra)], cwd=ROOT, capture_output=True,
+                        text=True)
 
 
-def test_report_end_to_end_on_a_quick_workdir(tmp_path):
+def _report_here(tmp_path, capsys, monkeypatch, *extra):
+  """The same report in this process (what launch/report.py runs, without its start-up
+  cost): a CompletedProcess-like result with the exit status and the printed text."""
+  from gtickets.commands import report  # pylint: disable=import-outside-toplevel
+  monkeypatch.setattr(signals, "ignore_stops", lambda: None)  # the test process keeps its own
+  monkeypatch.chdir(ROOT)
+  capsys.readouterr()
+  code = 0
+  try:
+    report.write(report.parser().parse_args(_report_args(tmp_path, *extra)), str(ROOT))
+  except SystemExit as e:
+    code = e.code if isinstance(e.code, int) else 1
+    if not isinstance(e.code, int) and e.code is not None:
+      print(e.code, file=sys.stderr)
+  out = capsys.readouterr()
+  return subprocess.CompletedProcess([], code, out.out, out.err)
+
+
+def test_report_end_to_end_on_a_quick_workdir(tmp_path, capsys, monkeypatch):
   workdirs = tmp_path / "workdirs"
   tiny = ["--config=configs/modadd.py:quick", "--config.task.p=11", "--config.model.d_embed=16",
           "--config.model.d_hidden=8", "--config.train.num_steps=40",
@@ -161,7 +185,7 @@ def test_report_end_to_end_on_a_quick_workdir(tmp_path):
   # re-measures the phases' summaries) is never published; the committed files stay
   committed = file_digests(tmp_path / "results")
   launch("--config.threshold=0.5")
-  out = _report(tmp_path)
+  out = _report_here(tmp_path, capsys, monkeypatch)
   assert out.returncode == 0, out.stderr
   assert "kept the committed results" in out.stdout and "changed after its launch" in out.stdout
   assert file_digests(tmp_path / "results") == committed
@@ -171,22 +195,22 @@ def test_report_end_to_end_on_a_quick_workdir(tmp_path):
   path = tmp_path / "results" / "modadd" / "launches.jsonl"
   path.write_text(path.read_text()[:-40])
   docs = file_digests(tmp_path / "docs")
-  out = _report(tmp_path)
+  out = _report_here(tmp_path, capsys, monkeypatch)
   assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
   assert out.stderr.strip().splitlines() == [
       f"error: {path} does not match the digest the report wrote: committed results change "
       f"only through this report; restore them (git checkout -- {tmp_path / 'results'}) or, "
       "if the change is meant, rerun with --accept_edits"]
-  out = _report(tmp_path, "--accept_edits")
+  out = _report_here(tmp_path, capsys, monkeypatch, "--accept_edits")
   assert out.returncode == 1 and "C1 was measured (" in out.stderr and (
       "launches.jsonl line" in out.stderr), out.stderr
   assert file_digests(tmp_path / "docs") == docs
-  out = _report(tmp_path, "--accept_edits", "--allow_unmeasured")
+  out = _report_here(tmp_path, capsys, monkeypatch, "--accept_edits", "--allow_unmeasured")
   assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
   assert "launches.jsonl line" in (tmp_path / "docs" / "claims.md").read_text()
   assert not list((tmp_path / "docs").glob(".report-*"))  # no staging left behind
   # a missing jobs file: one line
-  out = _report(tmp_path, f"--jobs={tmp_path / 'nope.txt'}")
+  out = _report_here(tmp_path, capsys, monkeypatch, f"--jobs={tmp_path / 'nope.txt'}")
   assert out.returncode != 0 and out.stderr.strip().splitlines() == [
       f"error: --jobs={tmp_path / 'nope.txt'} is not a file"]
 

@@ -7,6 +7,7 @@ once; an interrupted, refused or failed report leaves them as they were
 (``ReportError``: one line). ``options`` holds the command line's fields
 (launch/report.py).
 """
+import argparse
 import os
 import shutil
 import sys
@@ -22,6 +23,25 @@ from gtickets.experiment import claims as claims_lib
 
 UNPUBLISHED = "interrupted: nothing was published (docs/ and the README are as they were)"
 
+
+def parser(description=None):
+  """The report's command line (launch/report.py)."""
+  ap = argparse.ArgumentParser(description=description)
+  ap.add_argument("--workdirs", default="workdirs")
+  ap.add_argument("--results", default="docs/results")
+  ap.add_argument("--docs", default="docs")
+  ap.add_argument("--readme", default="README.md")
+  ap.add_argument("--jobs", default="launch/tasks_jobs.txt",
+                  help="the per-task rows (C10), one workdir and its launch arguments a line")
+  ap.add_argument("--claims_jobs", default="launch/claims_jobs.txt",
+                  help="the other claims' workdirs and launch arguments")
+  ap.add_argument("--compare", default="docs/archive/claims_before_issue24.md",
+                  help="an earlier claims report whose verdicts to compare ('' for none)")
+  ap.add_argument("--accept_edits", action="store_true",
+                  help="take RESULTS as it is now (its manifest.json is rewritten)")
+  ap.add_argument("--allow_unmeasured", action="store_true",
+                  help="publish even if a claim measured before is now not measured")
+  return ap
 
 
 def check_writable(paths):
@@ -113,7 +133,6 @@ def build(args, stage, root):
   return rows
 
 
-
 def write(args, root):
   """The whole report (``args``: the command line's options; ``root``: the checkout,
   against which jobs lines' config files resolve); exits with one line on a refusal."""
@@ -152,7 +171,6 @@ def write(args, root):
   print(summary_table(rows))
   print(f"wrote {os.path.join(args.docs, 'claims.md')}" + (f" and the table in {args.readme}"
                                                             if args.readme else ""))
-
 
 
 def _exit(stage, message):

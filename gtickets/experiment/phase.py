@@ -189,7 +189,7 @@ def _train(spec, store, trainer, inputs, start, ends, layout, logs=None):
   diverged = set()
   for end in [e for e in ends if e > start]:
     n_evals = (end - start) // train.eval_every
-    state, metrics = trainer.train_chunk(state, masks, data, n_evals, hparams)
+    state, metrics = trainer.train_chunk(layout.keep(state), masks, data, n_evals, hparams)
     metrics = layout.to_host(metrics)
     steps = start + train.eval_every * np.arange(1, n_evals + 1)
     store.write_chunk(end, steps, metrics)
@@ -267,7 +267,8 @@ def add_checkpoints(result, steps):
     elif start is not None and (at is None or at < start):  # a nearer checkpoint
       state, at = layout.place(ckpts.restore(start, like=like)), start
     if step > at:
-      state, _ = trainer.train_chunk(state, masks, data, (step - at) // eval_every, hparams)
+      state, _ = trainer.train_chunk(layout.keep(state), masks, data, (step - at) // eval_every,
+                                     hparams)
     at = step
     ckpts.save(step, layout.real(state), store.phase_id)
   store.close()

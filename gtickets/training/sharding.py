@@ -39,6 +39,14 @@ class RunLayout:
                         x.sharding.device_set != devices else x, tree)
     return jax.jit(lambda t: _pad(t, self.n_padded), out_shardings=self.sharding)(tree)
 
+  def keep(self, tree):
+    """``tree`` (already padded) with its run axis sharded as ``place`` shards it: a
+    compiled program's outputs may come back replicated (an optimizer's step count), and
+    inputs of another sharding would compile the program again."""
+    if self.sharding is None:
+      return tree
+    return jax.device_put(tree, self.sharding)
+
   def real(self, tree):
     """The real runs of a padded tree (still on device)."""
     if self.n_padded == self.n_runs:
