@@ -602,6 +602,13 @@ def case_unknown_variant_setting(tmp):
                   "fields temperature") or _untouched(tmp / "w")
 
 
+def case_progress_on_another_operation(tmp):
+  r = launch(tmp / "w", "--config=configs/modadd_progress.py", "--config.task.operation=mul",
+             tiny=False)
+  return one_line(r, "needs logits over (a, b) pairs of (a + b) mod p (task modular, "
+                  "operation 'add'), not operation 'mul'") or _untouched(tmp / "w")
+
+
 def case_setting_of_a_variant_without_settings(tmp):
   r = launch(tmp / "w", "--config.variants.snip.rounds=2")
   return one_line(r, "unknown field config.variants.snip.rounds: config.variants has fields "

@@ -102,6 +102,8 @@ def _tiny_analysis_config(tiny_config, experiment):
     f.steps, f.heatmap_steps = (0, 10, 30, 60), (0, 60)
   if experiment == "graphs":
     c.graphs.nongrokked_mask_step, c.graphs.variants = 20, ("grokked", "random", "snip")
+  if experiment == "progress":
+    c.progress.steps, c.progress.nongrokked_mask_step, c.progress.n_key = (0, 10, 30, 60), 20, 2
   return c
 
 
@@ -128,6 +130,24 @@ def test_analysis_experiments_end_to_end(tiny_config, tmp_path):
   runs = json.loads((tmp_path / "nongrokked" / "runs.json").read_text())["runs"]
   assert {r["mask_step"] for r in runs} == {20}
   assert np.asarray(f["heatmaps"]["grokked ticket"]["60"]["w"]).shape == (11, 8)
+
+  # progress (issue 37) shares the fourier run's phases here (nongrokked: mask step 20)
+  c = experiments.validate(_tiny_analysis_config(tiny_config, "progress"))
+  experiments.EXPERIMENTS["progress"].run(c, quiet(tmp_path))
+  d = json.loads((tmp_path / "progress.json").read_text())
+  assert d["steps"] == [0, 10, 30, 60]
+  assert list(d["series"]) == ["dense", "grokked ticket", "random ticket", "non-grokked ticket"]
+  for label, s in d["series"].items():
+    assert s["seeds"] == [0, 1] and all(len(k) == 2 for k in s["key_frequencies"])
+    for m in ("train_loss", "test_loss", "restricted_loss", "excluded_train", "key_share"):
+      v = np.asarray(s[m])
+      assert v.shape == (2, 4) and np.all(np.isfinite(v)), (label, m)
+    assert np.all((np.asarray(s["key_share"]) > 0) & (np.asarray(s["key_share"]) <= 1 + 1e-9))
+  # the train loss measured here is the trainer's own (its stored curves)
+  curves = np.load(tmp_path / "dense" / "curves.npz")
+  at = [list(curves["steps"]).index(s) for s in d["steps"]]
+  np.testing.assert_allclose(d["series"]["dense"]["train_loss"], curves["train_loss"][:, at],
+                             rtol=2e-4)
 
   c = experiments.validate(_tiny_analysis_config(tiny_config, "graphs"))
   experiments.EXPERIMENTS["graphs"].run(c, quiet(tmp_path))

@@ -23,7 +23,7 @@ from gtickets import experiments, identity, storage
 from gtickets.experiment import phase as phase_lib
 from gtickets.experiment import pipeline
 from gtickets.experiment import store as store_lib
-from gtickets.experiments import fourier, graphs, jaccard
+from gtickets.experiments import fourier, graphs, jaccard, progress
 from gtickets.experiment.store import WorkdirMismatch
 
 ROOT = pathlib.Path(__file__).parents[1]
@@ -75,6 +75,7 @@ def no_training(monkeypatch):
   monkeypatch.setattr(storage, "save_figure", lambda fig, path, dpi: _close(fig))
   for module in (phase_lib, pipeline, fourier, jaccard, graphs):
     monkeypatch.setattr(module, "add_checkpoints", stop)
+  monkeypatch.setattr(progress, "replay", stop)
   return claimed
 
 

@@ -237,19 +237,36 @@ def add_checkpoints(result, steps):
   comes back as it was). Training is deterministic, so these are the states the
   original run passed through (tested), on the layout it trained on (another one is
   refused). Returns the sorted list of steps added."""
+  missing = sorted(set(steps) - set(result.store.checkpoints.steps()))
+  for step, state in _walk(result, missing, "adding checkpoints"):
+    result.store.checkpoints.save(step, state, result.store.phase_id)
+  result.store.close()
+  return missing
+
+
+def replay(result, steps):
+  """Yields ``(step, state)`` (the real runs, on device) at each of ``steps`` of a
+  finished phase, in ascending order, writing nothing: a saved checkpoint is restored,
+  any other step is reached by training forward as ``add_checkpoints`` does (the states
+  the original run passed through), so an analysis can read a state at every step
+  without storing it."""
+  yield from _walk(result, sorted(set(steps)), "replaying", saved_too=True)
+  result.store.close()
+
+
+def _walk(result, steps, doing, saved_too=False):
   spec, store = result.spec, result.store
   eval_every = spec.settings.train.eval_every
   ckpts = store.checkpoints
   have = ckpts.steps()
-  missing = sorted(set(steps) - set(have))
-  if not missing:
-    store.close()
-    return []
-  if any(s % eval_every for s in missing):
-    raise ValueError(f"cannot add checkpoints at {missing}: steps must be multiples of "
+  wanted = steps if saved_too else [s for s in steps if s not in have]
+  if not wanted:
+    return
+  if any(s % eval_every for s in wanted):
+    raise ValueError(f"cannot reach steps {wanted}: steps must be multiples of "
                      f"eval_every={eval_every}")
-  if any(s > 0 for s in missing):
-    store.check_same_layout(f"adding checkpoints at {missing}")
+  if any(s > 0 and s not in have for s in wanted):
+    store.check_same_layout(f"{doing} at {wanted}")
   trainer = spec.trainer
   data, hparams = spec.trainer_inputs()
   layout = run_layout(len(result.runs))
@@ -260,7 +277,12 @@ def add_checkpoints(result, steps):
   initial = trainer.init_state(params, masks, hparams)
   like = layout.real(initial)
   state, at = None, None
-  for step in tqdm(missing, desc=f"{result.name}: adding checkpoints", disable=len(missing) < 2):
+  # replay's caller shows its own progress
+  for step in tqdm(wanted, desc=f"{result.name}: {doing}", disable=saved_too or len(wanted) < 2):
+    if step in have:  # saved (replay only): read, and trained forward from if need be
+      state, at = layout.place(ckpts.restore(step, like=like)), step
+      yield step, layout.real(state)
+      continue
     start = max([s for s in have if s < step], default=None)
     if start is None and at is None:  # nothing saved before it: from the step-0 inputs
       state, at = initial, 0
@@ -270,6 +292,4 @@ def add_checkpoints(result, steps):
       state, _ = trainer.train_chunk(layout.keep(state), masks, data, (step - at) // eval_every,
                                      hparams)
     at = step
-    ckpts.save(step, layout.real(state), store.phase_id)
-  store.close()
-  return missing
+    yield step, layout.real(state)

@@ -16,6 +16,7 @@ package is imported here, so adding an experiment is its module and its config f
   edge_popup      learning only a mask over memorizing weights (Sec. 5.3, Table 1; C8)
   critical_ratio  largest k that still generalizes without weight decay (Sec. 4; C9)
   graphs          graph measures of grokked and other masks (App. J/K; G1)
+  progress        the Fourier circuit's progress measures, dense vs tickets (M1-M3)
   precision       base-phase x ticket-phase cross-entropy precision (P1)
   accelerators    Grokfast / StableMax / perpendicular gradient vs grokked tickets (A1)
   sweep           the product of value lists over config fields
