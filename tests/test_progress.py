@@ -136,6 +136,7 @@ def test_m_claims_follow_their_rules(tmp_path, monkeypatch, ticket, keys, m1, m2
   from gtickets.experiment import claims  # pylint: disable=import-outside-toplevel
   from gtickets.experiments import progress as exp  # pylint: disable=import-outside-toplevel
   monkeypatch.setattr(exp, "plot", lambda path, payload: None)
+  monkeypatch.setattr(exp, "plot_frequencies", lambda path, payload: None)
   (tmp_path / "progress.json").write_text(json.dumps(_payload(ticket, keys)))
   root = type("R", (dict,), {"task_rows": [], "__missing__": lambda self, name: claims.Results(
       str(tmp_path / name))})(modadd=claims.Results(str(tmp_path)))

@@ -199,6 +199,32 @@ def plot(path, payload):
   storage.save_figure(fig, path, 120)
 
 
+def plot_frequencies(path, payload):
+  """Each run's final key frequencies: one row per (seed, network), a dot per frequency,
+  filled where the dense run of that seed has it too."""
+  plt = report.pyplot()
+  series = payload["series"]
+  dense = dict(zip(series["dense"]["seeds"], series["dense"]["key_frequencies"]))
+  rows = [(seed, label, keys) for seed in series["dense"]["seeds"]
+          for label, d in series.items() for s, keys in zip(d["seeds"], d["key_frequencies"])
+          if s == seed]
+  fig, ax = plt.subplots(figsize=(7.5, 0.22 * len(rows) + 1.2))
+  for y, (seed, label, keys) in enumerate(rows):
+    color = f"C{list(series).index(label)}"
+    for f in keys:
+      shared = f in dense[seed]
+      ax.plot(f, y, "o", color=color, mfc=color if shared else "white", ms=6)
+  ax.set_yticks(range(len(rows)))
+  ax.set_yticklabels([f"seed {s}: {label}" for s, label, _ in rows], fontsize=6)
+  ax.invert_yaxis()
+  ax.set_xlim(0, (payload["p"] - 1) // 2 + 1)
+  ax.set_xlabel("frequency w (filled: one of the dense run's key frequencies)")
+  ax.grid(alpha=0.3, axis="x")
+  ax.set_title(f"{payload['model']}: the {payload['n_key']} key frequencies of each final "
+               "embedding", fontsize=9)
+  storage.save_figure(fig, path, 120)
+
+
 RESTRICTED_FACTOR = 10.0  # "at the dense model's final level": within this factor of it
 FEW = 5                   # "within a few t_mem": at most this many times the run's t_mem
 MATCH = 0.8               # key frequencies "the dense model's": this share of them shared
@@ -291,7 +317,7 @@ def same_frequencies(root, figures):
   rows = _per_seed(payload)
   _not_measured_if_empty(rows)
   measured, table, hits = _m1(payload, rows)
-  plot(os.path.join(figures, "claim_m1.png"), payload)
+  plot_frequencies(os.path.join(figures, "claim_m1.png"), payload)
   details = ("Share of the dense run's final key frequencies each network's final ones hold "
              "(seeds whose dense run generalized):\n\n" + table
              + "\n\n" + report.markdown_table(frequency_rows(payload))
@@ -353,8 +379,8 @@ def controls_have_neither(root, figures):
   return Finding(measured, _verdict(hits, cells), f"key-frequency share < {MATCH:g} and "
                  f"restricted loss not at the level within {FEW} t_mem, for every seed and "
                  "control: agrees; at least half: partly; else no",
-                 "Per seed: M1's and M2's tables." + _also_transformer(
-                     root, lambda p, r: (_m3(p, r)[0], "")), ())
+                 "Per seed: M1's and M2's tables; the curves: M2's figure." + _also_transformer(
+                     root, lambda p, r: (_m3(p, r)[0], "")), ("claim_m2.png",))
 
 
 CONTROLS = ("random ticket", "non-grokked ticket")
