@@ -280,9 +280,10 @@ TRANSFORMER_COMMAND = ("python launch/main.py --config=configs/modadd_progress.p
                        "--workdir=workdirs/mod_add_transformer")
 
 
-def _also_transformer(root, judge):
-  """``judge(payload)`` -> (line, table) for the Transformer's workdir, as a paragraph
-  beside the MLP's (not part of the verdict); "" when it was not measured."""
+def _also_transformer(root, judge, figure=None):
+  """``judge(payload, rows)`` -> (line, table) for the Transformer's workdir, as a paragraph
+  beside the MLP's (not part of the verdict), with its curves drawn into ``figure`` (a
+  path) if given; a "not measured" line when it was not measured."""
   try:
     payload = root[TRANSFORMER].json("progress.json")
     rows = _per_seed(payload)
@@ -290,8 +291,13 @@ def _also_transformer(root, judge):
   except NotMeasured as e:
     return f"\n\nTransformer ({TRANSFORMER}): not measured ({e}); `{TRANSFORMER_COMMAND}`."
   line, table = judge(payload, rows)
+  shown = ""
+  if figure:
+    plot(figure, payload)
+    shown = f"\n\n![M2, Transformer](figures/{os.path.basename(figure)})"
   return (f"\n\n**Transformer** ((a + b) mod {payload['p']}, workdir {TRANSFORMER}, "
-          f"`{TRANSFORMER_COMMAND}`; reported, not part of the verdict): {line}\n\n{table}")
+          f"`{TRANSFORMER_COMMAND}`; reported, not part of the verdict): {line}\n\n{table}"
+          + shown)
 
 
 def _m1(payload, rows):
@@ -307,8 +313,9 @@ def _m1(payload, rows):
   return measured, seed_table(cols, sorted(rows)), hits
 
 
-@claim("M1", "The grokked ticket computes with the dense model's key frequencies (top "
-       "frequencies of the final embeddings shared, per seed)", WORKDIRS, COMMAND, "progress")
+@claim("M1", "This project's question (issue 37, beyond the paper): does the grokked ticket "
+       "compute with the dense model's key frequencies (top frequencies of the final "
+       "embeddings shared, per seed)?", WORKDIRS, COMMAND, "progress")
 def same_frequencies(root, figures):
   """Rule (written before the runs): per seed whose dense run generalized, the share of
   the dense final top-n frequencies the grokked ticket's final top-n also holds; every
@@ -327,8 +334,9 @@ def same_frequencies(root, figures):
                  ("claim_m1.png",))
 
 
-@claim("M2", "The grokked ticket's restricted loss falls to the dense model's final level "
-       "within a few t_mem; the dense model's only around its test-accuracy jump", WORKDIRS,
+@claim("M2", "This project's question (issue 37): does the grokked ticket's restricted loss "
+       "fall to the dense model's final level within a few t_mem, the dense model's only "
+       "around its test-accuracy jump?", WORKDIRS,
        COMMAND, "progress")
 def restricted_soon(root, figures):
   """Rule (written before the runs): level = RESTRICTED_FACTOR x the dense run's final
@@ -344,7 +352,8 @@ def restricted_soon(root, figures):
   return Finding(measured, verdict, f"ticket t_R <= {FEW} t_mem and dense t_R >= t_gen / 2 on "
                  "every seed whose dense run generalized: agrees; the ticket's part on at "
                  "least half: partly; else no",
-                 table + _also_transformer(root, lambda p, r: _m2(p, r)[:2]), ("claim_m2.png",))
+                 table + _also_transformer(root, lambda p, r: _m2(p, r)[:2], os.path.join(
+                     figures, "claim_m2_transformer.png")), ("claim_m2.png",))
 
 
 def _m2(payload, rows):
@@ -359,14 +368,21 @@ def _m2(payload, rows):
   cols += [(f"{label} t_R / t_mem", {s: f"{fmt(r[label]['t_r'])} / {fmt(r[label]['t_mem'])}"
                                      for s, r in rows.items()})
            for label in payload["series"] if label != "dense"]
+  span = lambda vs: ("never" if not [v for v in vs if v is not None] else
+                      f"{min(v for v in vs if v is not None):,}-{max(v for v in vs if v is not None):,}"
+                      + (f" ({sum(v is None for v in vs)} never)" if None in vs else ""))
   measured = (f"grokked ticket at the dense model's final restricted-loss level (x"
-              f"{RESTRICTED_FACTOR:g}) within {FEW} t_mem on {ticket} of {n} seeds; the dense "
-              f"model reaches it no earlier than half its t_gen on {dense} of {n}")
+              f"{RESTRICTED_FACTOR:g}) within {FEW} t_mem on {ticket} of {n} seeds (at steps "
+              f"{span([r['grokked ticket']['t_r'] for r in rows.values()])}, t_mem "
+              f"{span([r['grokked ticket']['t_mem'] for r in rows.values()])}); the dense model "
+              f"reaches it no earlier than half its t_gen on {dense} of {n} (at steps "
+              f"{span([r['dense']['t_r'] for r in rows.values()])})")
   return measured, seed_table(cols, sorted(rows)), (ticket, dense, n)
 
 
-@claim("M3", "Random and non-grokked tickets have neither: not the dense model's key "
-       "frequencies, no early fall of the restricted loss", WORKDIRS, COMMAND, "progress")
+@claim("M3", "This project's question (issue 37): do random and non-grokked tickets have "
+       "neither (not the dense model's key frequencies, no early fall of the restricted "
+       "loss)?", WORKDIRS, COMMAND, "progress")
 def controls_have_neither(root, figures):
   """Rule (written before the runs): per seed whose dense run generalized and per control
   (random, non-grokked ticket): share of the dense key frequencies < MATCH and the
