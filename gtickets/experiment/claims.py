@@ -165,7 +165,12 @@ class Results:
 
 
 def describe_machine(launches):
-  """Where the results were measured, from the launch records."""
+  """Where the results were measured, from the launch records: the finished launches of
+  the newest finished launch's seeds (a rerun at other seeds replaced the older results;
+  one at the same seeds shows each machine that measured them)."""
+  finished = [e for e in launches if e.get("status") == "finished"]
+  if finished and "seeds" in finished[-1]:
+    launches = [e for e in finished if e.get("seeds") == finished[-1]["seeds"]]
   seen = []
   for e in launches:
     m = e["machine"]
