@@ -11,7 +11,6 @@ from tqdm.auto import tqdm
 
 from gtickets import config as config_lib
 from gtickets import storage
-from gtickets.analysis import graphs as graphs_lib
 from gtickets.experiment import report
 from gtickets.tickets import variants
 from gtickets.experiment.claims import Finding, claim
@@ -44,6 +43,8 @@ def run(config, workdir):
   the grokked mask (final weights), a non-grokked one (``graphs.nongrokked_mask_step``),
   random and the pruning-at-initialization masks of ``graphs.variants``,
   and the dense network; every graph weighted by theta_0 * mask (analysis/graphs.py)."""
+  # networkx and scipy load here, not with every launch (0.27 s)
+  from gtickets.analysis import graphs as graphs_lib  # pylint: disable=import-outside-toplevel
   dense = run_dense(config, workdir)
   final, early = config.train.num_steps, config.graphs.nongrokked_mask_step
   kinds = [("dense", "dense", None)] + [
