@@ -53,9 +53,19 @@ def biggest_file(directory):
 
 @pytest.fixture(scope="module")
 def finished_tiny(tmp_path_factory):
-  """Copies into a folder a workdir of one finished TINY launch (made once per worker)."""
-  done = tmp_path_factory.mktemp("finished_tiny")
-  assert launch(*TINY, workdir=done).returncode == 0
+  """Copies into a folder a workdir of one finished TINY launch, made once for the whole
+  run: the xdist workers share the base temp folder's parent, and the first one to take
+  the lock launches it while the other waits."""
+  shared = tmp_path_factory.getbasetemp()
+  if os.environ.get("PYTEST_XDIST_WORKER"):
+    shared = shared.parent
+  done = shared / "finished_tiny"
+  with open(shared / "finished_tiny.lock", "w") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    if not (done / "summary.json").exists():
+      shutil.rmtree(done, ignore_errors=True)
+      done.mkdir()
+      assert launch(*TINY, workdir=done).returncode == 0
   return lambda dst: shutil.copytree(done, dst, dirs_exist_ok=True)
 
 
