@@ -22,6 +22,8 @@ The restricted logits depend on a + b - c only, and the answer of every pair has
 a + b - c = 0: the restricted loss is the same on every pair, train or test (a test
 checks it). The excluded loss keeps everything else: what memorization relies on.
 """
+import functools
+
 import numpy as np
 
 
@@ -62,8 +64,7 @@ def split_logits(logits, freqs):
   logits = np.asarray(logits, np.float64)
   p = logits.shape[-1]
   centred = logits - logits.mean(axis=-1, keepdims=True)
-  a, b, c = np.meshgrid(np.arange(p), np.arange(p), np.arange(p), indexing="ij")
-  s = ((a + b - c) % p).ravel()
+  s = _shift_index(p)
   flat = centred.reshape(centred.shape[:-3] + (p ** 3,))
   # M[s]: the sum of the cells with a + b - c = s; <L, phi> = sum_s phi(s) M[s]
   m = np.stack([np.bincount(s, weights=row, minlength=p)
@@ -73,6 +74,15 @@ def split_logits(logits, freqs):
   along_s = coef @ basis                        # [..., p]: the projection as a function of s
   restricted = along_s[..., s].reshape(centred.shape)
   return restricted, centred - restricted
+
+
+@functools.lru_cache(maxsize=4)
+def _shift_index(p):
+  """(a + b - c) mod p of every cell of the p x p x p cube, flattened (built once per p)."""
+  a, b, c = np.meshgrid(np.arange(p), np.arange(p), np.arange(p), indexing="ij")
+  s = ((a + b - c) % p).ravel()
+  s.flags.writeable = False
+  return s
 
 
 def cross_entropy(logits, pairs, answers):
