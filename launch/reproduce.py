@@ -1,14 +1,17 @@
 """The whole paper from a fresh clone: every experiment behind the claims, then the report.
 
-  python launch/reproduce.py [--results=docs/results] [--parallel=1] [--dry_run]
+  python launch/reproduce.py [--results=docs/results] [--docs=docs] [--parallel=1] [--dry_run]
 
 Runs each line of launch/tasks_jobs.txt and launch/claims_jobs.txt whose workdir has no
 finished launch of that line's config (lines of one workdir one after another,
 ``--parallel`` workdirs at a time; logs in workdirs/logs/), appends the time of each
 line to workdirs/reproduce_times.jsonl as it ends, then ``python launch/report.py
 --results=RESULTS``, which publishes only experiments whose launch finished. A failed
-line is named in one line and the others still run. Stopped at any point, rerun the
-same command: it continues where it stopped.
+line is named in one line and the others still run. Stopped at any point (even killed),
+rerun the same command: it continues where it stopped, and counts the time the stopped
+lines had run. At the end it writes DOCS/reproduction.md, the time of every workdir and
+the total, and once every line has finished and the report was written, the total into
+the README (between "<!-- reproduce:begin -->" and "<!-- reproduce:end -->").
 """
 import argparse
 import os
@@ -24,6 +27,8 @@ def main():
   ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   ap.add_argument("--results", default="docs/results",
                   help="where the report keeps the results (a scratch folder to compare)")
+  ap.add_argument("--docs", default="docs", help="where reproduction.md goes")
+  ap.add_argument("--readme", default="README.md")
   ap.add_argument("--workdirs", default="workdirs")
   ap.add_argument("--jobs", nargs="+", default=["launch/tasks_jobs.txt",
                                                  "launch/claims_jobs.txt"])
@@ -35,7 +40,9 @@ def main():
   from gtickets.commands.jobs import ReportError
   try:
     lines = reproduce.plan(args.jobs, args.workdirs, ROOT)
-  except ReportError as e:
+    with open(args.readme) as f:  # its markers are checked before hours of training
+      reproduce.readme_with_total(f.read(), args.readme, "")
+  except (ReportError, OSError) as e:
     sys.exit(f"error: {e}")
   todo = [l for l in lines if not l.done]
   print(f"{len(lines)} jobs lines: {len(lines) - len(todo)} finished, {len(todo)} to run")
@@ -55,8 +62,36 @@ def main():
         f"{os.path.join(args.workdirs, 'reproduce_times.jsonl')})"
         + (f"; failed: {', '.join(failed)}" if failed else ""))
   rc = subprocess.call([sys.executable, os.path.join(ROOT, "launch", "report.py"),
-                        f"--results={args.results}", f"--workdirs={args.workdirs}"], cwd=ROOT)
+                        f"--results={args.results}", f"--workdirs={args.workdirs}",
+                        f"--docs={args.docs}", f"--readme={args.readme}"], cwd=ROOT)
+  write_times(args, complete_report=not (failed or rc))
   sys.exit(1 if failed or rc else 0)
+
+
+def write_times(args, complete_report):
+  """DOCS/reproduction.md from the times so far; the README's total once all finished."""
+  from gtickets import storage  # pylint: disable=import-outside-toplevel
+  from gtickets.commands import reproduce  # pylint: disable=import-outside-toplevel
+  from gtickets.commands.jobs import ReportError  # pylint: disable=import-outside-toplevel
+  lines = reproduce.plan(args.jobs, args.workdirs, ROOT)
+  command = "python launch/reproduce.py" + "".join(
+      f" --{k}={getattr(args, k)}" for k in ("results", "workdirs")
+      if getattr(args, k) != {"results": "docs/results", "workdirs": "workdirs"}[k])
+  records = reproduce.read_times(args.workdirs)
+  text, total, all_done = reproduce.breakdown(records, lines, command)
+  doc = os.path.join(args.docs, "reproduction.md")
+  storage.write_text(doc, text)
+  print(f"wrote {doc}: {total / 3600:.2f} h so far")
+  if all_done and complete_report:
+    with open(args.readme) as f:
+      readme = f.read()
+    machines = ", ".join(sorted({r.get("machine", "unknown machine") for r in records}))
+    sentence = (f"{total / 3600:.1f} h on {machines}"
+                f" (every experiment's share: [docs/reproduction.md](docs/reproduction.md))")
+    try:
+      storage.write_text(args.readme, reproduce.readme_with_total(readme, args.readme, sentence))
+    except ReportError as e:
+      sys.exit(f"error: {e}")
 
 
 if __name__ == "__main__":

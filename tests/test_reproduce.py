@@ -1,5 +1,6 @@
 """launch/reproduce.py's library: the lines to run, one launcher per workdir at a time,
 a failed line named while the others run, and the time of each line."""
+import json
 import pathlib
 import sys
 
@@ -51,3 +52,55 @@ def test_a_line_that_does_not_resolve_stops_before_anything_runs(tmp_path):
   (tmp_path / "jobs.txt").write_text("w1 --config=configs/modadd.py --config.optim.lrr=1\n")
   with pytest.raises(ReportError, match="jobs.txt line 1 .*lrr"):
     reproduce.plan([str(tmp_path / "jobs.txt")], str(tmp_path / "w"), str(ROOT))
+
+
+def test_the_time_of_a_killed_line_is_counted_on_the_next_run(tmp_path, monkeypatch):
+  """A line cut by a kill leaves its heartbeat; the next run counts it as stopped."""
+  (tmp_path / "jobs.txt").write_text("w1 --config=configs/modadd.py:quick\n")
+  (tmp_path / "fake.py").write_text(FAKE)
+  monkeypatch.setattr(reproduce, "HEARTBEAT_S", 0.1)
+  lines = reproduce.plan([str(tmp_path / "jobs.txt")], str(tmp_path / "w"), str(ROOT))
+  (tmp_path / "w" / "logs").mkdir(parents=True)
+  (tmp_path / "w" / "logs" / "w1.running.json").write_text(
+      '{"workdir": "w1", "args": "--config=configs/modadd.py:quick", "seconds": 1234.5, '
+      '"machine": "2 x some CPU", "load_at_start": 0.1}')
+  said = []
+  reproduce.run(lines, str(tmp_path / "w"), str(ROOT),
+                launcher=[sys.executable, str(tmp_path / "fake.py")], say=said.append)
+  records = reproduce.read_times(str(tmp_path / "w"))
+  assert [(r["rc"], r["seconds"]) for r in records][0] == ("stopped", 1234.5)
+  assert records[1]["rc"] == 0 and 0.4 < records[1]["seconds"] < 30  # the rerun itself
+  assert "cpu_count" not in records[1] and " x " in records[1]["machine"]
+  assert not list((tmp_path / "w" / "logs").glob("*.running.json"))  # heartbeats settled
+  assert said[0] == "w1: 1234 s of an earlier stopped run counted"
+  text, total, complete = reproduce.breakdown(records, lines, "python launch/reproduce.py")
+  assert total == pytest.approx(1234.5 + records[1]["seconds"])
+  assert not complete and "**Not complete**: 1 workdirs still to run (w1)" in text
+  row = [l for l in text.splitlines() if l.startswith("| w1 ")]
+  assert row == [f"| w1 | {total / 3600:.2f} | 100% | 2 | 1 | 0 |"]
+
+
+def test_a_running_line_keeps_its_heartbeat(tmp_path, monkeypatch):
+  """What a kill would leave: the line's seconds so far, rewritten while it runs."""
+  (tmp_path / "jobs.txt").write_text("w1 --config=configs/modadd.py:quick\n")
+  (tmp_path / "peek.py").write_text(
+      "import pathlib, shutil, sys, time\n"
+      "w = pathlib.Path([a for a in sys.argv if a.startswith('--workdir=')][0][10:]).parent\n"
+      "time.sleep(0.6)\n"
+      "shutil.copy(w / 'logs' / 'w1.running.json', w / 'seen.json')\n")
+  monkeypatch.setattr(reproduce, "HEARTBEAT_S", 0.1)
+  lines = reproduce.plan([str(tmp_path / "jobs.txt")], str(tmp_path / "w"), str(ROOT))
+  reproduce.run(lines, str(tmp_path / "w"), str(ROOT),
+                launcher=[sys.executable, str(tmp_path / "peek.py")], say=lambda s: None)
+
+  seen = json.loads((tmp_path / "w" / "seen.json").read_text())
+  assert seen["workdir"] == "w1" and 0.1 <= seen["seconds"] <= 0.6 + 5
+  assert [r["rc"] for r in reproduce.read_times(str(tmp_path / "w"))] == [0]
+
+
+def test_the_readme_total_needs_its_markers():
+  text = "a\n<!-- reproduce:begin -->old<!-- reproduce:end -->\nb"
+  assert reproduce.readme_with_total(text, "R", "3.0 h") == (
+      "a\n<!-- reproduce:begin -->3.0 h<!-- reproduce:end -->\nb")
+  with pytest.raises(ReportError, match="R has no <!-- reproduce:begin -->"):
+    reproduce.readme_with_total("a", "R", "3.0 h")

@@ -5,9 +5,13 @@ before anything runs) and keeps those whose workdir has no finished launch of th
 line's resolved config (a finished one would only be read back). ``run(plan, ...)``
 trains them: the lines of one workdir one after another (one launcher per workdir),
 ``parallel`` workdirs at a time, each launch's output in ``<workdirs>/logs/<name>.log``
-and its time appended to ``<workdirs>/reproduce_times.jsonl`` as it ends (the breakdown
-survives a stop); a failed line is named in one line and the others go on. Stopped at any point,
-rerunning continues where it stopped (every phase resumes from its last checkpoint).
+and its time appended to ``<workdirs>/reproduce_times.jsonl`` as it ends; a failed line is
+named in one line and the others go on. Stopped at any point (even killed), rerunning
+continues where it stopped (every phase resumes from its last checkpoint), and the time a
+stopped line had run is not lost: each running line rewrites its heartbeat
+(``<workdirs>/logs/<name>.running.json``) every ``HEARTBEAT_S``, and the next ``run``
+appends a heartbeat left behind as a ``"stopped"`` record. ``breakdown(records)`` is the
+per-workdir table of those times (docs/reproduction.md).
 """
 import dataclasses
 import json
@@ -17,6 +21,7 @@ import sys
 import threading
 import time
 
+from gtickets.commands.jobs import ReportError
 from gtickets.commands.committed import verified_files
 from gtickets.commands.jobs import resolve_jobs
 
@@ -39,17 +44,59 @@ def plan(jobs_files, workdirs, root):
   return out
 
 
+HEARTBEAT_S = 30
+TIMES = "reproduce_times.jsonl"
+BEGIN, END = "<!-- reproduce:begin -->", "<!-- reproduce:end -->"
+
+
+def cpu():
+  """This machine's CPU model and core count, read without importing JAX."""
+  model = "unknown CPU"
+  try:
+    with open("/proc/cpuinfo") as f:
+      model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+  except (OSError, StopIteration):
+    pass
+  return f"{os.cpu_count()} x {model}"
+
+
+def _append(workdirs, record):
+  with open(os.path.join(workdirs, TIMES), "a") as f:
+    f.write(json.dumps(record) + "\n")
+
+
+def settle_stopped(workdirs):
+  """Appends every heartbeat a stopped ``run`` left (a line cut before it ended) to the
+  times as ``"stopped"`` with the seconds it had run, and removes it; returns them."""
+  logs, out = os.path.join(workdirs, "logs"), []
+  for fname in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
+    if fname.endswith(".running.json"):
+      path = os.path.join(logs, fname)
+      try:
+        with open(path) as f:
+          record = dict(json.load(f), rc="stopped")
+      except (OSError, ValueError):
+        record = None  # cut while it was written: its last seconds are lost (<= HEARTBEAT_S)
+      if record is not None:
+        _append(workdirs, record)
+        out.append(record)
+      os.remove(path)
+  return out
+
+
 def run(lines, workdirs, root, parallel=1, launcher=None, say=print):
   """Launches every line not done (see the module docstring); returns
   {name: [(args, rc, seconds)]}."""
   import shlex  # pylint: disable=import-outside-toplevel
   launcher = launcher or [sys.executable, os.path.join(root, "launch", "main.py")]
   os.makedirs(os.path.join(workdirs, "logs"), exist_ok=True)
+  for r in settle_stopped(workdirs):
+    say(f"{r['workdir']}: {r['seconds']:.0f} s of an earlier stopped run counted")
   chains = {}
   for line in lines:
     if not line.done:
       chains.setdefault(line.name, []).append(line)
-  times, lock, start = {}, threading.Lock(), time.time()
+  times, lock, start, machine = {}, threading.Lock(), time.time(), cpu()
   queue = list(chains.items())
 
   def worker():
@@ -60,17 +107,30 @@ def run(lines, workdirs, root, parallel=1, launcher=None, say=print):
         name, chain = queue.pop(0)
       for line in chain:
         began = time.time()
+        beat = os.path.join(workdirs, "logs", f"{name}.running.json")
+        record = {"workdir": name, "args": line.args, "machine": machine,
+                  "load_at_start": round(os.getloadavg()[0], 2),
+                  "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
         with open(os.path.join(workdirs, "logs", f"{name}.log"), "a") as log:
-          rc = subprocess.call(launcher + shlex.split(line.args) + [
+          proc = subprocess.Popen(launcher + shlex.split(line.args) + [
               f"--workdir={os.path.join(workdirs, name)}", "--noprogress"],
-                               stdout=log, stderr=subprocess.STDOUT, cwd=root)
+                                  stdout=log, stderr=subprocess.STDOUT, cwd=root)
+          while True:
+            try:
+              rc = proc.wait(timeout=HEARTBEAT_S)
+              break
+            except subprocess.TimeoutExpired:
+              tmp = beat + ".tmp"
+              with open(tmp, "w") as f:
+                json.dump(dict(record, seconds=round(time.time() - began, 1)), f)
+              os.replace(tmp, beat)
         took = time.time() - began
         with lock:
           times.setdefault(name, []).append((line.args, rc, round(took, 1)))
-          with open(os.path.join(workdirs, "reproduce_times.jsonl"), "a") as f:
-            f.write(json.dumps({"workdir": name, "args": line.args, "rc": rc,
-                                "seconds": round(took, 1), "ended": time.strftime(
-                                    "%Y-%m-%dT%H:%M:%S")}) + "\n")
+          _append(workdirs, dict(record, rc=rc, seconds=round(took, 1),
+                                 ended=time.strftime("%Y-%m-%dT%H:%M:%S")))
+          if os.path.exists(beat):
+            os.remove(beat)
           say(f"{name} rc={rc} t={took:.0f}s (at {time.time() - start:.0f}s)"
               + ("" if rc == 0 else f": failed, see {os.path.join(workdirs, 'logs', name)}.log"))
   threads = [threading.Thread(target=worker) for _ in range(max(1, parallel))]
@@ -82,9 +142,49 @@ def run(lines, workdirs, root, parallel=1, launcher=None, say=print):
 
 
 def read_times(workdirs):
-  """[{workdir, args, rc, seconds, ended}] of every line run so far (all invocations)."""
-  path = os.path.join(workdirs, "reproduce_times.jsonl")
+  """[{workdir, args, rc, seconds, ...}] of every line run so far (all invocations)."""
+  path = os.path.join(workdirs, TIMES)
   if not os.path.exists(path):
     return []
   with open(path) as f:
     return [json.loads(l) for l in f if l.strip()]
+
+
+def breakdown(records, lines, command):
+  """Markdown: the time of every workdir's lines (finished, failed, stopped and resumed
+  runs all counted), the machines and the largest load seen at a line's start, and the
+  total; ``lines`` (plan's) say which are still to run."""
+  per = {}
+  for r in records:
+    row = per.setdefault(r["workdir"], {"seconds": 0.0, "runs": 0, "stopped": 0, "failed": 0})
+    row["seconds"] += r["seconds"]
+    row["runs"] += 1
+    row["stopped"] += r["rc"] == "stopped"
+    row["failed"] += r["rc"] not in (0, "stopped")
+  todo = sorted({l.name for l in lines if not l.done})
+  total = sum(r["seconds"] for r in records)
+  machines = sorted({r.get("machine", "unknown machine") for r in records})
+  load = max((r.get("load_at_start", 0.0) for r in records), default=0.0)
+  out = ["# The whole paper: time of one reproduction", "",
+         f"Generated by `{command}` from its `{TIMES}` (every launch it made, "
+         "stopped and resumed ones included); do not edit.", "",
+         f"Total: **{total / 3600:.2f} h** ({total:.0f} s) on {', '.join(machines) or '-'}; "
+         f"the largest 1-minute load average at the start of a line: {load:.2f}.",
+         ("Every jobs line finished." if not todo else
+          f"**Not complete**: {len(todo)} workdirs still to run ({', '.join(todo)})."), "",
+         "| workdir | hours | share | launches | stopped, resumed | failed |",
+         "| --- | ---: | ---: | ---: | ---: | ---: |"]
+  for name, row in sorted(per.items(), key=lambda kv: -kv[1]["seconds"]):
+    out.append(f"| {name} | {row['seconds'] / 3600:.2f} | "
+               f"{row['seconds'] / max(total, 1e-9):.0%} | {row['runs']} | "
+               f"{row['stopped']} | {row['failed']} |")
+  return "\n".join(out) + "\n", total, not todo
+
+
+def readme_with_total(text, path, sentence):
+  """The README ``text`` with ``sentence`` between its reproduce markers."""
+  if BEGIN not in text or END not in text:
+    raise ReportError(f"{path} has no {BEGIN} ... {END} markers for the reproduction time")
+  head, rest = text.split(BEGIN, 1)
+  _, tail = rest.split(END, 1)
+  return head + BEGIN + sentence + END + tail
