@@ -75,9 +75,9 @@ def test_the_time_of_a_killed_line_is_counted_on_the_next_run(tmp_path, monkeypa
   assert said[0] == "w1: 1234 s of an earlier stopped run counted"
   text, total, complete = reproduce.breakdown(records, lines, "python launch/reproduce.py")
   assert total == pytest.approx(1234.5 + records[1]["seconds"])
-  assert not complete and "**Not complete**: 1 workdirs still to run (w1)" in text
+  assert not complete and "**Not complete**: 1 of 1 jobs lines still to run." in text
   row = [l for l in text.splitlines() if l.startswith("| w1 ")]
-  assert row == [f"| w1 | {total / 3600:.2f} | 100% | 2 | 1 | 0 |"]
+  assert row == [f"| w1 | `--config=configs/modadd.py:quick` | {total / 3600:.2f} | 100% | 2 | 1 | 0 |"]
 
 
 def test_a_running_line_keeps_its_heartbeat(tmp_path, monkeypatch):
@@ -104,3 +104,20 @@ def test_the_readme_total_needs_its_markers():
       "a\n<!-- reproduce:begin -->3.0 h<!-- reproduce:end -->\nb")
   with pytest.raises(ReportError, match="R has no <!-- reproduce:begin -->"):
     reproduce.readme_with_total("a", "R", "3.0 h")
+
+
+def test_the_breakdown_lists_lines_not_run_and_says_when_complete():
+  records = [{"workdir": "a", "args": "--config=x", "rc": 0, "seconds": 5400.0,
+              "machine": "2 x CPU", "load_at_start": 0.3},
+             {"workdir": "b", "args": "--config=y", "rc": 2, "seconds": 1800.0,
+              "machine": "2 x CPU", "load_at_start": 1.5}]
+  lines = [reproduce.Line("a", "--config=x", True), reproduce.Line("b", "--config=y", False),
+           reproduce.Line("c", "--config=z", False)]
+  text, total, complete = reproduce.breakdown(records, lines, "cmd")
+  assert total == 7200.0 and not complete
+  assert "Total: **2.00 h** (7200 s) on 2 x CPU; the largest 1-minute load average" in text
+  assert "| a | `--config=x` | 1.50 | 75% | 1 | 0 | 0 |" in text
+  assert "| b | `--config=y` | 0.50 | 25% | 1 | 0 | 1 |" in text
+  assert "| c | `--config=z` | not run yet | | | | |" in text
+  lines = [reproduce.Line(l.name, l.args, True) for l in lines]
+  assert "Every jobs line finished." in reproduce.breakdown(records, lines, "cmd")[0]
