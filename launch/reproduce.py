@@ -1,6 +1,11 @@
 """The whole paper from a fresh clone: every experiment behind the claims, then the report.
 
-  python launch/reproduce.py [--results=docs/results] [--docs=docs] [--parallel=1] [--dry_run]
+  python launch/reproduce.py [--results=docs/results] [--docs=docs] [--compare=CLAIMS_MD]
+                             [--parallel=1] [--dry_run]
+
+To compare with the committed report, in a fresh clone:
+``--results=repro_results --compare=docs/claims.md`` (then ``git diff docs/claims.md``
+shows every number that moved, and claims.md lists the verdicts that changed).
 
 Runs each line of launch/tasks_jobs.txt and launch/claims_jobs.txt whose workdir has no
 finished launch of that line's config (lines of one workdir one after another,
@@ -11,7 +16,8 @@ line is named in one line and the others still run. Stopped at any point (even k
 rerun the same command: it continues where it stopped, and counts the time the stopped
 lines had run. At the end it writes DOCS/reproduction.md, the time of every workdir and
 the total, and once every line has finished and the report was written, the total into
-the README (between "<!-- reproduce:begin -->" and "<!-- reproduce:end -->").
+the README (between "<!-- reproduce:begin -->" and "<!-- reproduce:end -->");
+``--times_only --workdirs=CLONE/workdirs`` writes them here from a clone's reproduction.
 """
 import argparse
 import os
@@ -29,11 +35,17 @@ def main():
                   help="where the report keeps the results (a scratch folder to compare)")
   ap.add_argument("--docs", default="docs", help="where reproduction.md goes")
   ap.add_argument("--readme", default="README.md")
+  ap.add_argument("--compare", default=None,
+                  help="the report lists every verdict that differs from this claims.md's "
+                       "(e.g. docs/claims.md with a scratch --results; default: the report's)")
   ap.add_argument("--workdirs", default="workdirs")
   ap.add_argument("--jobs", nargs="+", default=["launch/tasks_jobs.txt",
                                                  "launch/claims_jobs.txt"])
   ap.add_argument("--parallel", type=int, default=1, help="workdirs trained at once")
   ap.add_argument("--dry_run", action="store_true", help="list the lines to run and stop")
+  ap.add_argument("--times_only", action="store_true",
+                  help="train nothing: write DOCS/reproduction.md (and the README's total "
+                       "once every line of WORKDIRS finished) from WORKDIRS' times")
   args = ap.parse_args()
   from gtickets import experiments  # noqa: F401  (registers the experiments)
   from gtickets.commands import reproduce
@@ -50,6 +62,9 @@ def main():
     print(f"  {line.name} {line.args}")
   if args.dry_run:
     return
+  if args.times_only:
+    write_times(args, complete_report=True)
+    return
   start = time.time()
   try:
     times = reproduce.run(lines, args.workdirs, ROOT, args.parallel)
@@ -63,7 +78,8 @@ def main():
         + (f"; failed: {', '.join(failed)}" if failed else ""))
   rc = subprocess.call([sys.executable, os.path.join(ROOT, "launch", "report.py"),
                         f"--results={args.results}", f"--workdirs={args.workdirs}",
-                        f"--docs={args.docs}", f"--readme={args.readme}"], cwd=ROOT)
+                        f"--docs={args.docs}", f"--readme={args.readme}"]
+                       + ([f"--compare={args.compare}"] if args.compare else []), cwd=ROOT)
   write_times(args, complete_report=not (failed or rc))
   sys.exit(1 if failed or rc else 0)
 
@@ -74,11 +90,8 @@ def write_times(args, complete_report):
   from gtickets.commands import reproduce  # pylint: disable=import-outside-toplevel
   from gtickets.commands.jobs import ReportError  # pylint: disable=import-outside-toplevel
   lines = reproduce.plan(args.jobs, args.workdirs, ROOT)
-  command = "python launch/reproduce.py" + "".join(
-      f" --{k}={getattr(args, k)}" for k in ("results", "workdirs")
-      if getattr(args, k) != {"results": "docs/results", "workdirs": "workdirs"}[k])
   records = reproduce.read_times(args.workdirs)
-  text, total, all_done = reproduce.breakdown(records, lines, command)
+  text, total, all_done = reproduce.breakdown(records, lines)
   doc = os.path.join(args.docs, "reproduction.md")
   storage.write_text(doc, text)
   print(f"wrote {doc}: {total / 3600:.2f} h so far")

@@ -73,7 +73,7 @@ def test_the_time_of_a_killed_line_is_counted_on_the_next_run(tmp_path, monkeypa
   assert "cpu_count" not in records[1] and " x " in records[1]["machine"]
   assert not list((tmp_path / "w" / "logs").glob("*.running.json"))  # heartbeats settled
   assert said[0] == "w1: 1234 s of an earlier stopped run counted"
-  text, total, complete = reproduce.breakdown(records, lines, "python launch/reproduce.py")
+  text, total, complete = reproduce.breakdown(records, lines)
   assert total == pytest.approx(1234.5 + records[1]["seconds"])
   assert not complete and "**Not complete**: 1 of 1 jobs lines still to run." in text
   row = [l for l in text.splitlines() if l.startswith("| w1 ")]
@@ -113,11 +113,11 @@ def test_the_breakdown_lists_lines_not_run_and_says_when_complete():
               "machine": "2 x CPU", "load_at_start": 1.5}]
   lines = [reproduce.Line("a", "--config=x", True), reproduce.Line("b", "--config=y", False),
            reproduce.Line("c", "--config=z", False)]
-  text, total, complete = reproduce.breakdown(records, lines, "cmd")
+  text, total, complete = reproduce.breakdown(records, lines)
   assert total == 7200.0 and not complete
   assert "Total: **2.00 h** (7200 s) on 2 x CPU; the largest 1-minute load average" in text
   assert "| a | `--config=x` | 1.50 | 75% | 1 | 0 | 0 |" in text
   assert "| b | `--config=y` | 0.50 | 25% | 1 | 0 | 1 |" in text
   assert "| c | `--config=z` | not run yet | | | | |" in text
   lines = [reproduce.Line(l.name, l.args, True) for l in lines]
-  assert "Every jobs line finished." in reproduce.breakdown(records, lines, "cmd")[0]
+  assert "Every jobs line finished." in reproduce.breakdown(records, lines)[0]
