@@ -75,6 +75,12 @@ def request_stop(signum):
   _requested.append(signum)
 
 
+def stopped():
+  """Whether a stop was asked for: a stop that lands in a C extension's initialization
+  (jaxlib's, during ``import jax``) surfaces as that import's ImportError."""
+  return bool(_requested)
+
+
 def check_stop():
   """Raises KeyboardInterrupt if a stop was asked for (its first raise may have been
   lost in a callback that swallows exceptions)."""

@@ -115,6 +115,10 @@ def main(argv):
     print(f"workdir: {workdir}  experiment: {config.experiment}", flush=True)
   except KeyboardInterrupt:
     _interrupted_early()
+  except ImportError:
+    if signals.stopped():  # the stop landed in jaxlib's initialization
+      _interrupted_early()
+    raise
   text, files = launcher.run(config, workdir, argv, created, held, _PROGRESS.value,
                              _TENSORBOARD.value)
   from gtickets import distributed

@@ -37,6 +37,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from gtickets import signals  # noqa: E402  (the standard library only)
+from gtickets.commands import UNPUBLISHED  # noqa: E402  (a string: nothing heavy)
 
 
 def _stop(signum, frame):
@@ -47,7 +48,6 @@ def _stop(signum, frame):
   raise KeyboardInterrupt(f"signal {signum}")
 
 
-UNPUBLISHED = "interrupted: nothing was published (docs/ and the README are as they were)"
 if __name__ == "__main__":  # before the imports below (JAX): a stop during them is one line
   signals.stop_on(_stop)
 try:
@@ -55,6 +55,10 @@ try:
   from gtickets.commands import report  # noqa: E402
 except KeyboardInterrupt:
   sys.exit(UNPUBLISHED)
+except ImportError:
+  if signals.stopped():  # the stop landed in jaxlib's initialization
+    sys.exit(UNPUBLISHED)
+  raise
 
 
 def main():

@@ -232,6 +232,41 @@ def case_report_interrupted(tmp):
   return ""
 
 
+# A stop that lands while jaxlib's extension initializes, made exact: the import of
+# jaxlib._jax sends SIGINT to its own process, and the KeyboardInterrupt surfaces as an
+# ImportError, as a real Ctrl-C there does (seen on busy cores at 0.5 s).
+STOP_IN_JAX_IMPORT = (
+    "import os, signal, sys, time\n"
+    "class StopInJax:\n"
+    "  def find_spec(self, name, path=None, target=None):\n"
+    "    if name == 'jaxlib._jax':\n"
+    "      sys.meta_path.remove(self)\n"
+    "      try:\n"
+    "        os.kill(os.getpid(), signal.SIGINT)\n"
+    "        time.sleep(5)\n"
+    "      except KeyboardInterrupt as e:\n"
+    "        raise ImportError('Encountered an error while initializing the extension.') from e\n"
+    "    return None\n"
+    "sys.meta_path.insert(0, StopInJax())\n")
+
+
+def case_report_stop_in_jax_import(tmp):
+  """Ctrl-C while jaxlib initializes (an ImportError, not a KeyboardInterrupt): one line."""
+  report_tree(tmp)
+  before = file_digests(tmp / "results"), file_digests(tmp / "docs")
+  r = report_env(tmp, hook_file(tmp, STOP_IN_JAX_IMPORT))
+  return refused_unpublished(tmp, r, "interrupted: nothing was published") or (
+      "files changed" if (file_digests(tmp / "results"), file_digests(tmp / "docs")) != before
+      else "")
+
+
+def case_launch_stop_in_jax_import(tmp):
+  """The same stop in a launch: one line, nothing trained or recorded."""
+  r = launch_hooked(tmp, tmp / "w", STOP_IN_JAX_IMPORT)
+  return one_line(r, "interrupted before the launch started") or (
+      "files written" if (tmp / "w").exists() and any((tmp / "w").iterdir()) else "")
+
+
 def _ro_mount(path, size="4m", ro=True):
   """A tmpfs at ``path`` (read-only, or of ``size``); False where mounting is not allowed."""
   path.mkdir(exist_ok=True)

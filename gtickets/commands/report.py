@@ -14,15 +14,13 @@ import sys
 import tempfile
 
 from gtickets import signals, storage
+from gtickets.commands import UNPUBLISHED
 from gtickets.commands.claims_report import (Root, changed_verdicts, claims_markdown, evaluate,
                                              newest_launch, readme_table, readme_with_table,
                                              summary_table, unmeasured_now, verdicts_of)
 from gtickets.commands.committed import MANIFEST, check_manifest, manifest_digests, mirror
 from gtickets.commands.jobs import ReportError, read_jobs, resolve_jobs
 from gtickets.experiment import claims as claims_lib
-
-UNPUBLISHED = "interrupted: nothing was published (docs/ and the README are as they were)"
-
 
 def parser(description=None):
   """The report's command line (launch/report.py)."""
