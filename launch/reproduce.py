@@ -66,10 +66,12 @@ def main():
     write_times(args, complete_report=True)
     return
   start = time.time()
+  reproduce.stop_on_sigterm()
   try:
     times = reproduce.run(lines, args.workdirs, ROOT, args.parallel)
   except KeyboardInterrupt:
-    sys.exit("interrupted: rerun the same command to continue where it stopped")
+    sys.exit("interrupted: every running launch was stopped and saved; rerun the same "
+             "command to continue where it stopped")
   total = time.time() - start
   failed = [name for name, runs in times.items() if any(rc for _, rc, _ in runs)]
   so_far = sum(r["seconds"] for r in reproduce.read_times(args.workdirs))

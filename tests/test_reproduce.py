@@ -121,3 +121,46 @@ def test_the_breakdown_lists_lines_not_run_and_says_when_complete():
   assert "| c | `--config=z` | not run yet | | | | |" in text
   lines = [reproduce.Line(l.name, l.args, True) for l in lines]
   assert "Every jobs line finished." in reproduce.breakdown(records, lines)[0]
+
+
+SLOW = """import pathlib, signal, sys, time
+w = pathlib.Path([a for a in sys.argv if a.startswith("--workdir=")][0][10:])
+w.parent.mkdir(parents=True, exist_ok=True)
+def stop(signum, frame):
+  (w.parent / (w.name + "_" + sys.argv[1][9:] + ".stopped")).write_text("SIGINT")
+  sys.exit(1)
+signal.signal(signal.SIGINT, stop)
+(w.parent / (w.name + "_" + sys.argv[1][9:] + ".started")).write_text("")
+time.sleep(60)
+"""
+DRIVER = """import sys
+sys.path.insert(0, sys.argv[1])
+from gtickets.commands import reproduce
+reproduce.stop_on_sigterm()
+lines = [reproduce.Line("w1", "--config=a", False), reproduce.Line("w1", "--config=b", False)]
+try:
+  reproduce.run(lines, sys.argv[2], sys.argv[1], launcher=[sys.executable, sys.argv[3]])
+except KeyboardInterrupt:
+  print("interrupted")
+"""
+
+
+def test_sigterm_stops_the_running_launchers_and_starts_no_other_line(tmp_path):
+  import subprocess  # pylint: disable=import-outside-toplevel
+  import time  # pylint: disable=import-outside-toplevel
+  (tmp_path / "slow.py").write_text(SLOW)
+  (tmp_path / "driver.py").write_text(DRIVER)
+  w = tmp_path / "w"
+  p = subprocess.Popen([sys.executable, str(tmp_path / "driver.py"), str(ROOT), str(w),
+                        str(tmp_path / "slow.py")], stdout=subprocess.PIPE, text=True)
+  for _ in range(300):  # the first line's launcher is up
+    if (w / "w1_a.started").exists():
+      break
+    time.sleep(0.1)
+  p.terminate()
+  out, _ = p.communicate(timeout=60)
+  assert out.strip().endswith("interrupted")
+  assert (w / "w1_a.stopped").read_text() == "SIGINT"  # saved, not left running
+  assert not (w / "w1_b.started").exists()  # the next line of its chain never started
+  records = reproduce.read_times(str(w))
+  assert [(r["args"], r["rc"]) for r in records] == [("--config=a", "stopped")]

@@ -16,6 +16,7 @@ per-workdir table of those times (docs/reproduction.md).
 import dataclasses
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -83,9 +84,20 @@ def settle_stopped(workdirs):
   return out
 
 
+def stop_on_sigterm():
+  """SIGTERM (a scheduler's or a time limit's stop) raises KeyboardInterrupt as Ctrl-C
+  does, so ``run`` stops its launchers rather than leaving them running."""
+  def stop(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+  signal.signal(signal.SIGTERM, stop)
+
+
 def run(lines, workdirs, root, parallel=1, launcher=None, say=print):
   """Launches every line not done (see the module docstring); returns
-  {name: [(args, rc, seconds)]}."""
+  {name: [(args, rc, seconds)]}. A KeyboardInterrupt here (Ctrl-C; launch/reproduce.py
+  turns SIGTERM into one) stops every running launcher with SIGINT (each records its
+  launch as interrupted), records their lines as ``"stopped"``, starts no other line,
+  and is raised again."""
   import shlex  # pylint: disable=import-outside-toplevel
   launcher = launcher or [sys.executable, os.path.join(root, "launch", "main.py")]
   os.makedirs(os.path.join(workdirs, "logs"), exist_ok=True)
@@ -96,12 +108,18 @@ def run(lines, workdirs, root, parallel=1, launcher=None, say=print):
     if not line.done:
       chains.setdefault(line.name, []).append(line)
   times, lock, start, machine = {}, threading.Lock(), time.time(), cpu()
-  queue = list(chains.items())
+  queue, live, stopping = list(chains.items()), set(), threading.Event()
 
-  def worker():
+  def worker(done):
+    try:
+      work()
+    finally:
+      done.set()
+
+  def work():
     while True:
       with lock:
-        if not queue:
+        if not queue or stopping.is_set():
           return
         name, chain = queue.pop(0)
       for line in chain:
@@ -111,9 +129,13 @@ def run(lines, workdirs, root, parallel=1, launcher=None, say=print):
                   "load_at_start": round(os.getloadavg()[0], 2),
                   "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
         with open(os.path.join(workdirs, "logs", f"{name}.log"), "a") as log:
-          proc = subprocess.Popen(launcher + shlex.split(line.args) + [
-              f"--workdir={os.path.join(workdirs, name)}", "--noprogress"],
-                                  stdout=log, stderr=subprocess.STDOUT, cwd=root)
+          with lock:
+            if stopping.is_set():
+              return
+            proc = subprocess.Popen(launcher + shlex.split(line.args) + [
+                f"--workdir={os.path.join(workdirs, name)}", "--noprogress"],
+                                    stdout=log, stderr=subprocess.STDOUT, cwd=root)
+            live.add(proc)
           while True:
             try:
               rc = proc.wait(timeout=HEARTBEAT_S)
@@ -125,18 +147,35 @@ def run(lines, workdirs, root, parallel=1, launcher=None, say=print):
               os.replace(tmp, beat)
         took = time.time() - began
         with lock:
+          live.discard(proc)
+          if stopping.is_set() and rc != 0:
+            rc = "stopped"
           times.setdefault(name, []).append((line.args, rc, round(took, 1)))
           _append(workdirs, dict(record, rc=rc, seconds=round(took, 1),
                                  ended=time.strftime("%Y-%m-%dT%H:%M:%S")))
           if os.path.exists(beat):
             os.remove(beat)
           say(f"{name} rc={rc} t={took:.0f}s (at {time.time() - start:.0f}s)"
-              + ("" if rc == 0 else f": failed, see {os.path.join(workdirs, 'logs', name)}.log"))
-  threads = [threading.Thread(target=worker) for _ in range(max(1, parallel))]
-  for t in threads:
-    t.start()
-  for t in threads:
-    t.join()
+              + ("" if rc in (0, "stopped") else
+                 f": failed, see {os.path.join(workdirs, 'logs', name)}.log"))
+          if stopping.is_set():
+            return
+  done = [threading.Event() for _ in range(max(1, parallel))]
+  for d in done:
+    threading.Thread(target=worker, args=(d,)).start()
+  # waits by polling: a KeyboardInterrupt inside Thread.join can leave the thread
+  # looking finished (CPython gh-90882), and the interpreter would exit under it
+  try:
+    while not all(d.is_set() for d in done):
+      time.sleep(0.2)
+  except KeyboardInterrupt:
+    with lock:
+      stopping.set()
+      for proc in live:
+        proc.send_signal(signal.SIGINT)
+    while not all(d.is_set() for d in done):  # each records its line as the launcher ends
+      time.sleep(0.2)
+    raise
   return times
 
 
