@@ -8,8 +8,8 @@
 The argument is the operation (gtickets/tasks/modular.py: add, sub, mul, div,
 a2_b2, a2_ab_b2, a2_ab_b2_a, a3_ab, a2_ab2_b, random), then optionally the
 architecture (mlp, the default, transformer, or transformer_appendix) and "quick"
-(p = 23, 600 steps: a smoke run). Everything else is the main experiment's (configs/modadd.py), at 5
-seeds for the MLP and 3 for the Transformer:
+(p = 23, 600 steps: a smoke run, 3 seeds). Everything else is the main experiment's
+(configs/modadd.py), 5 seeds:
 p = 67, pairs a > b, 40% train, AdamW lr 1e-3 wd 1, 30k full-batch steps,
 k = 0.6. The Transformer has d_model = d_mlp = 128 and no positional embedding, as
 the authors' code that made the paper's figures (gtickets/models/transformer.py says
@@ -33,7 +33,7 @@ def get_config(arg=None):
     raise ValueError(f"unknown config argument {unknown[0]!r}; known: {ARCHS + ('quick',)}")
   quick = "quick" in parts[1:]
   c = modadd.get_config("quick" if quick else None)
-  if arch != "mlp" or quick:
+  if quick:
     c.seeds = (0, 1, 2)
   if arch != "mlp":
     c.model = default_config(model="transformer").model
