@@ -142,13 +142,19 @@ def changed_verdicts(rows, before, path):
                  "| claim | before | now |", "| --- | --- | --- |"] + lines + [""]
 
 
+def between_markers(text, path, begin, end, body, what):
+  """``text`` (the file at ``path``) with ``body`` between its markers ``begin`` and
+  ``end``; ReportError if it has none (``what`` names what goes there)."""
+  if begin not in text or end not in text:
+    raise ReportError(f"{path} has no {begin} ... {end} markers for {what}")
+  head, rest = text.split(begin, 1)
+  _, tail = rest.split(end, 1)
+  return head + begin + body + end + tail
+
+
 def readme_with_table(text, path, table):
   """The README ``text`` with ``table`` between its claims markers."""
-  if BEGIN not in text or END not in text:
-    raise ReportError(f"{path} has no {BEGIN} ... {END} markers for the claims table")
-  head, rest = text.split(BEGIN, 1)
-  _, tail = rest.split(END, 1)
-  return head + BEGIN + "\n" + table + "\n" + END + tail
+  return between_markers(text, path, BEGIN, END, "\n" + table + "\n", "the claims table")
 
 
 def unmeasured_now(rows, before):

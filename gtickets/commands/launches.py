@@ -10,17 +10,20 @@ import shlex
 from gtickets import identity, storage
 
 
+def cpu_model():
+  """This machine's CPU model (/proc/cpuinfo's, else the platform's word)."""
+  try:
+    with open("/proc/cpuinfo") as f:
+      return next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+  except (OSError, StopIteration):
+    return platform.processor() or platform.machine()
+
+
 def machine():
   """Where this ran: CPU model and cores, JAX backend and devices."""
   import jax
-  cpu = platform.processor() or platform.machine()
-  try:
-    with open("/proc/cpuinfo") as f:
-      cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-  except (OSError, StopIteration):
-    pass
   devices = jax.devices()
-  return {"cpu": cpu, "cpu_count": os.cpu_count(), "backend": jax.default_backend(),
+  return {"cpu": cpu_model(), "cpu_count": os.cpu_count(), "backend": jax.default_backend(),
           "devices": f"{len(devices)} x {devices[0].device_kind}", "device_count": len(devices),
           "jax": jax.__version__,
           "processes": jax.process_count()}

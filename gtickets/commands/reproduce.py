@@ -22,8 +22,10 @@ import sys
 import threading
 import time
 
+from gtickets.commands.claims_report import between_markers
 from gtickets.commands.committed import verified_files
-from gtickets.commands.jobs import ReportError, resolve_jobs
+from gtickets.commands.jobs import resolve_jobs
+from gtickets.commands.launches import cpu_model
 
 
 @dataclasses.dataclass
@@ -49,17 +51,9 @@ TIMES = "reproduce_times.jsonl"
 BEGIN, END = "<!-- reproduce:begin -->", "<!-- reproduce:end -->"
 
 
-def cpu():
-  """This machine's CPU model and core count, read without importing JAX."""
-  model = "unknown CPU"
-  try:
-    with open("/proc/cpuinfo") as f:
-      model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-  except (OSError, StopIteration):
-    pass
-  return f"{os.cpu_count()} x {model}"
-
-
+# This process only starts launchers: its files are written with plain writes, not
+# storage's (which ask JAX for the process index, and JAX would then take the
+# accelerator's memory that the launchers need).
 def _append(workdirs, record):
   with open(os.path.join(workdirs, TIMES), "a") as f:
     f.write(json.dumps(record) + "\n")
@@ -107,7 +101,7 @@ def run(lines, workdirs, root, parallel=1, launcher=None, say=print):
   for line in lines:
     if not line.done:
       chains.setdefault(line.name, []).append(line)
-  times, lock, start, machine = {}, threading.Lock(), time.time(), cpu()
+  times, lock, start, machine = {}, threading.Lock(), time.time(), f"{os.cpu_count()} x {cpu_model()}"
   queue, live, stopping = list(chains.items()), set(), threading.Event()
 
   def worker(done):
@@ -226,8 +220,4 @@ def breakdown(records, lines):
 
 def readme_with_total(text, path, sentence):
   """The README ``text`` with ``sentence`` between its reproduce markers."""
-  if BEGIN not in text or END not in text:
-    raise ReportError(f"{path} has no {BEGIN} ... {END} markers for the reproduction time")
-  head, rest = text.split(BEGIN, 1)
-  _, tail = rest.split(END, 1)
-  return head + BEGIN + sentence + END + tail
+  return between_markers(text, path, BEGIN, END, sentence, "the reproduction time")
