@@ -157,8 +157,8 @@ def run(lines, workdirs, root, parallel=1, launcher=None, say=print):
   done = [threading.Event() for _ in range(max(1, parallel))]
   for d in done:
     threading.Thread(target=worker, args=(d,)).start()
-  # waits by polling: a KeyboardInterrupt inside Thread.join can leave the thread
-  # looking finished (CPython gh-90882), and the interpreter would exit under it
+  # waits by polling: after a KeyboardInterrupt inside Thread.join, a second join
+  # returned at once here and the process exited under the worker (its record lost)
   try:
     while not all(d.is_set() for d in done):
       time.sleep(0.2)
