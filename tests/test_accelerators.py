@@ -62,6 +62,20 @@ def test_grokfast_ma_block_sums_equal_the_window_mean_as_the_ring_wraps():
     np.testing.assert_allclose(out["a"], want, rtol=1e-5, atol=1e-6)
 
 
+def test_ma_sums_rows_first_to_last_in_any_batch():
+  """The MA filter's sums are sequential adds, the same whether or not vmapped (XLA's
+  reduce over a vmapped leading axis adds in another order)."""
+  x = np.asarray(jax.random.normal(jax.random.key(0), (10, 257))
+                 * jnp.exp(5 * jax.random.normal(jax.random.key(1), (10, 1))))
+  seq = x[0].copy()
+  for row in x[1:]:
+    seq = seq + row
+  np.testing.assert_array_equal(jax.jit(accelerators.sum_rows)(x), seq)
+  batched = jax.jit(jax.vmap(accelerators.sum_rows))(np.stack([x, 2 * x, x]))
+  np.testing.assert_array_equal(batched[0], seq)
+  np.testing.assert_array_equal(batched[2], seq)
+
+
 def test_perpendicular_by_hand():
   w = {"a": jnp.array([1.0, 0.0]), "z": jnp.zeros(2)}
   g = {"a": jnp.array([1.0, 1.0]), "z": jnp.array([1.0, 2.0])}
