@@ -60,9 +60,10 @@ def ma_block(window):
 
 
 def sum_rows(x):
-  """``x.sum(axis=0)`` as one chain of elementwise adds, first row to last. XLA's CPU
-  reduce over a leading axis of 10 rows of 115k ran at ~0.2 GFLOP/s inside the
-  training scan (5.4 ms a step against 0.9 ms for this form, benchmarks/per_step_extras.py)."""
+  """``x.sum(axis=0)`` as one chain of elementwise adds, first row to last, in any batch.
+  XLA's CPU reduce over a leading axis was the MA filter's cost: 2.01 against 0.64 ms
+  per run-step with 5 runs vmapped (benchmarks/per_step_extras.py), and its order
+  changed under vmap."""
   acc = x[0]
   for i in range(1, x.shape[0]):
     acc = acc + x[i]
