@@ -90,3 +90,45 @@ def test_sweep_experiment_writes_table(tiny_config, tmp_path):
   # read back, not retrained: the same table; every group's phase wrote its logs
   assert sweep.run(c, quiet(tmp_path))[0] == text
   assert len(assert_every_phase_logged(tmp_path)) == 2
+
+
+def test_operations_train_as_one_program_and_equal_plain_runs(tiny_config, tmp_path):
+  """A sweep over modular operations trains every (operation, seed) as one batch, each
+  run on its own labels: the runs equal, bit for bit, a plain launch of their operation
+  (no lr or weight decay axis: the optimizer is the config's, as in a plain run),
+  tickets too; and the operations' curves differ."""
+  c = _sweep_config(tiny_config, (("task.operation", ("mul", "add")), ("seed", (0, 1))))
+  c.ticket.variants = ("grokked",)
+  experiments.validate(c)
+  assert len(sweep.groups(c)) == 1
+  dense, tickets = sweep.run_group(c, quiet(tmp_path / "sweep"))
+  assert [(r["operation"], r["seed"]) for r in dense.runs] == [
+      ("mul", 0), ("mul", 1), ("add", 0), ("add", 1)]
+  assert [r["operation"] for r in tickets.runs] == ["mul", "mul", "add", "add"]
+  assert dense.spec.setup.trainer.per_run_data and not dense.spec.per_run_optim
+  for i, op in enumerate(("mul", "add")):
+    plain = c.copy_and_resolve_references()
+    plain.experiment, plain.task.operation = "main", op
+    d, t = run_main(plain, quiet(tmp_path / op))
+    rows = slice(2 * i, 2 * i + 2)
+    for key in ("train_loss", "test_loss", "test_acc", "l2"):
+      np.testing.assert_array_equal(dense.curves[key][rows], d.curves[key], err_msg=key)
+      np.testing.assert_array_equal(tickets.curves[key][rows], t.curves[key], err_msg=key)
+  assert not np.allclose(dense.curves["train_loss"][0], dense.curves["train_loss"][2])
+  # C10 reads one row per operation from the sweep's workdir, each with its own runs
+  from gtickets.commands.claims_report import Root
+  from gtickets.experiments import other_tasks
+  root = Root(str(tmp_path), [("sweep", "--config=X"), ("add", "--config=Y")])
+  finding = other_tasks.other_tasks(root, str(tmp_path))
+  rows = [l for l in finding.details.splitlines() if l.startswith("| (a")]
+  assert [r.split(" | ")[0] for r in rows] == ["| (a * b) mod 11", "| (a + b) mod 11",
+                                               "| (a + b) mod 11"]
+  assert rows[1].split(" | ")[5:8] == rows[2].split(" | ")[5:8]  # the same runs, the same cells
+  assert rows[0].split(" | ")[5] != rows[1].split(" | ")[5]
+
+
+def test_operations_with_other_pair_counts_are_refused(tiny_config):
+  c = _sweep_config(tiny_config, (("task.operation", ("add", "div")),))
+  with pytest.raises(ConfigError, match="same number of pairs") as e:
+    experiments.validate(c)
+  assert "\n" not in str(e.value) and "'div': 110" in str(e.value)

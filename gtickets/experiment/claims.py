@@ -110,16 +110,18 @@ class Results:
       return "MSE"
     return f"cross-entropy ({identity.value(stored, 'train.cross_entropy')})"
 
-  def labels(self, phase):
-    """(task, model) of a phase in words, from the settings its runs.json stores: the
-    task's and the model's own ``describe`` (with ', layer-wise masks' for masks cut per
-    matrix)."""
+  def labels(self, phase, **task_fields):
+    """(task, model) of a phase in words, from the settings its runs.json stores (with
+    ``task_fields`` in place: a run's own operation): the task's and the model's own
+    ``describe`` (with ', layer-wise masks' for masks cut per matrix)."""
     stored = self.json(os.path.join(phase, "runs.json"))["identity"]
     from gtickets import models, tasks
     model = models.describe(identity.stored_section(stored, "model"))
     if identity.value(stored, "ticket.scope") == "layer":
       model += ", layer-wise masks"
-    return tasks.describe(identity.stored_section(stored, "task")), model
+    task = identity.stored_section(stored, "task")
+    task.update(task_fields)
+    return tasks.describe(task), model
 
   def contraction(self, phase):
     """The model's contraction order a phase trained with (models/contraction.py);

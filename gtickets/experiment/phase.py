@@ -24,7 +24,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from gtickets import distributed, models, signals, tasks
-from gtickets.experiment.setup import make_setup
+from gtickets.experiment.setup import has_per_run_task, make_setup
 from gtickets.experiment.store import note
 from gtickets.tickets import masks as masks_lib
 from gtickets.training.measures import run_measures
@@ -48,7 +48,7 @@ class PhaseSpec:
 
   @property
   def setup(self):
-    return make_setup(self.settings, self.per_run_optim)
+    return make_setup(self.settings, self.per_run_optim, has_per_run_task(self.runs))
 
   @property
   def trainer(self):

@@ -20,7 +20,7 @@ from gtickets import identity as identity_lib
 from gtickets.config import resolve_step
 from gtickets.tickets import variants
 from gtickets.experiment.phase import FromInit, PhaseResult, PhaseSpec, add_checkpoints, run_phase
-from gtickets.experiment.setup import PER_RUN_OPTIM, data_seed_of, make_setup
+from gtickets.experiment.setup import PER_RUN_OPTIM, PER_RUN_TASK, data_seed_of, make_setup
 from gtickets.experiment.store import Workdir
 from gtickets import models as models_lib
 from gtickets.tasks.cross_entropy import MODES as CROSS_ENTROPY_MODES
@@ -114,8 +114,8 @@ def ticket_runs(config, bases=None):
   """The run table of a ticket phase: (k, variant, mask step, base run) in that nesting.
 
   ``bases``: the dense phase's runs (default: one per seed, ``dense_runs``); a ticket
-  run takes its seed, data seed and any per-run optimizer values (``PER_RUN_OPTIM``)
-  from its base. ``mask_step`` is recorded only for variants whose mask comes from a
+  run takes its seed, data seed, any per-run optimizer values (``PER_RUN_OPTIM``) and
+  task fields (``PER_RUN_TASK``) from its base. ``mask_step`` is recorded only for variants whose mask comes from a
   base checkpoint (grokked and the norm-matched controls); ``dense`` runs once per
   base whatever the ks, with k = 0.
   """
@@ -132,7 +132,7 @@ def ticket_runs(config, bases=None):
         for b in bases:
           runs.append({
               "run": len(runs), "variant": variant, "seed": b["seed"],
-              **{f: b[f] for f in PER_RUN_OPTIM if f in b},
+              **{f: b[f] for f in PER_RUN_OPTIM + PER_RUN_TASK if f in b},
               "prune_ratio": 0.0 if variant == "dense" else k,
               "data_seed": b["data_seed"], "base_run": b["run"],
               "mask_step": mask_step, "rewind_step": rewind_step,

@@ -154,7 +154,7 @@ class PhaseStore:
       if isinstance(old, dict) and isinstance(old.get("identity"), dict):
         diff = identity.first_difference(old["identity"], content["identity"])
         if diff is None and old.get("runs") != content["runs"]:
-          diff = "the run table (seeds, ratios, variants or mask steps)"
+          diff = "the run table (seeds, ratios, variants, mask steps or operations)"
         if diff:
           refuse = refuse.replace("; use another", f" ({diff}); use another")
       raise WorkdirMismatch(refuse)

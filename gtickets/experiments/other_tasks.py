@@ -1,8 +1,10 @@
 """Claims over the main experiment run on other tasks and models (C10, P2).
 
-The per-task workdirs run experiment ``main`` (experiments/main.py), one line each of
-``launch/tasks_jobs.txt``; P2 reads the sparse-parity rows trained with each
-cross-entropy precision. No experiment of its own: this module holds only claims.
+The per-task workdirs are the lines of ``launch/tasks_jobs.txt``: experiment ``main``
+(experiments/main.py), one row each, or a sweep over modular operations
+(configs/modular_ops.py), one row per operation, its runs picked by the operation
+they name. P2 reads the sparse-parity rows trained with each cross-entropy precision.
+No experiment of its own: this module holds only claims.
 
   bash launch/run_jobs.sh launch/tasks_jobs.txt 1
 """
@@ -29,18 +31,12 @@ def other_tasks(root, figures):
            "| command |",
            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
   medians, missing, flat, controls, points, ahead, old_order = {}, [], [], {}, {}, [], []
-  for name, args in root.task_rows:
-    res = root[name]
-    command = f"python launch/main.py {args} --workdir=workdirs/{name}"
-    try:
-      dense, tickets = res.phase("dense"), res.phase("tickets")
-    except NotMeasured:
-      missing.append(name)
-      continue
+  for res, command, experiment, name, op, dense_rows, ticket_rows, tickets in _rows(root,
+                                                                                   missing):
     loss = res.loss_name("tickets")
     budget = budget_of(tickets)
-    d = by_seed(dense.rows(), variant="dense")
-    g = by_seed(tickets.rows(), variant="grokked")
+    d = by_seed(dense_rows, variant="dense")
+    g = by_seed(ticket_rows, variant="grokked")
     seeds = sorted(g)
     sp = [speedup(d[s]["t_gen"], g[s]["t_gen"], budget) for s in seeds]
     med, text = summarize(sp)
@@ -52,22 +48,22 @@ def other_tasks(root, figures):
       text = "neither generalizes within the budget"
     else:
       medians[name] = med
-      points[f"{name}: " + ", ".join(res.labels("tickets"))] = [
+      points[f"{name}: " + ", ".join(res.labels("tickets", **op))] = [
           (d[s]["t_gen"], g[s]["t_gen"], budget) for s in seeds]
     cell = lambda rows: t_gen_cell(rows, seeds)
-    r = by_seed(tickets.rows(), variant="random")
+    r = by_seed(ticket_rows, variant="random")
     random_cells = ("not run", "")
     if all(s in r for s in seeds):
       controls[name], random_text = summarize(
           [speedup(r[s]["t_gen"], g[s]["t_gen"], budget) for s in seeds])
       random_cells = (cell(r), random_text)
-    task, model = res.labels("tickets")
+    task, model = res.labels("tickets", **op)
     if res.contraction("tickets") == "batch_first":
       model += " (batch-first order)"
       old_order.append(name)
     lines.append(f"| {task} | {model} | {loss} | {', '.join(map(str, seeds))} | {budget:,} "
                  f"| {cell(d)} | {cell(g)} | {text} | {' | '.join(random_cells)} "
-                 f"| {describe_machine(res.launches('main'))} | `{command}` |")
+                 f"| {describe_machine(res.launches(experiment))} | `{command}` |")
   if len(medians) + len(flat) == 0:
     raise NotMeasured("no per-task row is finished")
   sooner = [n for n, m in medians.items() if m is not None and m > SOME]
@@ -97,6 +93,30 @@ def other_tasks(root, figures):
     figs = ("claim_c10.png",)
   return Finding(measured, verdict, f"every row where dense or ticket generalizes has a median "
                  f"speed-up > {SOME:g}x: agrees; some: partly; none: no", details, figs)
+
+
+def _rows(root, missing):
+  """Per row of C10, in the jobs' order: (Results, command, experiment, row name,
+  {"operation": op} or {}, dense rows, ticket rows, ticket PhaseResult); a
+  line's workdir with no finished phases goes to ``missing``. A sweep over operations
+  gives one row per operation, named ``workdir[op]``."""
+  for name, args in root.task_rows:
+    res = root[name]
+    command = f"python launch/main.py {args} --workdir=workdirs/{name}"
+    try:
+      dense, tickets = res.phase("dense"), res.phase("tickets")
+    except NotMeasured:
+      missing.append(name)
+      continue
+    dense_rows, ticket_rows = dense.rows(), tickets.rows()
+    ops = list(dict.fromkeys(r.get("operation") for r in dense_rows))
+    if ops == [None]:
+      yield res, command, "main", name, {}, dense_rows, ticket_rows, tickets
+      continue
+    for op in ops:
+      pick = lambda rows: [r for r in rows if r.get("operation") == op]
+      yield (res, command, "sweep", f"{name}[{op}]", {"operation": op}, pick(dense_rows),
+             pick(ticket_rows), tickets)
 
 
 def plot_t_gen_scatter(path, rows, title=""):

@@ -8,7 +8,10 @@
 Its points are the product of the lists. Fields in ``PER_RUN`` only change numbers
 inside the compiled program, so points that differ only in them train together as
 one vmapped batch (run axis padded and spread over every device, see
-training/sharding.py); any other field (``task.train_fraction``,
+training/sharding.py): the seed, lr, weight decay, prune ratio and the modular
+operation (``task.operation``: each run its own labels, data with a run axis; the
+operations of one sweep must have the same number of pairs, so division, which drops
+b = 0, sweeps apart); any other field (``task.train_fraction``,
 ``model.d_hidden``, ``train.num_steps``, ...) splits the sweep into *groups*, one
 compiled program each, trained one after another in ``<workdir>/group_<id>/``
 (its ``group.json`` names the values).
@@ -42,10 +45,12 @@ from gtickets.experiment import pipeline, report
 from gtickets.experiment.claims import median_bound, median_steps
 from gtickets.experiment.setup import make_setup
 from gtickets.experiment.registry import experiment
+from gtickets.tasks import modular
 
 SEED, LR, WD, K = "seed", "optim.lr", "optim.weight_decay", "ticket.prune_ratio"
-PER_RUN = (SEED, LR, WD, K)   # vary inside one vmapped program
-_RUN_KEY = {SEED: "seed", LR: "lr", WD: "weight_decay", K: "prune_ratio"}
+OP = "task.operation"
+PER_RUN = (SEED, LR, WD, K, OP)   # vary inside one vmapped program
+_RUN_KEY = {SEED: "seed", LR: "lr", WD: "weight_decay", K: "prune_ratio", OP: "operation"}
 
 
 def axes(config):
@@ -100,6 +105,11 @@ def check(config):
       config_lib.validate(c)
   if K in ax and any(not 0 < k < 1 for k in ax[K]):
     config_lib.fail("sweep.axes", ax[K], "ticket.prune_ratio values must be in (0, 1)")
+  if OP in ax:
+    sizes = {op: len(modular.make_pairs(config.task.p, config.task.pairs, op)) for op in ax[OP]}
+    if len(set(sizes.values())) > 1:
+      config_lib.fail("sweep.axes", OP, "operations trained in one program need the same "
+                      f"number of pairs (here {sizes}): sweep the others apart")
 
 
 def resolve(config):
@@ -136,13 +146,21 @@ def groups(config):
 
 
 def dense_runs(config):
-  """One run per (seed, lr, weight decay) point, seeds innermost."""
+  """One run per (operation, lr, weight decay, seed) point, seeds innermost; a run
+  names its operation only where the operation is swept."""
   ax = axes(config)
   seeds = ax.get(SEED, tuple(config.seeds))
   lrs, wds = ax.get(LR, (config.optim.lr,)), ax.get(WD, (config.optim.weight_decay,))
+  ops = [{"operation": op} for op in ax[OP]] if OP in ax else [{}]
   return [{"run": i, "variant": "dense", "seed": s, "lr": lr, "weight_decay": wd,
-           "prune_ratio": 0.0, "data_seed": config.task.data_seed}
-          for i, (lr, wd, s) in enumerate(itertools.product(lrs, wds, seeds))]
+           "prune_ratio": 0.0, "data_seed": config.task.data_seed, **op}
+          for i, (op, lr, wd, s) in enumerate(itertools.product(ops, lrs, wds, seeds))]
+
+
+def per_run_optim(config):
+  """Whether the lr or the weight decay is swept (then traced per run; else the
+  config's, as constants: a point then trains bit for bit as a plain run)."""
+  return LR in axes(config) or WD in axes(config)
 
 
 def _identity(config, task):
@@ -166,13 +184,14 @@ def ticket_runs(config, dense):
 
 def run_group(config, workdir):
   """The dense and ticket phases of one group (``workdir``: its folder), through the main
-  pipeline with a lr and weight decay per run (``per_run_optim``); returns their
-  PhaseResults. The ticket runs (every ``ticket.variants`` at every swept k, from each
-  dense run) keep their base's lr and weight decay."""
+  pipeline with a lr and weight decay per run where they are swept (``per_run_optim``)
+  and an operation per run where it is; returns their PhaseResults. The ticket runs
+  (every ``ticket.variants`` at every swept k, from each dense run) keep their base's
+  lr, weight decay and operation."""
   c = _pipeline_config(config)
-  identity = _identity(config, make_setup(c, per_run_optim=True).task)
+  identity = _identity(config, make_setup(c).task)
   dense = pipeline.run_dense(c, workdir, runs=dense_runs(c), identity=identity,
-                             per_run_optim=True)
+                             per_run_optim=per_run_optim(config))
   if not c.ticket.variants:
     return [dense]
   return [dense, pipeline.run_tickets(c, workdir, dense, identity=identity)]
@@ -258,17 +277,23 @@ def plot(path, axes, rows, budget):
         lines.setdefault(tuple(r.get(f) for f in others), {}).setdefault(
             r.get(x_field, 0), []).append((budget, ">=") if r["t_gen"] is None
                                           else (r["t_gen"], "="))
+    categories = [x for x in dict.fromkeys(r.get(x_field, 0) for r in rows)
+                  if not isinstance(x, (int, float))]  # e.g. operations: in axis order
+    at = lambda x: categories.index(x) if categories else x
     for key, pts in list(lines.items())[:12]:
-      xs = sorted(pts)
+      xs = sorted(pts, key=at)
       meds = [median_bound(pts[x]) for x in xs]
       label = ", ".join(f"{f.split('.')[-1]}={k:g}" if isinstance(k, (int, float)) else
                         f"{f.split('.')[-1]}={k}" for f, k in zip(others, key))
-      line, = ax.plot(xs, [m for m, _ in meds], marker="o", label=label or None)
-      bounds = [(x, m) for x, (m, b) in zip(xs, meds) if b != "="]
+      line, = ax.plot([at(x) for x in xs], [m for m, _ in meds], marker="o",
+                      label=label or None)
+      bounds = [(at(x), m) for x, (m, b) in zip(xs, meds) if b != "="]
       if bounds:
         ax.plot(*zip(*bounds), "^", mfc="white", color=line.get_color())
     xs_all = [r.get(x_field, 0) for r in rows]
-    if x_field and min(xs_all) > 0 and max(xs_all) / min(xs_all) > 10:
+    if categories:
+      ax.set_xticks(range(len(categories)), categories, rotation=45, ha="right", fontsize=7)
+    elif x_field and min(xs_all) > 0 and max(xs_all) / min(xs_all) > 10:
       ax.set_xscale("log")
     ax.axhline(budget, color="gray", lw=0.8, ls=":")
     ax.set_xlabel(x_field or "")

@@ -63,10 +63,12 @@ def minibatch_indices(key, step, n, batch_size):
   return jax.lax.dynamic_slice(order, ((step % per_epoch) * batch_size,), (batch_size,))
 
 
-def make_trainer(config, task, model, per_run_optim=False) -> Trainer:
+def make_trainer(config, task, model, per_run_optim=False, per_run_data=None) -> Trainer:
   """The trainer of masked networks. With ``per_run_optim`` each run has its own
   learning rate and weight decay (a sweep): ``hparams = {"lr": [R], "weight_decay":
-  [R]}``, and the optimizer is ``config.optim``'s AdamW with those two values traced."""
+  [R]}``, and the optimizer is ``config.optim``'s AdamW with those two values traced.
+  ``per_run_data``: the data has a run axis (default: a split per run,
+  ``per_run_split``); ``task`` gives the shapes."""
   tx = make_optimizer(config.optim)
   o = config.optim
   if per_run_optim:
@@ -114,7 +116,7 @@ def make_trainer(config, task, model, per_run_optim=False) -> Trainer:
 
   return batched_trainer(task, init_params, init_state, evaluate, step,
                          config.train.eval_every, config.train.vmap_runs,
-                         per_run_split(config))
+                         per_run_split(config) if per_run_data is None else per_run_data)
 
 
 def per_run_split(config):
