@@ -121,6 +121,13 @@ def test_the_breakdown_lists_lines_not_run_and_says_when_complete():
   assert "| c | `--config=z` | not run yet | | | | |" in text
   lines = [reproduce.Line(l.name, l.args, True) for l in lines]
   assert "Every jobs line finished." in reproduce.breakdown(records, lines)[0]
+  # a line the jobs no longer hold: listed apart, not in the total
+  replaced = records + [{"workdir": "a", "args": "--config=old", "rc": 0, "seconds": 900.0,
+                         "machine": "other CPU", "load_at_start": 9.0}]
+  text, total, _ = reproduce.breakdown(replaced, lines)
+  assert total == 7200.0 and "on 2 x CPU;" in text and "average at the start of a line: 1.50" in text
+  assert "Not in the total: 0.25 h of launches of lines the jobs files no longer hold" in text
+  assert text.rstrip().endswith("| a | `--config=old` | 0.25 | 1 |")
 
 
 SLOW = """import pathlib, signal, sys, time

@@ -185,16 +185,13 @@ def read_times(workdirs):
 def breakdown(records, lines):
   """Markdown: the time of every jobs line (its finished, failed, stopped and resumed
   launches all counted), the machines and the largest load seen at a line's start, and
-  the total; ``lines`` (plan's) say which are still to run. Returns (text, total seconds,
-  whether every line has finished)."""
-  per = {}
-  for r in records:
-    row = per.setdefault((r["workdir"], r["args"]),
-                         {"seconds": 0.0, "runs": 0, "stopped": 0, "failed": 0})
-    row["seconds"] += r["seconds"]
-    row["runs"] += 1
-    row["stopped"] += r["rc"] == "stopped"
-    row["failed"] += r["rc"] not in (0, "stopped")
+  the total; ``lines`` (plan's) say which are still to run. Launches of lines the jobs
+  files no longer hold (a line replaced while the reproduction ran) are listed apart and
+  left out of the total. Returns (text, total seconds, whether every line has finished)."""
+  current = {(l.name, l.args) for l in lines}
+  old = [r for r in records if (r["workdir"], r["args"]) not in current]
+  records = [r for r in records if (r["workdir"], r["args"]) in current]
+  per = _per_line(records)
   todo = [l for l in lines if not l.done]
   total = sum(r["seconds"] for r in records)
   machines = sorted({r.get("machine", "unknown machine") for r in records})
@@ -215,7 +212,26 @@ def breakdown(records, lines):
   for l in todo:
     if (l.name, l.args) not in per:
       out.append(f"| {l.name} | `{l.args}` | not run yet | | | | |")
+  if old:
+    out += ["", f"Not in the total: {sum(r['seconds'] for r in old) / 3600:.2f} h of launches "
+            "of lines the jobs files no longer hold (replaced while this reproduction ran):", "",
+            "| workdir | jobs line | hours | launches |", "| --- | --- | ---: | ---: |"]
+    for (name, args), row in _per_line(old).items():
+      out.append(f"| {name} | `{args}` | {row['seconds'] / 3600:.2f} | {row['runs']} |")
   return "\n".join(out) + "\n", total, not todo
+
+
+def _per_line(records):
+  """{(workdir, args): seconds, launches, stopped and failed ones} over ``records``."""
+  per = {}
+  for r in records:
+    row = per.setdefault((r["workdir"], r["args"]),
+                         {"seconds": 0.0, "runs": 0, "stopped": 0, "failed": 0})
+    row["seconds"] += r["seconds"]
+    row["runs"] += 1
+    row["stopped"] += r["rc"] == "stopped"
+    row["failed"] += r["rc"] not in (0, "stopped")
+  return per
 
 
 def readme_with_total(text, path, sentence):
