@@ -110,4 +110,4 @@ def test_every_committed_phase_reads_back_with_its_id(tmp_path, no_training):
     unclaimed += [f"{name}/{p}" for p in sorted(missing)]
     checked += len(_committed_phases(name) & claimed)
   assert not unclaimed, f"committed phases no jobs line reads back: {unclaimed}"
-  assert checked >= 100
+  assert checked >= 80  # a floor: the phases of every jobs line with committed results
