@@ -16,14 +16,15 @@ b = 0, sweeps apart); any other field (``task.train_fraction``,
 compiled program each, trained one after another in ``<workdir>/group_<id>/``
 (its ``group.json`` names the values).
 
-Per group: phase ``dense`` (one run per (seed, lr, weight decay)), then, unless
-``ticket.variants`` is empty, phase ``tickets``: for every dense run, every prune
-ratio (the ``ticket.prune_ratio`` axis, else ``ticket.prune_ratios``) and every
+Per group: phase ``dense`` (one run per (operation, lr, weight decay, seed)), then,
+unless ``ticket.variants`` is empty, phase ``tickets``: for every dense run, every
+prune ratio (the ``ticket.prune_ratio`` axis, else ``ticket.prune_ratios``) and every
 variant of ``ticket.variants`` (grokked / random / any registered variant), a run
-with its base's lr and weight decay, mask from the base's final weights, rewound
-to theta_0. Both phases are the main pipeline's (experiment/pipeline.py), with the lr
-and weight decay of each run traced (``make_setup(per_run_optim=True)``); each resumes
-as every phase does; a finished group is read back.
+with its base's lr, weight decay and operation, mask from the base's final weights,
+rewound to theta_0. Both phases are the main pipeline's (experiment/pipeline.py), with
+the lr and weight decay of each run traced where either is swept
+(``make_setup(per_run_optim=True)``) and the data stacked per run where the operation
+is; each resumes as every phase does; a finished group is read back.
 
 Results: ``sweep.csv`` / ``sweep.json`` (one row per run: every swept field, the
 variant, t_mem, t_gen, tau_grok, final accuracies, diverged), ``sweep.md`` (per
