@@ -127,7 +127,7 @@ def plot_t_gen_scatter(path, rows, title=""):
   the diagonal are seeds where the ticket is the sooner one.
   """
   plt = report.pyplot()
-  fig, ax = plt.subplots(figsize=(6.4, 5.2))
+  fig, ax = plt.subplots(figsize=(12, 5.6))
   colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
   markers = "osD^vP*Xh<>"
   lo, hi = np.inf, 0
@@ -148,11 +148,12 @@ def plot_t_gen_scatter(path, rows, title=""):
     ax.set_ylim(*span)
   ax.set_xscale("log")
   ax.set_yscale("log")
-  ax.set_xlabel("dense t_gen (step of test acc >= 0.95; open: not reached, at the budget)")
+  ax.set_xlabel("dense t_gen (first step at the row's threshold; open: either not reached, "
+                "drawn at the budget)")
   ax.set_ylabel("grokked ticket t_gen")
   ax.set_title(title)
   ax.grid(alpha=0.3, which="both")
-  ax.legend(fontsize=6.5, loc="upper left", ncol=1)
+  ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.02, 1.0), ncol=1)  # beside
   storage.save_figure(fig, path, 130)
 
 
