@@ -21,6 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from configs import modular  # noqa: E402
 from gtickets import experiments  # noqa: E402
+from gtickets.commands.launches import cpu_model  # noqa: E402
 from gtickets.experiment import pipeline  # noqa: E402
 from gtickets.experiment.setup import make_setup  # noqa: E402
 from gtickets.training.trainer import init_keys  # noqa: E402
@@ -48,8 +49,8 @@ def main():
   ap.add_argument("--out", default=None)
   args = ap.parse_args()
   config = experiments.validate(modular.get_config(f"{args.op},{args.arch}"))
-  shared = [dict(r, seed=s, run=s) for s, r in zip(range(args.runs),
-                                                   [pipeline.dense_runs(config)[0]] * args.runs)]
+  base = pipeline.dense_runs(config)[0]
+  shared = [dict(base, seed=s, run=s) for s in range(args.runs)]
   own = [dict(r, operation=args.op) for r in shared]
   steps = args.evals * config.train.eval_every * args.runs
   print(f"{args.arch}, {args.op}: {args.runs} runs x {args.evals * config.train.eval_every} "
@@ -60,16 +61,11 @@ def main():
   out = {"arch": args.arch, "op": args.op, "runs": args.runs,
          "steps_per_run": args.evals * config.train.eval_every, "repeats": args.repeats,
          "ms_per_run_step": ms, "ratio_per_run_over_shared": ms["data per run"] / ms["shared data"],
-         "machine": f"{os.cpu_count()} x {_cpu()}", "jax": jax.__version__}
+         "machine": f"{os.cpu_count()} x {cpu_model()}", "jax": jax.__version__}
   print(f"data per run / shared: {out['ratio_per_run_over_shared']:.3f}")
   if args.out:
     with open(args.out, "w") as f:
       json.dump(out, f, indent=1)
-
-
-def _cpu():
-  from gtickets.commands.launches import cpu_model  # pylint: disable=import-outside-toplevel
-  return cpu_model()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ same; the evaluated losses can differ in the last bit (their sums are ordered ot
 with data per run; tests/test_sweep.py). One program of 40 runs keeps both CPU devices
 busy where eight launches of 5 runs each leave one device idle a run in three (5 runs
 pad to 6): on 2 idle Intel Xeon cores the MLP's eight operations took 1,001 s as one
-launch against 1,302 s as eight (docs/reproduction.md).
+launch against 1,302 s as eight (benchmarks/README.md, from the reproduction's times).
 
   python launch/main.py --config=configs/modular_ops.py:mlp --workdir=workdirs/mod_ops_mlp
 

@@ -20,15 +20,14 @@ class Setup:
   """What every phase of one config shares: the task, model and trainer.
 
   With ``task.data_seed = -1`` each run trains on the split of its own seed, and with
-  ``per_run_task`` on the task its run table names (``PER_RUN_TASK``, e.g. a sweep over
-  modular operations): ``task`` is then the config's (for shapes) and ``data_for``
-  stacks one dataset per run."""
+  ``make_setup(per_run_task=True)`` on the task its run table names (``PER_RUN_TASK``,
+  e.g. a sweep over modular operations): ``task`` is then the config's (for shapes),
+  ``trainer.per_run_data`` is set and ``data_for`` stacks one dataset per run."""
   config: object
   task: object
   model: object
   trainer: object
   per_run_optim: bool = False  # each run's lr and weight decay from its run table (a sweep)
-  per_run_task: bool = False   # each run's task fields (PER_RUN_TASK) from its run table
   _arrays: dict = dataclasses.field(default_factory=dict)  # (data_seed, task fields) -> arrays
 
   def hparams_for(self, runs):
@@ -46,10 +45,10 @@ class Setup:
 
   @property
   def data(self):
-    """The one split every run shares (refused with a split per run)."""
+    """The one split every run shares (refused where each run has its own data)."""
     if self.trainer.per_run_data:
-      raise ValueError("config.task.data_seed=-1 (a split per run): this step needs one "
-                       "shared split")
+      raise ValueError("each run has its own data (config.task.data_seed=-1, or task fields "
+                       "per run): this step needs one shared split")
     return self.arrays(self.config.task.data_seed)
 
   def data_for(self, runs):
@@ -115,6 +114,6 @@ def _make_setup(config, per_run_optim, per_run_task):
   model = make_model(config.model, task)
   trainer = make_trainer(config, task, model, per_run_optim,
                          per_run_data=per_run_split(config) or per_run_task)
-  setup = Setup(config, task, model, trainer, per_run_optim, per_run_task)
+  setup = Setup(config, task, model, trainer, per_run_optim)
   setup._arrays[(data_seed, ())] = task.arrays()
   return setup

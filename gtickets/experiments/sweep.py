@@ -44,14 +44,14 @@ from gtickets import config as config_lib
 from gtickets import identity, storage
 from gtickets.experiment import pipeline, report
 from gtickets.experiment.claims import median_bound, median_steps
-from gtickets.experiment.setup import make_setup
+from gtickets.experiment.setup import PER_RUN_TASK, make_setup
 from gtickets.experiment.registry import experiment
-from gtickets.tasks import modular
+from gtickets.tasks import make_task
 
 SEED, LR, WD, K = "seed", "optim.lr", "optim.weight_decay", "ticket.prune_ratio"
-OP = "task.operation"
-PER_RUN = (SEED, LR, WD, K, OP)   # vary inside one vmapped program
-_RUN_KEY = {SEED: "seed", LR: "lr", WD: "weight_decay", K: "prune_ratio", OP: "operation"}
+TASK_FIELDS = {f"task.{f}": f for f in PER_RUN_TASK}  # e.g. task.operation: data per run
+PER_RUN = (SEED, LR, WD, K, *TASK_FIELDS)   # vary inside one vmapped program
+_RUN_KEY = {SEED: "seed", LR: "lr", WD: "weight_decay", K: "prune_ratio", **TASK_FIELDS}
 
 
 def axes(config):
@@ -106,11 +106,20 @@ def check(config):
       config_lib.validate(c)
   if K in ax and any(not 0 < k < 1 for k in ax[K]):
     config_lib.fail("sweep.axes", ax[K], "ticket.prune_ratio values must be in (0, 1)")
-  if OP in ax:
-    sizes = {op: len(modular.make_pairs(config.task.p, config.task.pairs, op)) for op in ax[OP]}
-    if len(set(sizes.values())) > 1:
-      config_lib.fail("sweep.axes", OP, "operations trained in one program need the same "
-                      f"number of pairs (here {sizes}): sweep the others apart")
+  for axis, field in TASK_FIELDS.items():  # stacked per run: every value's data one shape
+    if axis in ax:
+      sizes = {v: _examples(config, field, v) for v in ax[axis]}
+      if len(set(sizes.values())) > 1:
+        config_lib.fail("sweep.axes", axis, f"values trained in one program need the same "
+                        f"number of pairs (here {sizes}): sweep the others apart")
+
+
+def _examples(config, field, value):
+  """The number of examples of ``config``'s task with ``field`` set to ``value``."""
+  task_config = config.task.copy_and_resolve_references()
+  task_config[field] = value
+  task = make_task(task_config, config.train.cross_entropy)
+  return len(task.x_train) + len(task.x_test)
 
 
 def resolve(config):
@@ -152,10 +161,11 @@ def dense_runs(config):
   ax = axes(config)
   seeds = ax.get(SEED, tuple(config.seeds))
   lrs, wds = ax.get(LR, (config.optim.lr,)), ax.get(WD, (config.optim.weight_decay,))
-  ops = [{"operation": op} for op in ax[OP]] if OP in ax else [{}]
+  swept = {f: ax[a] for a, f in TASK_FIELDS.items() if a in ax}
+  tasks = [dict(zip(swept, v)) for v in itertools.product(*swept.values())]
   return [{"run": i, "variant": "dense", "seed": s, "lr": lr, "weight_decay": wd,
-           "prune_ratio": 0.0, "data_seed": config.task.data_seed, **op}
-          for i, (op, lr, wd, s) in enumerate(itertools.product(ops, lrs, wds, seeds))]
+           "prune_ratio": 0.0, "data_seed": config.task.data_seed, **t}
+          for i, (t, lr, wd, s) in enumerate(itertools.product(tasks, lrs, wds, seeds))]
 
 
 def per_run_optim(config):
