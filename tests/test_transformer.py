@@ -74,8 +74,9 @@ def test_last_position_only_forward_equals_the_full_stream(causal, pos_embed):
   x, y = task.x_train[:40], task.y_train[:40]
   full = lambda p: model.apply({"params": p}, x, method=model.all_logits)[:, -1, :]
   last = lambda p: model.apply({"params": p}, x)
-  np.testing.assert_allclose(last(params), full(params), rtol=1e-5, atol=1e-6)
+  # jitted: op by op, the first compile of every primitive cost ~10 s per case
+  np.testing.assert_allclose(jax.jit(last)(params), jax.jit(full)(params), rtol=1e-5, atol=1e-6)
   loss = lambda f: lambda p: -jnp.take_along_axis(jax.nn.log_softmax(f(p)), y[:, None], 1).mean()
-  g_last, g_full = jax.grad(loss(last))(params), jax.grad(loss(full))(params)
+  g_last, g_full = jax.jit(jax.grad(loss(last)))(params), jax.jit(jax.grad(loss(full)))(params)
   for k in params:
     np.testing.assert_allclose(g_last[k], g_full[k], rtol=1e-4, atol=1e-6, err_msg=k)
